@@ -1,0 +1,1 @@
+"""civis: a fast, typed client for the Civis Data Science API."""
