@@ -40,7 +40,7 @@ lint: venv
 	$(BIN)/mypy
 
 coverage-doc: venv
-	$(BIN)/python scripts/coverage.py --write
+	$(BIN)/python scripts/coverage_matrix.py --write
 
 bench: venv official
 	$(BIN)/python bench/client.py
