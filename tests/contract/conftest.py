@@ -3,9 +3,6 @@ client (its own venv) and by ours, running the very same scenario scripts."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +12,10 @@ import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
+sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(TESTS.parent / "scripts"))
 
 from support import official_python  # noqa: E402
-
-SCENARIOS = Path(__file__).parent / "scenarios"
 
 # Each scenario runs under both clients: the official one (civis==2.10.1 in .venv-official)
 # and ours (this venv). Both import the name `civis`; the interpreter decides which.
@@ -44,37 +40,3 @@ def client_python(request: pytest.FixtureRequest) -> str:
     return CLIENTS[request.param]()
 
 
-def run_scenario(
-    python: str, name: str, *, endpoint: str, api_key: str, extra_env: dict[str, str] | None = None,
-    timeout: float = 240,
-) -> dict[str, Any]:
-    """Run scenarios/<name>.py under `python`; return the JSON report it prints last.
-
-    The scenario script reports every check as "ok" or a failure message; a crash
-    surfaces with its traceback.
-    """
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("CIVIS_", "PYTHON"))
-    }
-    env.update(
-        CIVIS_API_ENDPOINT=endpoint,
-        CIVIS_API_KEY=api_key,
-        # A private spec cache per run, so no scenario sees another's cached spec.
-        HOME=str(Path(env.get("TMPDIR", "/tmp")) / f"civis-contract-home-{os.getpid()}"),
-        **(extra_env or {}),
-    )
-    proc = subprocess.run(
-        [python, str(SCENARIOS / f"{name}.py")],
-        env=env, capture_output=True, text=True, timeout=timeout,
-    )
-    if proc.returncode != 0:
-        raise AssertionError(
-            f"scenario {name} crashed under {python} (exit {proc.returncode}):\n"
-            f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-        )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def assert_all_ok(report: dict[str, Any]) -> None:
-    failures = {check: outcome for check, outcome in report.items() if outcome != "ok"}
-    assert not failures, json.dumps(failures, indent=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import assert_all_ok, run_scenario
+from contract_support import assert_all_ok, run_scenario
 
 
 def test_foundation_scenario(platform: Any, client_python: str) -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _checks import check, expect_raises, finish  # noqa: E402
+from _checks import check, expect_raises, finish
 
-import civis  # noqa: E402
+import civis
 
 ENDPOINT = os.environ["CIVIS_API_ENDPOINT"]
 USERNAME = os.environ["SCENARIO_USERNAME"]

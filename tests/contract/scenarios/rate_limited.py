@@ -12,9 +12,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _checks import check, finish  # noqa: E402
+from _checks import check, finish
 
-import civis  # noqa: E402
+import civis
 
 ENDPOINT = os.environ["CIVIS_API_ENDPOINT"]
 KEY = os.environ["CIVIS_API_KEY"]
