@@ -1,1 +1,61 @@
-"""civis: a fast, typed client for the Civis Data Science API."""
+"""civis: a fast, typed client for the Civis Data Science API.
+
+Importing ``civis`` is cheap: the HTTP stack (requests) and the submodules (``io``,
+``ml``, ``parallel``, ``futures``, ``utils``) load on first use.
+
+Examples
+--------
+>>> import civis
+>>> client = civis.APIClient()  # doctest: +SKIP
+>>> civis.find_one(client.databases.list(), name="redshift-general")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from civis.loggers import civis_logger
+from civis.response import ListResponse, PaginatedResponse, Response, find, find_one
+
+if TYPE_CHECKING:
+    from civis.client import APIClient
+
+    __version__: str
+
+__all__ = [
+    "APIClient",
+    "ListResponse",
+    "PaginatedResponse",
+    "Response",
+    "__version__",
+    "civis_logger",
+    "find",
+    "find_one",
+]
+
+# Imported on first attribute access; they may not all exist yet.
+_LAZY_SUBMODULES = frozenset({"io", "ml", "parallel", "futures", "utils", "cli", "tests"})
+
+
+def __getattr__(name: str) -> Any:
+    if name == "APIClient":
+        from civis.client import APIClient
+
+        globals()["APIClient"] = APIClient
+        return APIClient
+    if name == "__version__":
+        # importlib.metadata costs ~50 ms to import: only pay when someone asks.
+        from importlib.metadata import version
+
+        globals()["__version__"] = value = version("civis-platform")
+        return value
+    if name in _LAZY_SUBMODULES:
+        module = importlib.import_module(f"civis.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'civis' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,208 @@
+"""The compact, pre-digested spec model and its read-only views.
+
+A Swagger spec is 2.5 MB, mostly examples and response documentation that method building
+never needs.  `digest_spec` walks ``paths`` once, resolves the ``$ref``s it meets and keeps
+only plain tuples (so they can be cached with `marshal`):
+
+    operation = (verb, path, name, alias, cli_name, skipped, deprecation_warning,
+                 summary, description, iterable, params)
+    param     = (name, spec_name, location, required, default, type, description)
+
+`SpecModel` wraps that data, turns it into `Operation` / `Parameter` views per resource on
+first use, and caches the resource classes built from it (see `build`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from civis._spec.naming import (
+    EXCLUDED_RESOURCES,
+    cli_command_name,
+    method_names,
+    resource_name,
+    to_snake,
+)
+
+__all__ = ["FORMAT_VERSION", "Operation", "Parameter", "SpecModel", "digest_spec"]
+
+# Bump when the digested layout changes, so stale disk caches are ignored.
+FORMAT_VERSION = 1
+
+VERBS = ("get", "put", "post", "patch", "delete", "head", "options")
+
+
+class Parameter(NamedTuple):
+    """One argument of a generated method."""
+
+    name: str  # snake_case, as the method and the wire use it
+    spec_name: str  # as written in the spec (camelCase for body properties)
+    location: str  # path, query, body, header or formData
+    required: bool
+    default: Any
+    type: str | None
+    description: str
+
+
+class Operation(NamedTuple):
+    """One spec operation, named for the client and the CLI."""
+
+    verb: str
+    path: str
+    name: str  # client method name
+    alias: str | None  # deprecated legacy list_* alias
+    cli_name: str
+    skipped: bool  # summary says "deprecated": no client method (the CLI keeps it)
+    deprecation_warning: str | None
+    summary: str
+    description: str
+    iterable: bool  # GET with both limit and page_num query params
+    params: tuple[Parameter, ...]
+
+
+def _resolve(spec: Mapping[str, Any], node: Any, depth: int = 0) -> Any:
+    """Follow local ``$ref``s (``#/definitions/X``) until a real node is reached."""
+    while isinstance(node, Mapping) and "$ref" in node and depth < 50:
+        ref = node["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            return {}
+        target: Any = spec
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, Mapping) else {}
+        node = target
+        depth += 1
+    return node
+
+
+def _digest_params(spec: Mapping[str, Any], raw_params: Any) -> list[tuple[Any, ...]]:
+    params: list[tuple[Any, ...]] = []
+    seen: set[str] = set()
+    for raw in raw_params or ():
+        param = _resolve(spec, raw)
+        location = param.get("in", "query")
+        if location == "body":
+            schema = _resolve(spec, param.get("schema", {}))
+            required = set(schema.get("required") or ())
+            for prop_name, prop in (schema.get("properties") or {}).items():
+                prop = _resolve(spec, prop)
+                snake = to_snake(prop_name)
+                if snake in seen:
+                    continue
+                seen.add(snake)
+                params.append(
+                    (snake, prop_name, "body", prop_name in required, None,
+                     prop.get("type"), prop.get("description") or "")
+                )
+            continue
+        snake = to_snake(param.get("name", ""))
+        if not snake or snake in seen:
+            continue
+        seen.add(snake)
+        params.append(
+            (snake, param["name"], location, bool(param.get("required", False)),
+             param.get("default"), param.get("type"), param.get("description") or "")
+        )
+    return params
+
+
+def _returns_array(spec: Mapping[str, Any], operation: Mapping[str, Any]) -> bool:
+    ok = (operation.get("responses") or {}).get("200")
+    if not isinstance(ok, Mapping):
+        return False
+    schema = _resolve(spec, ok.get("schema") or {})
+    return isinstance(schema, Mapping) and schema.get("type") == "array"
+
+
+def digest_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Reduce a parsed Swagger spec to the compact model that method building needs.
+
+    Parameters
+    ----------
+    spec : Mapping
+        The parsed ``/endpoints`` document (only ``paths`` and the ``$ref`` targets are read).
+
+    Returns
+    -------
+    dict
+        ``{"format": FORMAT_VERSION, "resources": {resource: [operation tuple, ...]}}``,
+        made of plain tuples, strings, numbers and None only.
+
+    Examples
+    --------
+    >>> spec = {"paths": {"/files/{id}": {"get": {"summary": "Get a file", "parameters": [
+    ...     {"name": "id", "in": "path", "required": True, "type": "integer"}],
+    ...     "responses": {"200": {"description": "ok"}}}}}}
+    >>> digest_spec(spec)["resources"]["files"][0][:3]
+    ('get', '/files/{id}', 'get')
+    """
+    resources: dict[str, list[tuple[Any, ...]]] = {}
+    for path, item in (spec.get("paths") or {}).items():
+        resource = resource_name(path)
+        if resource in EXCLUDED_RESOURCES or not isinstance(item, Mapping):
+            continue
+        for verb in VERBS:
+            operation = item.get(verb)
+            if not isinstance(operation, Mapping):
+                continue
+            summary = operation.get("summary") or ""
+            params = _digest_params(spec, operation.get("parameters"))
+            query_names = {p[0] for p in params if p[2] == "query"}
+            iterable = verb == "get" and {"limit", "page_num"} <= query_names
+            names = method_names(verb, path, returns_array=_returns_array(spec, operation))
+            warning = operation.get("x-deprecation-warning")
+            resources.setdefault(resource, []).append(
+                (verb, path, names.name, names.alias, cli_command_name(verb, path),
+                 "deprecated" in summary.lower(), warning if isinstance(warning, str) else None,
+                 summary, operation.get("description") or "", iterable, tuple(params))
+            )
+    return {"format": FORMAT_VERSION, "resources": {k: tuple(v) for k, v in resources.items()}}
+
+
+class SpecModel:
+    """Read-only access to a digested spec, plus the per-spec caches built from it.
+
+    Instances are shared by every client built from the same spec content (keyed by its
+    hash), so everything cached here must be immutable once published.
+
+    Examples
+    --------
+    >>> spec = {"paths": {"/users/me": {"get": {"summary": "Who am I", "parameters": [],
+    ...     "responses": {"200": {"description": "ok"}}}}}}
+    >>> model = SpecModel(digest_spec(spec), key="example")
+    >>> model.resource_names()
+    ('users',)
+    >>> [(op.name, op.alias) for op in model.operations("users")]
+    [('get_me', 'list_me')]
+    """
+
+    def __init__(self, data: Mapping[str, Any], key: str) -> None:
+        self.key = key
+        self._raw: Mapping[str, tuple[tuple[Any, ...], ...]] = data["resources"]
+        self._views: dict[str, tuple[Operation, ...]] = {}
+        self._lock = threading.Lock()
+        # Filled by civis._spec.build; guarded by _lock.
+        self.resource_classes: dict[str, type] = {}
+        self.client_class: type | None = None
+
+    def resource_names(self) -> tuple[str, ...]:
+        """All resource names, in spec order."""
+        return tuple(self._raw)
+
+    def client_resource_names(self) -> tuple[str, ...]:
+        """Resources with at least one client method (skipped operations do not count)."""
+        return tuple(
+            name for name, ops in self._raw.items() if any(not op[5] for op in ops)
+        )
+
+    def operations(self, resource: str) -> tuple[Operation, ...]:
+        """The operations of one resource, as read-only views (built once)."""
+        views = self._views.get(resource)
+        if views is None:
+            views = tuple(
+                Operation._make((*op[:10], tuple(Parameter._make(p) for p in op[10])))
+                for op in self._raw[resource]
+            )
+            self._views[resource] = views
+        return views
