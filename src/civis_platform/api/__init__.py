@@ -1,0 +1,1 @@
+"""HTTP layer: one module per Civis resource; parse, call one service, shape."""

@@ -1,0 +1,239 @@
+"""Route declarations, written once for every resource.
+
+An api module builds a :class:`Resource` and declares operations on it with
+:meth:`Resource.op` (path, verb, summary, models, service function) and, for what
+Civis repeats, :meth:`Resource.shares`. :func:`install` turns declarations into
+routes; ``spec.py`` turns the same declarations into the Swagger 2.0 spec, so the
+served API and ``/endpoints`` cannot drift apart.
+
+Every handler does the same translation: path params, query model and body model
+parsed (400 naming the field on bad input), one service call in a worker thread,
+then the result shaped by the response model (a ``Page`` adds X-Pagination headers).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from civis_platform.api._models import QueryModel, RequestModel, ResponseModel
+from civis_platform.api.deps import service_context
+from civis_platform.api.errors import validation_error_to_domain
+from civis_platform.services import _generic as services
+from civis_platform.services.errors import BadRequestError, NotFoundError
+
+PLACEHOLDER = re.compile(r"{([a-z_][a-z0-9_]*)}")
+ServiceCall = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One declared operation: everything the router and the spec need."""
+
+    verb: str
+    path: str  # exactly as in the reference spec, e.g. "/credentials/{id}"
+    summary: str
+    call: ServiceCall
+    body: type[RequestModel] | None = None
+    body_name: str | None = None
+    body_required: bool = True
+    query: type[QueryModel] | None = None
+    response: type[ResponseModel] | None = None
+    array: bool = False
+    status: int = 200
+    path_types: dict[str, str] = field(default_factory=dict)
+    # For operations answered from the app itself (the spec), not from a service.
+    wants_request: bool = False
+
+    @property
+    def path_params(self) -> list[str]:
+        """Placeholder names in path order."""
+        return PLACEHOLDER.findall(self.path)
+
+    def path_type(self, name: str) -> str:
+        """Swagger type of a path parameter (integers unless declared otherwise)."""
+        return self.path_types.get(name, "integer")
+
+
+@dataclass
+class Resource:
+    """The declared operations of one Civis resource (first path segment)."""
+
+    name: str
+    operations: list[Operation] = field(default_factory=list)
+
+    def op(self, verb: str, path: str, summary: str, call: ServiceCall, **options: Any) -> Operation:
+        """Declare an operation; ``options`` are :class:`Operation` fields."""
+        if not path.startswith(f"/{self.name}"):
+            raise ValueError(f"{path} does not belong to resource {self.name}")
+        operation = Operation(verb=verb.lower(), path=path, summary=summary, call=call, **options)
+        self.operations.append(operation)
+        return operation
+
+    def shares(self, kind: services.Kind, *, level_noun: str = "this object") -> None:
+        """Declare the five share routes Civis gives every shareable object."""
+        base = f"/{self.name}/{{id}}/shares"
+
+        def list_shares(ctx: Any, *, id: int) -> Any:
+            return services.list_shares(ctx, kind, id)
+
+        def share_users(ctx: Any, *, id: int, body: dict[str, Any]) -> Any:
+            return services.set_shares(
+                ctx, kind, id, grantee_type="user", grantee_ids=body["user_ids"],
+                permission_level=body["permission_level"],
+            )
+
+        def share_groups(ctx: Any, *, id: int, body: dict[str, Any]) -> Any:
+            return services.set_shares(
+                ctx, kind, id, grantee_type="group", grantee_ids=body["group_ids"],
+                permission_level=body["permission_level"],
+            )
+
+        def unshare_user(ctx: Any, *, id: int, user_id: int) -> None:
+            services.revoke_share(ctx, kind, id, grantee_type="user", grantee_id=user_id)
+
+        def unshare_group(ctx: Any, *, id: int, group_id: int) -> None:
+            services.revoke_share(ctx, kind, id, grantee_type="group", grantee_id=group_id)
+
+        from civis_platform.api.shares import ShareGroupsUpdate, Shares, ShareUsersUpdate
+
+        self.op("get", base, f"List who can see {level_noun}", list_shares,
+                response=Shares, array=True)
+        self.op("put", f"{base}/users", f"Grant users a permission level on {level_noun}",
+                share_users, body=ShareUsersUpdate, response=Shares)
+        self.op("delete", f"{base}/users/{{user_id}}",
+                f"Take away a user's permission on {level_noun}", unshare_user, status=204)
+        self.op("put", f"{base}/groups", f"Grant groups a permission level on {level_noun}",
+                share_groups, body=ShareGroupsUpdate, response=Shares)
+        self.op("delete", f"{base}/groups/{{group_id}}",
+                f"Take away a group's permission on {level_noun}", unshare_group, status=204)
+
+
+def route_sort_key(path: str) -> tuple[int, ...]:
+    """Static segments before placeholders, position by position.
+
+    So ``/users/me`` wins over ``/users/{id}`` and ``/aliases/{id}/shares`` over
+    ``/aliases/{object_type}/{alias}``.
+
+    Examples:
+        >>> route_sort_key("/users/me") < route_sort_key("/users/{id}")
+        True
+    """
+    return tuple(1 if s.startswith("{") else 0 for s in path.strip("/").split("/"))
+
+
+def install(router_routes: list[Any], resources: Sequence[Resource]) -> None:
+    """Append Starlette routes for every declared operation, grouped by path."""
+    by_path: dict[str, list[Operation]] = {}
+    for resource in resources:
+        for operation in resource.operations:
+            by_path.setdefault(operation.path.rstrip("/") or "/", []).append(operation)
+    for path in sorted(by_path, key=route_sort_key):
+        for operation in by_path[path]:
+            router_routes.append(
+                Route(path, _endpoint(operation), methods=[operation.verb.upper()])
+            )
+
+
+def _convert_path(operation: Operation, raw: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in operation.path_params:
+        value = raw[name]
+        if operation.path_type(name) == "integer":
+            try:
+                values[name] = int(value)
+            except ValueError:
+                # Not an id at all: no such object, as for an unknown numeric id.
+                raise NotFoundError(f"No {operation.path.split('/')[1]} with id {value!r}.") from None
+        else:
+            values[name] = value
+    return values
+
+
+def parse_query(model: type[QueryModel], request: Request) -> dict[str, Any]:
+    """Validate query params: ``name[]`` arrays, repeated names, ``True``/``False``."""
+    raw: dict[str, Any] = {}
+    array_fields = {
+        name for name, info in model.model_fields.items()
+        if getattr(info.annotation, "__origin__", None) is list
+        or "list[" in str(info.annotation)
+    }
+    for key, value in request.query_params.multi_items():
+        name = key[:-2] if key.endswith("[]") else key
+        if name in array_fields:
+            raw.setdefault(name, []).append(value)
+        else:
+            raw[name] = value
+    try:
+        return model.model_validate(raw).model_dump(exclude_none=True)
+    except ValidationError as error:
+        raise validation_error_to_domain(error, "query") from None
+
+
+async def parse_body(operation: Operation, request: Request) -> dict[str, Any]:
+    """Validate the JSON body; the result holds only the fields actually given."""
+    assert operation.body is not None
+    raw = await request.body()
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequestError("The request body is not valid JSON.", field="body") from None
+    if not isinstance(data, dict):
+        raise BadRequestError("The request body must be a JSON object.", field="body")
+    try:
+        return operation.body.model_validate(data).given()
+    except ValidationError as error:
+        raise validation_error_to_domain(error, "body") from None
+
+
+def shape(model: type[ResponseModel] | None, value: Any) -> Any:
+    """Serialise a service result through the response model (camelCase, spec order)."""
+    if model is None or value is None:
+        return value
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    return model.model_validate(value).to_wire()
+
+
+def _endpoint(operation: Operation) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        kwargs: dict[str, Any] = _convert_path(operation, dict(request.path_params))
+        if operation.query is not None:
+            kwargs["query"] = parse_query(operation.query, request)
+        if operation.body is not None:
+            kwargs["body"] = await parse_body(operation, request)
+        if operation.wants_request:
+            result = operation.call(request, **kwargs)
+        else:
+            result = await run_in_threadpool(operation.call, service_context(request), **kwargs)
+        headers: dict[str, str] = {}
+        if isinstance(result, services.Page):
+            headers = {
+                "X-Pagination-Per-Page": str(result.per_page),
+                "X-Pagination-Current-Page": str(result.page_num),
+                "X-Pagination-Total-Pages": str(result.total_pages),
+                "X-Pagination-Total-Entries": str(result.total),
+            }
+            result = result.items
+        if operation.status == 204:
+            return Response(status_code=204, headers=headers)
+        if isinstance(result, list):
+            payload: Any = [shape(operation.response, item) for item in result]
+        else:
+            payload = shape(operation.response, result)
+        return Response(
+            json.dumps(payload, separators=(",", ":")), operation.status, headers=headers,
+            media_type="application/json",
+        )
+
+    endpoint.__name__ = f"{operation.verb}_{operation.path}"
+    return endpoint

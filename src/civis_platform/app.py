@@ -1,0 +1,66 @@
+"""The app factory: everything an instance needs is built here and kept on the app.
+
+Importing this module opens nothing; ``create_app(settings)`` builds the store,
+verifier and rate limiter, migrates the schema on start-up, and installs routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from civis_platform.api import _generic
+from civis_platform.api.aliases import aliases
+from civis_platform.api.credentials import credentials
+from civis_platform.api.databases import databases
+from civis_platform.api.endpoints import endpoints
+from civis_platform.api.errors import install_error_handlers
+from civis_platform.api.groups import groups
+from civis_platform.api.middleware import CivisMiddleware
+from civis_platform.api.remote_hosts import remote_hosts
+from civis_platform.api.users import users
+from civis_platform.config import Settings
+from civis_platform.services.auth import KeyVerifier, RateLimiter
+from civis_platform.spec import build_spec
+from civis_platform.store.db import Store
+from civis_platform.store.migrate import upgrade_to_head
+
+RESOURCES = [users, groups, credentials, databases, remote_hosts, aliases, endpoints]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build a server app for ``settings`` (the schema is migrated at start-up).
+
+    Examples:
+        >>> app = create_app(Settings(home="/tmp/civis-platform-doc"))
+        >>> sorted(app.state.spec["paths"])[:2]
+        ['/aliases/', '/aliases/{id}']
+    """
+    store = Store.from_url(settings.resolved_metadata_url())
+    verifier = KeyVerifier(store, settings.key_cache_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        upgrade_to_head(store.engine)
+        yield
+        store.dispose()
+
+    # FastAPI's own docs/OpenAPI routes are off: /endpoints is the spec of record.
+    app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.verifier = verifier
+    app.state.resources = list(RESOURCES)
+    install_error_handlers(app)
+    routes: list[Any] = app.router.routes
+    _generic.install(routes, app.state.resources)
+    app.state.spec = build_spec(app)
+    app.add_middleware(
+        CivisMiddleware,
+        verifier=verifier,
+        limiter=RateLimiter(settings.rate_limit, settings.rate_limit_window_seconds),
+    )
+    return app

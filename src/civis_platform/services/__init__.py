@@ -1,0 +1,1 @@
+"""The domain: permissions, validation and persistence, with no HTTP anywhere."""

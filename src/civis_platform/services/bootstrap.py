@@ -1,0 +1,93 @@
+"""Initialising a home: schema, the first admin, the default group and warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from civis_platform.config import Settings
+from civis_platform.services import _generic as g
+from civis_platform.services.auth import NewKey, mint_key
+from civis_platform.services.databases import register_duckdb
+from civis_platform.services.errors import ConflictError
+from civis_platform.services.groups import insert_group
+from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
+from civis_platform.services.users import DEFAULT_DATABASE_NAME, DEFAULT_GROUP_SLUG, insert_user
+from civis_platform.store import tables as t
+from civis_platform.store.db import Store
+from civis_platform.store.migrate import upgrade_to_head
+
+DEFAULT_ADMIN_USERNAME = "admin"
+
+
+class AlreadyInitialisedError(ConflictError):
+    """The home already has users; ``init`` refuses to seed it twice."""
+
+
+@dataclass(frozen=True)
+class Initialised:
+    """What ``initialise`` created: the admin and their only clear-text key."""
+
+    admin_id: int
+    admin_username: str
+    admin_key: NewKey
+
+
+def is_initialised(store: Store) -> bool:
+    """True once the schema exists and holds at least one user."""
+    from sqlalchemy import inspect
+
+    if not inspect(store.engine).has_table("users"):
+        return False
+    with store.transaction() as conn:
+        return bool(conn.execute(select(func.count()).select_from(t.users)).scalar_one())
+
+
+def create_warehouse_file(path: Path) -> None:
+    """Create an empty DuckDB database file (the data plane fills it later)."""
+    import duckdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(path)).close()
+
+
+def initialise(
+    store: Store, settings: Settings, *, admin_username: str = DEFAULT_ADMIN_USERNAME
+) -> Initialised:
+    """Migrate and seed an empty home.
+
+    Seeds: the default group, the admin (with a key), the "Civis Database" DuckDB
+    warehouse and its remote host (readable by the default group), and the admin's
+    default Database credential.
+
+    Raises:
+        AlreadyInitialisedError: the store already has users.
+    """
+    Path(settings.home).expanduser().mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(store.engine)
+    if is_initialised(store):
+        raise AlreadyInitialisedError(f"{settings.home} is already initialised.")
+    warehouse = settings.warehouse_path()
+    create_warehouse_file(warehouse)
+    with store.transaction() as conn:
+        group_id = insert_group(
+            conn, name="Default", slug=DEFAULT_GROUP_SLUG, description="Every user of this server."
+        )
+        admin_id = insert_user(conn, username=admin_username, name="Administrator", admin=True)
+        database_id = register_duckdb(
+            conn, name=DEFAULT_DATABASE_NAME, path=warehouse, owner_id=admin_id
+        )
+        host_id = conn.execute(
+            select(t.databases.c.remote_host_id).where(t.databases.c.id == database_id)
+        ).scalar_one()
+        g.grant(conn, REMOTE_HOST, host_id, "group", group_id, "read")
+        # The admin's default credential predates the warehouse: point it there now.
+        conn.execute(
+            t.credentials.update()
+            .where(t.credentials.c.owner_id == admin_id, t.credentials.c.is_default.is_(True))
+            .values(remote_host_id=host_id)
+        )
+        key = mint_key(conn, user_id=admin_id, name="init", expires_in=settings.key_expiry_seconds)
+    return Initialised(admin_id=admin_id, admin_username=admin_username, admin_key=key)

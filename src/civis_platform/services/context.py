@@ -1,0 +1,50 @@
+"""What every service call receives first: who is asking, and the app's resources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from civis_platform.config import Settings
+from civis_platform.store.db import Store
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated user, as resolved from an API key."""
+
+    id: int
+    username: str
+    is_admin: bool
+    group_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Request context: the caller plus the store and settings of this app."""
+
+    user: Principal
+    store: Store
+    settings: Settings
+    # Called after a key is revoked so cached verifications die with it.
+    evict_key: Callable[[int], None] = field(default=lambda _key_id: None)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (the only clock services use)."""
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Civis timestamp format: ISO 8601 in UTC with a ``Z`` suffix.
+
+    Examples:
+        >>> iso(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+        '2024-01-02T03:04:05.000Z'
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

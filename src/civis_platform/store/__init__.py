@@ -1,0 +1,1 @@
+"""Metadata store: tables, engine factory and Alembic migrations."""

@@ -1,0 +1,182 @@
+"""SQLAlchemy Core tables of the metadata store.
+
+Every change here needs an Alembic revision in ``store/migrations/versions``; a test
+checks that the migrated schema equals this metadata on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _timestamps() -> list[Column]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(255), nullable=False, unique=True),
+    Column("name", String(255), nullable=False),
+    Column("email", String(255), nullable=True),
+    Column("initials", String(16), nullable=True),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("primary_group_id", Integer, nullable=True),
+    Column("city", String(255), nullable=True),
+    Column("state", String(255), nullable=True),
+    Column("time_zone", String(64), nullable=True),
+    Column("department", String(255), nullable=True),
+    Column("title", String(255), nullable=True),
+    Column("phone", String(64), nullable=True),
+    Column("robot", Boolean, nullable=False, default=False),
+    Column("preferences", Text, nullable=False, default="{}"),
+    Column("last_checked_announcements", DateTime(timezone=True), nullable=True),
+    Column("created_by_id", Integer, nullable=True),
+    Column("last_updated_by_id", Integer, nullable=True),
+    *_timestamps(),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("slug", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=True),
+    Column("default_time_zone", String(64), nullable=True),
+    Column("default_jobs_label", String(255), nullable=True),
+    Column("default_notebooks_label", String(255), nullable=True),
+    Column("default_services_label", String(255), nullable=True),
+    Column("default_otp_required_for_login", Boolean, nullable=False, default=False),
+    Column("created_by_id", Integer, nullable=True),
+    Column("last_updated_by_id", Integer, nullable=True),
+    *_timestamps(),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    # The public lookup prefix lets verification touch exactly one row.
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("salt", String(64), nullable=False),
+    Column("digest", String(128), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Column("use_count", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+remote_hosts = Table(
+    "remote_hosts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("url", String(1024), nullable=False),
+    Column("description", Text, nullable=True),
+    *_timestamps(),
+)
+
+databases = Table(
+    "databases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("adapter", String(64), nullable=False),
+    Column("cluster_identifier", String(255), nullable=True),
+    Column("host", String(255), nullable=True),
+    Column("port", Integer, nullable=True),
+    Column("database_name", String(255), nullable=True),
+    Column("managed", Boolean, nullable=False, default=True),
+    # Where the warehouse lives (a DuckDB file path or a connection URL); never served.
+    Column("location", Text, nullable=False),
+    Column("remote_host_id", Integer, ForeignKey("remote_hosts.id"), nullable=True),
+    *_timestamps(),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(255), nullable=True),
+    Column("type", String(64), nullable=False),
+    Column("username", String(255), nullable=False),
+    # Kept for later use by data-plane programs; never returned by the API.
+    Column("password", Text, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("remote_host_id", Integer, ForeignKey("remote_hosts.id"), nullable=True),
+    Column("state", String(255), nullable=True),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("oauth", Boolean, nullable=False, default=False),
+    Column("system_credential", Boolean, nullable=False, default=False),
+    *_timestamps(),
+)
+
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("object_id", Integer, nullable=False),
+    Column("object_type", String(64), nullable=False),
+    Column("alias", String(255), nullable=False),
+    Column("display_name", String(255), nullable=True),
+    *_timestamps(),
+    UniqueConstraint("object_type", "alias", name="uq_aliases_object_type_alias"),
+)
+
+# One table holds every share of every shareable object (object_type names the table).
+shares = Table(
+    "shares",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("object_type", String(64), nullable=False),
+    Column("object_id", Integer, nullable=False),
+    Column("grantee_type", String(8), nullable=False),  # "user" or "group"
+    Column("grantee_id", Integer, nullable=False),
+    Column("level", String(8), nullable=False),  # "read", "write" or "manage"
+    UniqueConstraint(
+        "object_type", "object_id", "grantee_type", "grantee_id", name="uq_shares_grant"
+    ),
+    Index("ix_shares_object", "object_type", "object_id"),
+)
