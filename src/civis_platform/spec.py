@@ -91,12 +91,14 @@ def operation_spec(operation: Operation) -> dict[str, Any]:
     if operation.query is not None:
         parameters += _query_parameters(operation.query)
     if operation.body is not None:
-        parameters.append({
-            "name": operation.body_name or operation.body.__name__,
-            "in": "body",
-            "required": operation.body_required,
-            "schema": model_schema(operation.body),
-        })
+        parameters.append(
+            {
+                "name": operation.body_name or operation.body.__name__,
+                "in": "body",
+                "required": operation.body_required,
+                "schema": model_schema(operation.body),
+            }
+        )
     response: dict[str, Any] = {"description": "success"}
     if operation.response is not None and operation.status != 204:
         schema = model_schema(operation.response)

@@ -54,7 +54,9 @@ def prepare_home(settings: Settings) -> str:
 
         with store.transaction() as conn:
             admin = conn.execute(
-                select(t.users.c.username).where(t.users.c.is_admin.is_(True)).order_by(t.users.c.id)
+                select(t.users.c.username)
+                .where(t.users.c.is_admin.is_(True))
+                .order_by(t.users.c.id)
             ).scalar()
             if admin is None:
                 raise RuntimeError(f"{settings.home} has no admin user")
@@ -70,8 +72,9 @@ class ThreadedServer:
     ``base_url`` reports the real one (with a trailing slash).
     """
 
-    def __init__(self, settings: Settings | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if settings is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="civis-platform-")
@@ -108,7 +111,9 @@ class ThreadedServer:
         config = uvicorn.Config(create_app(self.settings), log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True,
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            daemon=True,
             name=f"civis-platform:{bound}",
         )
         self._thread.start()

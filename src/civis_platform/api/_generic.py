@@ -71,7 +71,9 @@ class Resource:
     name: str
     operations: list[Operation] = field(default_factory=list)
 
-    def op(self, verb: str, path: str, summary: str, call: ServiceCall, **options: Any) -> Operation:
+    def op(
+        self, verb: str, path: str, summary: str, call: ServiceCall, **options: Any
+    ) -> Operation:
         """Declare an operation; ``options`` are :class:`Operation` fields."""
         if not path.startswith(f"/{self.name}"):
             raise ValueError(f"{path} does not belong to resource {self.name}")
@@ -88,13 +90,21 @@ class Resource:
 
         def share_users(ctx: Any, *, id: int, body: dict[str, Any]) -> Any:
             return services.set_shares(
-                ctx, kind, id, grantee_type="user", grantee_ids=body["user_ids"],
+                ctx,
+                kind,
+                id,
+                grantee_type="user",
+                grantee_ids=body["user_ids"],
                 permission_level=body["permission_level"],
             )
 
         def share_groups(ctx: Any, *, id: int, body: dict[str, Any]) -> Any:
             return services.set_shares(
-                ctx, kind, id, grantee_type="group", grantee_ids=body["group_ids"],
+                ctx,
+                kind,
+                id,
+                grantee_type="group",
+                grantee_ids=body["group_ids"],
                 permission_level=body["permission_level"],
             )
 
@@ -106,16 +116,39 @@ class Resource:
 
         from civis_platform.api.shares import ShareGroupsUpdate, Shares, ShareUsersUpdate
 
-        self.op("get", base, f"List who can see {level_noun}", list_shares,
-                response=Shares, array=True)
-        self.op("put", f"{base}/users", f"Grant users a permission level on {level_noun}",
-                share_users, body=ShareUsersUpdate, response=Shares)
-        self.op("delete", f"{base}/users/{{user_id}}",
-                f"Take away a user's permission on {level_noun}", unshare_user, status=204)
-        self.op("put", f"{base}/groups", f"Grant groups a permission level on {level_noun}",
-                share_groups, body=ShareGroupsUpdate, response=Shares)
-        self.op("delete", f"{base}/groups/{{group_id}}",
-                f"Take away a group's permission on {level_noun}", unshare_group, status=204)
+        self.op(
+            "get", base, f"List who can see {level_noun}", list_shares, response=Shares, array=True
+        )
+        self.op(
+            "put",
+            f"{base}/users",
+            f"Grant users a permission level on {level_noun}",
+            share_users,
+            body=ShareUsersUpdate,
+            response=Shares,
+        )
+        self.op(
+            "delete",
+            f"{base}/users/{{user_id}}",
+            f"Take away a user's permission on {level_noun}",
+            unshare_user,
+            status=204,
+        )
+        self.op(
+            "put",
+            f"{base}/groups",
+            f"Grant groups a permission level on {level_noun}",
+            share_groups,
+            body=ShareGroupsUpdate,
+            response=Shares,
+        )
+        self.op(
+            "delete",
+            f"{base}/groups/{{group_id}}",
+            f"Take away a group's permission on {level_noun}",
+            unshare_group,
+            status=204,
+        )
 
 
 def route_sort_key(path: str) -> tuple[int, ...]:
@@ -153,7 +186,9 @@ def _convert_path(operation: Operation, raw: dict[str, str]) -> dict[str, Any]:
                 values[name] = int(value)
             except ValueError:
                 # Not an id at all: no such object, as for an unknown numeric id.
-                raise NotFoundError(f"No {operation.path.split('/')[1]} with id {value!r}.") from None
+                raise NotFoundError(
+                    f"No {operation.path.split('/')[1]} with id {value!r}."
+                ) from None
         else:
             values[name] = value
     return values
@@ -163,9 +198,9 @@ def parse_query(model: type[QueryModel], request: Request) -> dict[str, Any]:
     """Validate query params: ``name[]`` arrays, repeated names, ``True``/``False``."""
     raw: dict[str, Any] = {}
     array_fields = {
-        name for name, info in model.model_fields.items()
-        if getattr(info.annotation, "__origin__", None) is list
-        or "list[" in str(info.annotation)
+        name
+        for name, info in model.model_fields.items()
+        if getattr(info.annotation, "__origin__", None) is list or "list[" in str(info.annotation)
     }
     for key, value in request.query_params.multi_items():
         name = key[:-2] if key.endswith("[]") else key
@@ -231,7 +266,9 @@ def _endpoint(operation: Operation) -> Callable[[Request], Any]:
         else:
             payload = shape(operation.response, result)
         return Response(
-            json.dumps(payload, separators=(",", ":")), operation.status, headers=headers,
+            json.dumps(payload, separators=(",", ":")),
+            operation.status,
+            headers=headers,
             media_type="application/json",
         )
 

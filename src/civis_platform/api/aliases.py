@@ -43,17 +43,52 @@ class AliasListQuery(PagedQuery):
 
 
 aliases = Resource("aliases")
-aliases.op("get", "/aliases/", "List aliases", svc.list_aliases, query=AliasListQuery,
-           response=Alias, array=True)
-aliases.op("post", "/aliases/", "Create an alias", svc.create_alias, body=AliasCreate,
-           body_name="AliasCreate", response=Alias, status=201)
+aliases.op(
+    "get",
+    "/aliases/",
+    "List aliases",
+    svc.list_aliases,
+    query=AliasListQuery,
+    response=Alias,
+    array=True,
+)
+aliases.op(
+    "post",
+    "/aliases/",
+    "Create an alias",
+    svc.create_alias,
+    body=AliasCreate,
+    body_name="AliasCreate",
+    response=Alias,
+    status=201,
+)
 aliases.op("get", "/aliases/{id}", "Show an alias", svc.get_alias, response=Alias)
-aliases.op("put", "/aliases/{id}", "Replace an alias", svc.update_alias, body=AliasCreate,
-           body_name="AliasReplace", response=Alias)
-aliases.op("patch", "/aliases/{id}", "Update some attributes of an alias", svc.update_alias,
-           body=AliasPatch, body_name="AliasPatch", body_required=False, response=Alias)
+aliases.op(
+    "put",
+    "/aliases/{id}",
+    "Replace an alias",
+    svc.update_alias,
+    body=AliasCreate,
+    body_name="AliasReplace",
+    response=Alias,
+)
+aliases.op(
+    "patch",
+    "/aliases/{id}",
+    "Update some attributes of an alias",
+    svc.update_alias,
+    body=AliasPatch,
+    body_name="AliasPatch",
+    body_required=False,
+    response=Alias,
+)
 aliases.op("delete", "/aliases/{id}", "Delete an alias", svc.delete_alias, status=204)
-aliases.op("get", "/aliases/{object_type}/{alias}", "Resolve an alias within an object type",
-           svc.get_alias_by_name, response=Alias,
-           path_types={"object_type": "string", "alias": "string"})
+aliases.op(
+    "get",
+    "/aliases/{object_type}/{alias}",
+    "Resolve an alias within an object type",
+    svc.get_alias_by_name,
+    response=Alias,
+    path_types={"object_type": "string", "alias": "string"},
+)
 aliases.shares(svc.KIND, level_noun="an alias")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
 from civis_platform.services import credentials as svc
@@ -82,24 +84,59 @@ class CredentialListQuery(PagedQuery):
 class CredentialTypes(ResponseModel):
     """The accepted credential types."""
 
-    types: list[str] = []
+    types: list[str] = Field(default_factory=list)
 
 
 credentials = Resource("credentials")
-credentials.op("get", "/credentials/types", "List the credential types", svc.list_types,
-               response=CredentialTypes)
-credentials.op("get", "/credentials/", "List credentials", svc.list_credentials,
-               query=CredentialListQuery, response=Credential, array=True)
-credentials.op("post", "/credentials/", "Create a credential", svc.create_credential,
-               body=CredentialCreate, body_name="CredentialCreate", response=Credential,
-               status=201)
-credentials.op("put", "/credentials/{id}", "Replace a credential", svc.update_credential,
-               body=CredentialCreate, body_name="CredentialReplace", response=Credential)
-credentials.op("patch", "/credentials/{id}", "Update some attributes of a credential",
-               svc.update_credential, body=CredentialPatch, body_name="CredentialPatch",
-               body_required=False, response=Credential)
-credentials.op("get", "/credentials/{id}", "Show a credential", svc.get_credential,
-               response=Credential)
-credentials.op("delete", "/credentials/{id}", "Delete a credential", svc.delete_credential,
-               status=204)
+credentials.op(
+    "get",
+    "/credentials/types",
+    "List the credential types",
+    svc.list_types,
+    response=CredentialTypes,
+)
+credentials.op(
+    "get",
+    "/credentials/",
+    "List credentials",
+    svc.list_credentials,
+    query=CredentialListQuery,
+    response=Credential,
+    array=True,
+)
+credentials.op(
+    "post",
+    "/credentials/",
+    "Create a credential",
+    svc.create_credential,
+    body=CredentialCreate,
+    body_name="CredentialCreate",
+    response=Credential,
+    status=201,
+)
+credentials.op(
+    "put",
+    "/credentials/{id}",
+    "Replace a credential",
+    svc.update_credential,
+    body=CredentialCreate,
+    body_name="CredentialReplace",
+    response=Credential,
+)
+credentials.op(
+    "patch",
+    "/credentials/{id}",
+    "Update some attributes of a credential",
+    svc.update_credential,
+    body=CredentialPatch,
+    body_name="CredentialPatch",
+    body_required=False,
+    response=Credential,
+)
+credentials.op(
+    "get", "/credentials/{id}", "Show a credential", svc.get_credential, response=Credential
+)
+credentials.op(
+    "delete", "/credentials/{id}", "Delete a credential", svc.delete_credential, status=204
+)
 credentials.shares(svc.KIND, level_noun="a credential")

@@ -21,6 +21,7 @@ class Database(ResponseModel):
 
 
 databases = Resource("databases")
-databases.op("get", "/databases/", "List databases", svc.list_databases, response=Database,
-             array=True)
+databases.op(
+    "get", "/databases/", "List databases", svc.list_databases, response=Database, array=True
+)
 databases.op("get", "/databases/{id}", "Show a database", svc.get_database, response=Database)

@@ -23,5 +23,11 @@ def serve_spec(request: Request, *, query: dict[str, Any]) -> dict[str, Any]:
 
 
 endpoints = Resource("endpoints")
-endpoints.op("get", "/endpoints/", "Describe this API (Swagger 2.0)", serve_spec,
-             query=EndpointsQuery, wants_request=True)
+endpoints.op(
+    "get",
+    "/endpoints/",
+    "Describe this API (Swagger 2.0)",
+    serve_spec,
+    query=EndpointsQuery,
+    wants_request=True,
+)

@@ -27,8 +27,13 @@ log = logging.getLogger("civis_platform")
 WWW_AUTHENTICATE = 'Basic realm="civis-platform", charset="UTF-8"'
 
 _HTTP_ERROR_WORDS = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 429: "rate_limit_exceeded",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    429: "rate_limit_exceeded",
     500: "internal_server_error",
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
 from civis_platform.services import groups as svc
@@ -40,7 +42,7 @@ class GroupListItem(ResponseModel):
     total_member_count: int | None = None
     last_updated_by_id: int | None = None
     created_by_id: int | None = None
-    members: list[GroupMemberListItem] = []
+    members: list[GroupMemberListItem] = Field(default_factory=list)
 
 
 class Group(ResponseModel):
@@ -57,14 +59,14 @@ class Group(ResponseModel):
     member_count: int | None = None
     total_member_count: int | None = None
     default_otp_required_for_login: bool | None = None
-    role_ids: list[int] = []
+    role_ids: list[int] = Field(default_factory=list)
     default_time_zone: str | None = None
     default_jobs_label: str | None = None
     default_notebooks_label: str | None = None
     default_services_label: str | None = None
     last_updated_by_id: int | None = None
     created_by_id: int | None = None
-    members: list[GroupMember] = []
+    members: list[GroupMember] = Field(default_factory=list)
 
 
 class GroupPatch(RequestModel):
@@ -99,16 +101,52 @@ class GroupListQuery(PagedQuery):
 
 
 groups = Resource("groups")
-groups.op("get", "/groups/", "List groups", svc.list_groups, query=GroupListQuery,
-          response=GroupListItem, array=True)
-groups.op("post", "/groups/", "Create a group (admins only)", svc.create_group,
-          body=GroupCreate, body_name="GroupCreate", response=Group, status=201)
+groups.op(
+    "get",
+    "/groups/",
+    "List groups",
+    svc.list_groups,
+    query=GroupListQuery,
+    response=GroupListItem,
+    array=True,
+)
+groups.op(
+    "post",
+    "/groups/",
+    "Create a group (admins only)",
+    svc.create_group,
+    body=GroupCreate,
+    body_name="GroupCreate",
+    response=Group,
+    status=201,
+)
 groups.op("get", "/groups/{id}", "Show a group", svc.get_group, response=Group)
-groups.op("put", "/groups/{id}", "Replace a group's attributes", svc.update_group,
-          body=GroupCreate, body_name="GroupReplace", response=Group)
-groups.op("patch", "/groups/{id}", "Update some of a group's attributes", svc.update_group,
-          body=GroupPatch, body_name="GroupPatch", body_required=False, response=Group)
-groups.op("put", "/groups/{id}/members/{user_id}", "Add a user to a group", svc.add_member,
-          response=Group)
-groups.op("delete", "/groups/{id}/members/{user_id}", "Remove a user from a group",
-          svc.remove_member, status=204)
+groups.op(
+    "put",
+    "/groups/{id}",
+    "Replace a group's attributes",
+    svc.update_group,
+    body=GroupCreate,
+    body_name="GroupReplace",
+    response=Group,
+)
+groups.op(
+    "patch",
+    "/groups/{id}",
+    "Update some of a group's attributes",
+    svc.update_group,
+    body=GroupPatch,
+    body_name="GroupPatch",
+    body_required=False,
+    response=Group,
+)
+groups.op(
+    "put", "/groups/{id}/members/{user_id}", "Add a user to a group", svc.add_member, response=Group
+)
+groups.op(
+    "delete",
+    "/groups/{id}/members/{user_id}",
+    "Remove a user from a group",
+    svc.remove_member,
+    status=204,
+)

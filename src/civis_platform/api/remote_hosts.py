@@ -64,16 +64,45 @@ class RemoteHostListQuery(QueryModel):
 
 
 remote_hosts = Resource("remote_hosts")
-remote_hosts.op("get", "/remote_hosts/", "List remote hosts", svc.list_remote_hosts,
-                query=RemoteHostListQuery, response=RemoteHostListItem, array=True)
-remote_hosts.op("post", "/remote_hosts/", "Register a remote host", svc.create_remote_host,
-                body=RemoteHostCreate, body_name="RemoteHostCreate", response=RemoteHost,
-                status=201)
-remote_hosts.op("get", "/remote_hosts/{id}", "Show a remote host", svc.get_remote_host,
-                response=RemoteHost)
-remote_hosts.op("put", "/remote_hosts/{id}", "Replace a remote host", svc.update_remote_host,
-                body=RemoteHostReplace, body_name="RemoteHostReplace", response=RemoteHost)
-remote_hosts.op("patch", "/remote_hosts/{id}", "Update some attributes of a remote host",
-                svc.update_remote_host, body=RemoteHostPatch, body_name="RemoteHostPatch",
-                body_required=False, response=RemoteHost)
+remote_hosts.op(
+    "get",
+    "/remote_hosts/",
+    "List remote hosts",
+    svc.list_remote_hosts,
+    query=RemoteHostListQuery,
+    response=RemoteHostListItem,
+    array=True,
+)
+remote_hosts.op(
+    "post",
+    "/remote_hosts/",
+    "Register a remote host",
+    svc.create_remote_host,
+    body=RemoteHostCreate,
+    body_name="RemoteHostCreate",
+    response=RemoteHost,
+    status=201,
+)
+remote_hosts.op(
+    "get", "/remote_hosts/{id}", "Show a remote host", svc.get_remote_host, response=RemoteHost
+)
+remote_hosts.op(
+    "put",
+    "/remote_hosts/{id}",
+    "Replace a remote host",
+    svc.update_remote_host,
+    body=RemoteHostReplace,
+    body_name="RemoteHostReplace",
+    response=RemoteHost,
+)
+remote_hosts.op(
+    "patch",
+    "/remote_hosts/{id}",
+    "Update some attributes of a remote host",
+    svc.update_remote_host,
+    body=RemoteHostPatch,
+    body_name="RemoteHostPatch",
+    body_required=False,
+    response=RemoteHost,
+)
 remote_hosts.shares(svc.KIND, level_noun="a remote host")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from civis_platform.api._models import RequestModel, ResponseModel
 
 
@@ -33,8 +35,8 @@ class ShareGrantee(ResponseModel):
 class ShareBucket(ResponseModel):
     """The users and groups at one permission level."""
 
-    users: list[ShareGrantee] = []
-    groups: list[ShareGrantee] = []
+    users: list[ShareGrantee] = Field(default_factory=list)
+    groups: list[ShareGrantee] = Field(default_factory=list)
 
 
 class Shares(ResponseModel):

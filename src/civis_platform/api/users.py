@@ -30,7 +30,7 @@ class UserListItem(ResponseModel):
     email: str | None = None
     active: bool | None = None
     primary_group_id: int | None = None
-    groups: list[GroupRef] = []
+    groups: list[GroupRef] = Field(default_factory=list)
     created_at: str | None = None
     current_sign_in_at: str | None = None
     updated_at: str | None = None
@@ -49,7 +49,7 @@ class User(ResponseModel):
     email: str | None = None
     active: bool | None = None
     primary_group_id: int | None = None
-    groups: list[GroupRef] = []
+    groups: list[GroupRef] = Field(default_factory=list)
     city: str | None = None
     state: str | None = None
     time_zone: str | None = None
@@ -91,12 +91,12 @@ class UserMe(ResponseModel):
     username: str | None = None
     initials: str | None = None
     last_checked_announcements: str | None = None
-    feature_flags: dict[str, Any] = {}
-    roles: list[str] = []
-    preferences: dict[str, Any] = {}
+    feature_flags: dict[str, Any] = Field(default_factory=dict)
+    roles: list[str] = Field(default_factory=list)
+    preferences: dict[str, Any] = Field(default_factory=dict)
     custom_branding: str | None = None
     primary_group_id: int | None = None
-    groups: list[GroupRef] = []
+    groups: list[GroupRef] = Field(default_factory=list)
     organization_name: str | None = None
     organization_slug: str | None = None
     organization_default_theme_id: int | None = None
@@ -203,7 +203,7 @@ class ApiKeyListItem(ResponseModel):
     created_at: str | None = None
     revoked_at: str | None = None
     last_used_at: str | None = None
-    scopes: list[str] = []
+    scopes: list[str] = Field(default_factory=list)
     use_count: int | None = None
     expired: bool | None = None
     active: bool | None = None
@@ -219,11 +219,11 @@ class ApiKey(ResponseModel):
     created_at: str | None = None
     revoked_at: str | None = None
     last_used_at: str | None = None
-    scopes: list[str] = []
+    scopes: list[str] = Field(default_factory=list)
     use_count: int | None = None
     expired: bool | None = None
     active: bool | None = None
-    constraints: list[ApiKeyConstraint] = []
+    constraints: list[ApiKeyConstraint] = Field(default_factory=list)
 
 
 class ApiKeyCreated(ApiKey):
@@ -254,22 +254,79 @@ class ApiKeyCreate(RequestModel):
 
 
 users = Resource("users")
-users.op("get", "/users/", "List users", svc.list_users, query=UserListQuery,
-         response=UserListItem, array=True)
-users.op("post", "/users/", "Create a user (admins only)", svc.create_user, body=UserCreate,
-         body_name="UserCreate", response=User)
+users.op(
+    "get",
+    "/users/",
+    "List users",
+    svc.list_users,
+    query=UserListQuery,
+    response=UserListItem,
+    array=True,
+)
+users.op(
+    "post",
+    "/users/",
+    "Create a user (admins only)",
+    svc.create_user,
+    body=UserCreate,
+    body_name="UserCreate",
+    response=User,
+)
 users.op("get", "/users/me", "Show the calling user", svc.get_me, response=UserMe)
-users.op("patch", "/users/me", "Update the calling user's preferences", svc.patch_me,
-         body=UserMeUpdate, body_name="UserMeUpdate", body_required=False, response=UserMe)
+users.op(
+    "patch",
+    "/users/me",
+    "Update the calling user's preferences",
+    svc.patch_me,
+    body=UserMeUpdate,
+    body_name="UserMeUpdate",
+    body_required=False,
+    response=UserMe,
+)
 users.op("get", "/users/{id}", "Show a user", svc.get_user, response=User)
-users.op("patch", "/users/{id}", "Update a user (admins only)", svc.patch_user, body=UserUpdate,
-         body_name="UserUpdate", body_required=False, response=User)
-users.op("get", "/users/{id}/api_keys", "List a user's API keys", svc.list_api_keys,
-         query=PagedQuery, response=ApiKeyListItem, array=True, path_types={"id": "string"})
-users.op("post", "/users/{id}/api_keys", "Mint an API key", svc.create_api_key,
-         body=ApiKeyCreate, body_name="ApiKeyCreate", response=ApiKeyCreated,
-         path_types={"id": "string"})
-users.op("get", "/users/{id}/api_keys/{key_id}", "Show an API key", svc.get_api_key,
-         response=ApiKey, path_types={"id": "string"})
-users.op("delete", "/users/{id}/api_keys/{key_id}", "Revoke an API key", svc.revoke_api_key,
-         response=ApiKey, path_types={"id": "string"})
+users.op(
+    "patch",
+    "/users/{id}",
+    "Update a user (admins only)",
+    svc.patch_user,
+    body=UserUpdate,
+    body_name="UserUpdate",
+    body_required=False,
+    response=User,
+)
+users.op(
+    "get",
+    "/users/{id}/api_keys",
+    "List a user's API keys",
+    svc.list_api_keys,
+    query=PagedQuery,
+    response=ApiKeyListItem,
+    array=True,
+    path_types={"id": "string"},
+)
+users.op(
+    "post",
+    "/users/{id}/api_keys",
+    "Mint an API key",
+    svc.create_api_key,
+    body=ApiKeyCreate,
+    body_name="ApiKeyCreate",
+    response=ApiKeyCreated,
+    path_types={"id": "string"},
+)
+users.op(
+    "get",
+    "/users/{id}/api_keys/{key_id}",
+    "Show an API key",
+    svc.get_api_key,
+    response=ApiKey,
+    path_types={"id": "string"},
+)
+users.op(
+    "delete",
+    "/users/{id}/api_keys/{key_id}",
+    "Revoke an API key",
+    svc.revoke_api_key,
+    response=ApiKey,
+    path_types={"id": "string"},
+)

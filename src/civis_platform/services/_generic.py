@@ -116,7 +116,9 @@ def access_level(conn: Connection, ctx: Context, kind: Kind, row: Row[Any]) -> s
     return LEVELS[best - 1] if best else None
 
 
-def fetch(conn: Connection, ctx: Context, kind: Kind, object_id: int, need: str = "read") -> Row[Any]:
+def fetch(
+    conn: Connection, ctx: Context, kind: Kind, object_id: int, need: str = "read"
+) -> Row[Any]:
     """The row ``object_id`` if the caller holds at least ``need`` on it.
 
     Raises:
@@ -205,7 +207,9 @@ def delete_owned(ctx: Context, kind: Kind, object_id: int) -> None:
 
 
 def _describe_shares(conn: Connection, kind: Kind, row: Row[Any]) -> dict[str, Any]:
-    buckets = {level: {"users": [], "groups": []} for level in LEVELS}
+    buckets: dict[str, dict[str, list[dict[str, Any]]]] = {
+        level: {"users": [], "groups": []} for level in LEVELS
+    }
     owner = conn.execute(select(t.users.c.id, t.users.c.name).where(t.users.c.id == row.owner_id))
     buckets["manage"]["users"].extend({"id": u.id, "name": u.name} for u in owner)
     grants = conn.execute(
@@ -274,7 +278,9 @@ def set_shares(
         return _describe_shares(conn, kind, row)
 
 
-def _revoke(conn: Connection, kind: Kind, object_id: int, grantee_type: str, grantee_id: int) -> int:
+def _revoke(
+    conn: Connection, kind: Kind, object_id: int, grantee_type: str, grantee_id: int
+) -> int:
     result = conn.execute(
         delete(t.shares).where(
             t.shares.c.object_type == kind.name,
@@ -286,7 +292,9 @@ def _revoke(conn: Connection, kind: Kind, object_id: int, grantee_type: str, gra
     return result.rowcount
 
 
-def revoke_share(ctx: Context, kind: Kind, object_id: int, *, grantee_type: str, grantee_id: int) -> None:
+def revoke_share(
+    ctx: Context, kind: Kind, object_id: int, *, grantee_type: str, grantee_id: int
+) -> None:
     """Remove a user's or group's share; 404 when there was none."""
     with ctx.store.transaction() as conn:
         fetch(conn, ctx, kind, object_id, need="manage")
@@ -294,7 +302,9 @@ def revoke_share(ctx: Context, kind: Kind, object_id: int, *, grantee_type: str,
             raise NotFoundError(f"No share for {grantee_type} {grantee_id} on this object.")
 
 
-def grant(conn: Connection, kind: Kind, object_id: int, grantee_type: str, grantee_id: int, level: str) -> None:
+def grant(
+    conn: Connection, kind: Kind, object_id: int, grantee_type: str, grantee_id: int, level: str
+) -> None:
     """Record a share without permission checks (seeding and system use only)."""
     _revoke(conn, kind, object_id, grantee_type, grantee_id)
     conn.execute(

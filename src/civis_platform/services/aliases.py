@@ -36,7 +36,9 @@ def list_aliases(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         stmt = stmt.where(t.aliases.c.object_type.in_(types))
     with ctx.store.transaction() as conn:
         rows, total, page_num, per_page = g.paginate(
-            conn, stmt, g.PageRequest(**_page_args(query)),
+            conn,
+            stmt,
+            g.PageRequest(**_page_args(query)),
             orderable={"id": t.aliases.c.id, "object_type": t.aliases.c.object_type},
             default_order="id",
         )

@@ -219,5 +219,5 @@ class RateLimiter:
                 start, count = now, 0
             count += 1
             self._windows[user_id] = (start, count)
-        reset = max(1, int(round(start + self.window_seconds - now)))
+        reset = max(1, round(start + self.window_seconds - now))
         return self.limit - count, reset

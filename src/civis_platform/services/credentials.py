@@ -16,13 +16,30 @@ from civis_platform.store import tables as t
 KIND = g.Kind(name="credential", table=t.credentials, label="Credential")
 
 CREDENTIAL_TYPES = (
-    "Amazon Web Services S3", "Bitbucket", "CASS/NCOA PAF", "Certificate", "Civis Platform",
-    "Custom", "Database", "Google", "Github", "Salesforce User", "Salesforce Client",
+    "Amazon Web Services S3",
+    "Bitbucket",
+    "CASS/NCOA PAF",
+    "Certificate",
+    "Civis Platform",
+    "Custom",
+    "Database",
+    "Google",
+    "Github",
+    "Salesforce User",
+    "Salesforce Client",
     "TableauUser",
 )
 
-_COLUMNS = ("name", "type", "description", "username", "password", "remote_host_id", "state",
-            "oauth")
+_COLUMNS = (
+    "name",
+    "type",
+    "description",
+    "username",
+    "password",
+    "remote_host_id",
+    "state",
+    "oauth",
+)
 
 
 def list_types(ctx: Context) -> dict[str, Any]:
@@ -78,10 +95,16 @@ def list_credentials(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         stmt = stmt.where(table.c.name.ilike(f"%{query['name']}%"))
     with ctx.store.transaction() as conn:
         rows, total, page_num, per_page = g.paginate(
-            conn, stmt, g.PageRequest(**_page_args(query)),
-            orderable={"updated_at": table.c.updated_at, "created_at": table.c.created_at,
-                       "name": table.c.name},
-            default_order="updated_at", default_dir="desc",
+            conn,
+            stmt,
+            g.PageRequest(**_page_args(query)),
+            orderable={
+                "updated_at": table.c.updated_at,
+                "created_at": table.c.created_at,
+                "name": table.c.name,
+            },
+            default_order="updated_at",
+            default_dir="desc",
         )
         return g.Page([_view(conn, r) for r in rows], total, page_num, per_page)
 
@@ -114,17 +137,24 @@ def _owner(ctx: Context, body: Mapping[str, Any]) -> int:
     return int(user_id)
 
 
-def _apply_default(conn: Connection, owner_id: int, credential_id: int, body: Mapping[str, Any]) -> None:
+def _apply_default(
+    conn: Connection, owner_id: int, credential_id: int, body: Mapping[str, Any]
+) -> None:
     """A user has one default per type: setting one clears the others."""
     if not body.get("default"):
         return
     row = conn.execute(select(t.credentials).where(t.credentials.c.id == credential_id)).one()
-    others = conn.execute(
-        select(t.credentials.c.id).where(
-            t.credentials.c.owner_id == owner_id, t.credentials.c.type == row.type,
-            t.credentials.c.id != credential_id,
+    others = (
+        conn.execute(
+            select(t.credentials.c.id).where(
+                t.credentials.c.owner_id == owner_id,
+                t.credentials.c.type == row.type,
+                t.credentials.c.id != credential_id,
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for other in others:
         g.update_row(conn, t.credentials, other, {"is_default": False})
     g.update_row(conn, t.credentials, credential_id, {"is_default": True})
@@ -138,7 +168,8 @@ def create_credential(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any
         values = {c: body[c] for c in _COLUMNS if c in body}
         values.setdefault("oauth", False)
         credential_id = g.insert_row(
-            conn, t.credentials,
+            conn,
+            t.credentials,
             {**values, "owner_id": owner_id, "is_default": False, "system_credential": False},
         )
         _apply_default(conn, owner_id, credential_id, body)

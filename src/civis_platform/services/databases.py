@@ -50,13 +50,28 @@ def register_duckdb(conn: Connection, *, name: str, path: Path, owner_id: int) -
     if conn.execute(select(t.databases.c.id).where(t.databases.c.name == name)).first():
         raise ConflictError(f"A database named {name!r} is registered.")
     host_id = g.insert_row(
-        conn, t.remote_hosts,
-        {"owner_id": owner_id, "name": name, "type": "RemoteHostTypes::Postgres",
-         "url": f"duckdb://{path}", "description": "Embedded DuckDB warehouse"},
+        conn,
+        t.remote_hosts,
+        {
+            "owner_id": owner_id,
+            "name": name,
+            "type": "RemoteHostTypes::Postgres",
+            "url": f"duckdb://{path}",
+            "description": "Embedded DuckDB warehouse",
+        },
     )
     return g.insert_row(
-        conn, t.databases,
-        {"name": name, "adapter": "duckdb", "cluster_identifier": None, "host": "localhost",
-         "port": None, "database_name": path.stem, "managed": True, "location": str(path),
-         "remote_host_id": host_id},
+        conn,
+        t.databases,
+        {
+            "name": name,
+            "adapter": "duckdb",
+            "cluster_identifier": None,
+            "host": "localhost",
+            "port": None,
+            "database_name": path.stem,
+            "managed": True,
+            "location": str(path),
+            "remote_host_id": host_id,
+        },
     )

@@ -1,12 +1,12 @@
 """Domain errors. Services raise these; ``api/errors.py`` renders them as Civis errors.
 
-    DomainError (code, message)
-    ├── BadRequestError   400, names the offending field
-    ├── UnauthorizedError 401
-    ├── ForbiddenError    403
-    ├── NotFoundError     404
-    ├── ConflictError     409
-    └── RateLimitedError  429, carries retry_after seconds
+DomainError (code, message)
+├── BadRequestError   400, names the offending field
+├── UnauthorizedError 401
+├── ForbiddenError    403
+├── NotFoundError     404
+├── ConflictError     409
+└── RateLimitedError  429, carries retry_after seconds
 """
 
 from __future__ import annotations

@@ -20,8 +20,14 @@ from civis_platform.services.users import (
 from civis_platform.store import tables as t
 
 _GROUP_COLUMNS = (
-    "name", "description", "slug", "default_otp_required_for_login", "default_time_zone",
-    "default_jobs_label", "default_notebooks_label", "default_services_label",
+    "name",
+    "description",
+    "slug",
+    "default_otp_required_for_login",
+    "default_time_zone",
+    "default_jobs_label",
+    "default_notebooks_label",
+    "default_services_label",
 )
 
 
@@ -45,8 +51,13 @@ def _members(conn: Connection, group_id: int) -> list[dict[str, Any]]:
     )
     return [
         {
-            "id": u.id, "name": u.name, "username": u.username, "initials": u.initials,
-            "online": None, "email": u.email, "primary_group_id": u.primary_group_id,
+            "id": u.id,
+            "name": u.name,
+            "username": u.username,
+            "initials": u.initials,
+            "online": None,
+            "email": u.email,
+            "primary_group_id": u.primary_group_id,
             "active": u.active,
         }
         for u in rows
@@ -89,18 +100,21 @@ def list_groups(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
             t.group_members.c.user_id.in_(query["user_ids"])
         )
         stmt = stmt.where(t.groups.c.id.in_(members))
-    if query.get("permission") and not ctx.user.is_admin:
+    if query.get("permission") in ("write", "manage") and not ctx.user.is_admin:
         # Only admins manage groups; others merely read them.
-        if query["permission"] in ("write", "manage"):
-            stmt = stmt.where(t.groups.c.id.is_(None))
+        stmt = stmt.where(t.groups.c.id.is_(None))
     with ctx.store.transaction() as conn:
         rows, total, page_num, per_page = g.paginate(
-            conn, stmt, g.PageRequest(**_page_args(query)),
+            conn,
+            stmt,
+            g.PageRequest(**_page_args(query)),
             orderable={"name": t.groups.c.name, "created_at": t.groups.c.created_at},
             default_order="name",
         )
         include = bool(query.get("include_members"))
-        return g.Page([_view(conn, r, with_members=include) for r in rows], total, page_num, per_page)
+        return g.Page(
+            [_view(conn, r, with_members=include) for r in rows], total, page_num, per_page
+        )
 
 
 def get_group(ctx: Context, *, id: int) -> dict[str, Any]:
@@ -109,17 +123,29 @@ def get_group(ctx: Context, *, id: int) -> dict[str, Any]:
         return _view(conn, _get_row(conn, id))
 
 
-def insert_group(conn: Connection, *, name: str, slug: str | None = None,
-                 description: str | None = None, created_by_id: int | None = None) -> int:
+def insert_group(
+    conn: Connection,
+    *,
+    name: str,
+    slug: str | None = None,
+    description: str | None = None,
+    created_by_id: int | None = None,
+) -> int:
     """Create a group row (no permission checks; seeding and services)."""
     slug = slug or slugify(name)
     if conn.execute(select(t.groups.c.id).where(t.groups.c.slug == slug)).first() is not None:
         raise ConflictError(f"A group with slug {slug!r} exists.")
     return g.insert_row(
-        conn, t.groups,
-        {"name": name, "slug": slug, "description": description,
-         "default_otp_required_for_login": False, "created_by_id": created_by_id,
-         "last_updated_by_id": created_by_id},
+        conn,
+        t.groups,
+        {
+            "name": name,
+            "slug": slug,
+            "description": description,
+            "default_otp_required_for_login": False,
+            "created_by_id": created_by_id,
+            "last_updated_by_id": created_by_id,
+        },
     )
 
 
@@ -128,7 +154,10 @@ def create_group(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
     require_admin(ctx)
     with ctx.store.transaction() as conn:
         group_id = insert_group(
-            conn, name=body["name"], slug=body.get("slug"), description=body.get("description"),
+            conn,
+            name=body["name"],
+            slug=body.get("slug"),
+            description=body.get("description"),
             created_by_id=ctx.user.id,
         )
         extra = {c: body[c] for c in _GROUP_COLUMNS if c in body and c not in ("name", "slug")}

@@ -15,9 +15,15 @@ from civis_platform.store import tables as t
 KIND = g.Kind(name="remote_host", table=t.remote_hosts, label="Remote host")
 
 REMOTE_HOST_TYPES = (
-    "RemoteHostTypes::Bigquery", "RemoteHostTypes::Bitbucket", "RemoteHostTypes::GitSSH",
-    "RemoteHostTypes::Github", "RemoteHostTypes::GoogleDoc", "RemoteHostTypes::JDBC",
-    "RemoteHostTypes::Postgres", "RemoteHostTypes::Redshift", "RemoteHostTypes::S3Storage",
+    "RemoteHostTypes::Bigquery",
+    "RemoteHostTypes::Bitbucket",
+    "RemoteHostTypes::GitSSH",
+    "RemoteHostTypes::Github",
+    "RemoteHostTypes::GoogleDoc",
+    "RemoteHostTypes::JDBC",
+    "RemoteHostTypes::Postgres",
+    "RemoteHostTypes::Redshift",
+    "RemoteHostTypes::S3Storage",
     "RemoteHostTypes::Salesforce",
 )
 _COLUMNS = ("name", "type", "url", "description")

@@ -31,8 +31,18 @@ DEFAULT_DATABASE_NAME = "Civis Database"
 
 # Body fields (snake_case) that map one-to-one onto users columns.
 _USER_COLUMNS = (
-    "name", "email", "active", "primary_group_id", "city", "state", "time_zone", "initials",
-    "department", "title", "robot", "phone",
+    "name",
+    "email",
+    "active",
+    "primary_group_id",
+    "city",
+    "state",
+    "time_zone",
+    "initials",
+    "department",
+    "title",
+    "robot",
+    "phone",
 )
 
 
@@ -167,8 +177,11 @@ def list_users(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
     if query.get("query"):
         pattern = f"%{query['query']}%"
         stmt = stmt.where(
-            or_(t.users.c.name.ilike(pattern), t.users.c.username.ilike(pattern),
-                t.users.c.email.ilike(pattern))
+            or_(
+                t.users.c.name.ilike(pattern),
+                t.users.c.username.ilike(pattern),
+                t.users.c.email.ilike(pattern),
+            )
         )
     group_ids = query.get("group_ids") or ([query["group_id"]] if query.get("group_id") else [])
     if group_ids:
@@ -176,7 +189,9 @@ def list_users(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         stmt = stmt.where(t.users.c.id.in_(members))
     with ctx.store.transaction() as conn:
         rows, total, page_num, per_page = g.paginate(
-            conn, stmt, g.PageRequest(**_page_args(query)),
+            conn,
+            stmt,
+            g.PageRequest(**_page_args(query)),
             orderable={"name": t.users.c.name, "user": t.users.c.username},
             default_order="name",
         )
@@ -227,8 +242,9 @@ def insert_user(
         **(extra or {}),
     }
     user_id = g.insert_row(conn, t.users, values)
-    for group_id in {default_group, values.get("primary_group_id")} - {None}:
-        _add_member(conn, group_id, user_id)
+    for group_id in {default_group, values.get("primary_group_id")}:
+        if group_id is not None:
+            _add_member(conn, group_id, user_id)
     _create_default_credential(conn, user_id, username)
     return user_id
 
@@ -280,8 +296,12 @@ def create_user(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
     with ctx.store.transaction() as conn:
         _check_groups(conn, [*group_ids, body["primary_group_id"]], "primaryGroupId")
         user_id = insert_user(
-            conn, username=body["user"], name=body["name"], email=body["email"],
-            created_by_id=ctx.user.id, extra=extra,
+            conn,
+            username=body["user"],
+            name=body["name"],
+            email=body["email"],
+            created_by_id=ctx.user.id,
+            extra=extra,
         )
         for group_id in group_ids:
             _add_member(conn, group_id, user_id)
@@ -352,10 +372,14 @@ def list_api_keys(ctx: Context, *, id: str, query: Mapping[str, Any]) -> g.Page:
     with ctx.store.transaction() as conn:
         _get_row(conn, user_id)
         rows, total, page_num, per_page = g.paginate(
-            conn, select(t.api_keys).where(t.api_keys.c.user_id == user_id),
+            conn,
+            select(t.api_keys).where(t.api_keys.c.user_id == user_id),
             g.PageRequest(**_page_args(query)),
-            orderable={"id": t.api_keys.c.id, "created_at": t.api_keys.c.created_at,
-                       "name": t.api_keys.c.name},
+            orderable={
+                "id": t.api_keys.c.id,
+                "created_at": t.api_keys.c.created_at,
+                "name": t.api_keys.c.name,
+            },
             default_order="id",
         )
         return g.Page([_key_view(r) for r in rows], total, page_num, per_page)
@@ -408,7 +432,9 @@ def revoke_key_row(conn: Connection, *, user_id: int | None, key_id: int) -> Non
     if row is None:
         raise NotFoundError(f"API key {key_id} was not found.")
     if row.revoked_at is None:
-        conn.execute(update(t.api_keys).where(t.api_keys.c.id == key_id).values(revoked_at=utcnow()))
+        conn.execute(
+            update(t.api_keys).where(t.api_keys.c.id == key_id).values(revoked_at=utcnow())
+        )
 
 
 def mint_key_for(conn: Connection, username: str, *, name: str, expires_in: int | None) -> NewKey:

@@ -1,0 +1,278 @@
+"""``civis-platform``: initialise a home, serve it, manage users and keys, run the demo.
+
+Commands that print a new API key print it alone on the last line of stdout, so
+scripts can take ``tail -n 1``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import func, select
+
+from civis_platform.config import Settings
+from civis_platform.services.bootstrap import AlreadyInitialisedError, initialise, is_initialised
+from civis_platform.services.errors import DomainError
+from civis_platform.services.users import insert_user, mint_key_for, revoke_key_row
+from civis_platform.store import tables as t
+from civis_platform.store.db import Store
+from civis_platform.store.migrate import upgrade_to_head
+
+DEMO_USERNAME = "demo"
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _open_store(settings: Settings, *, require_init: bool = True) -> Store:
+    store = Store.from_url(settings.resolved_metadata_url())
+    upgrade_to_head(store.engine)
+    if require_init and not is_initialised(store):
+        store.dispose()
+        raise click.ClickException(
+            f"{settings.home} is not initialised: run `civis-platform init` first."
+        )
+    return store
+
+
+@click.group()
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Server home directory (default: $CIVIS_PLATFORM_HOME or ~/.civis-platform).",
+)
+@click.pass_context
+def main(ctx: click.Context, home: Path | None) -> None:
+    """A self-hostable server for the Civis Data Science API."""
+    ctx.obj = Settings(home=home) if home is not None else Settings()
+
+
+@main.command()
+@click.option(
+    "--admin",
+    "admin_username",
+    default="admin",
+    show_default=True,
+    help="Username of the first admin.",
+)
+@click.pass_context
+def init(ctx: click.Context, admin_username: str) -> None:
+    """Create the home, migrate it, seed it, and print the admin's API key once."""
+    settings = _settings(ctx)
+    store = Store.from_url(settings.resolved_metadata_url())
+    try:
+        created = initialise(store, settings, admin_username=admin_username)
+    except AlreadyInitialisedError as error:
+        raise click.ClickException(f"{error.message} Nothing was changed.") from None
+    finally:
+        store.dispose()
+    click.echo(f"Initialised {settings.home}")
+    click.echo(f"Metadata: {settings.resolved_metadata_url()}")
+    click.echo(f"Admin user: {created.admin_username} (id {created.admin_id})")
+    click.echo("Admin API key (shown once; store it safely):")
+    click.echo(created.admin_key.token)
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default: settings host).")
+@click.option("--port", type=int, default=None, help="Port to bind (default: settings port).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the API until SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    from civis_platform.app import create_app
+
+    settings = _settings(ctx)
+    update: dict[str, Any] = {}
+    if host is not None:
+        update["host"] = host
+    if port is not None:
+        update["port"] = port
+    settings = settings.model_copy(update=update)
+    store = _open_store(settings, require_init=False)
+    if not is_initialised(store):
+        click.echo("warning: no users yet; run `civis-platform init`.", err=True)
+    store.dispose()
+    click.echo(f"Serving {settings.home} on {settings.resolved_external_url()}", err=True)
+    # uvicorn turns SIGTERM/SIGINT into a graceful shutdown and returns normally.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="Make the user an admin.")
+@click.option("--name", default=None, help="Display name (default: the username).")
+@click.pass_context
+def users_create(ctx: click.Context, username: str, admin: bool, name: str | None) -> None:
+    """Create a user and print their first API key (last line)."""
+    settings = _settings(ctx.find_root())
+    store = _open_store(settings)
+    try:
+        with store.transaction() as conn:
+            user_id = insert_user(conn, username=username, name=name, admin=admin)
+            key = mint_key_for(conn, username, name="cli", expires_in=settings.key_expiry_seconds)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        store.dispose()
+    click.echo(f"Created user {username} (id {user_id}{', admin' if admin else ''})")
+    click.echo("API key (shown once):")
+    click.echo(key.token)
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys."""
+
+
+@keys.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="A label for the key.")
+@click.option(
+    "--expires-in",
+    type=int,
+    default=None,
+    help="Lifetime in seconds (default: the configured key expiry).",
+)
+@click.pass_context
+def keys_create(ctx: click.Context, username: str, name: str, expires_in: int | None) -> None:
+    """Mint a key for USERNAME and print it (last line)."""
+    settings = _settings(ctx.find_root())
+    store = _open_store(settings)
+    try:
+        with store.transaction() as conn:
+            key = mint_key_for(
+                conn, username, name=name, expires_in=expires_in or settings.key_expiry_seconds
+            )
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        store.dispose()
+    click.echo(f"Created key {key.id} for {username} (shown once):")
+    click.echo(key.token)
+
+
+@keys.command("list")
+@click.argument("username")
+@click.pass_context
+def keys_list(ctx: click.Context, username: str) -> None:
+    """List USERNAME's keys (ids, names, dates; never tokens)."""
+    store = _open_store(_settings(ctx.find_root()))
+    try:
+        with store.transaction() as conn:
+            user_id = conn.execute(
+                select(t.users.c.id).where(t.users.c.username == username)
+            ).scalar()
+            if user_id is None:
+                raise click.ClickException(f"No user named {username!r}.")
+            rows = conn.execute(
+                select(t.api_keys).where(t.api_keys.c.user_id == user_id).order_by(t.api_keys.c.id)
+            ).all()
+    finally:
+        store.dispose()
+    click.echo("id\tname\tcreated\texpires\trevoked")
+    for row in rows:
+        click.echo(
+            f"{row.id}\t{row.name}\t{row.created_at:%Y-%m-%d %H:%M}\t"
+            f"{row.expires_at or '-'}\t{row.revoked_at or '-'}"
+        )
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=int)
+@click.pass_context
+def keys_revoke(ctx: click.Context, key_id: int) -> None:
+    """Revoke key KEY_ID (running servers stop accepting it within their cache time)."""
+    settings = _settings(ctx.find_root())
+    store = _open_store(settings)
+    try:
+        with store.transaction() as conn:
+            revoke_key_row(conn, user_id=None, key_id=key_id)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        store.dispose()
+    click.echo(f"Revoked key {key_id}.")
+
+
+@main.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show the home, the metadata store, the user count and whether a server answers."""
+    import requests
+
+    settings = _settings(ctx)
+    click.echo(f"Home: {settings.home}")
+    click.echo(f"Metadata: {settings.resolved_metadata_url()}")
+    store = Store.from_url(settings.resolved_metadata_url())
+    try:
+        if is_initialised(store):
+            with store.transaction() as conn:
+                count = conn.execute(select(func.count()).select_from(t.users)).scalar_one()
+            click.echo(f"Users: {count}")
+        else:
+            click.echo("Users: none (not initialised)")
+    finally:
+        store.dispose()
+    url = settings.resolved_external_url()
+    try:
+        # Any HTTP answer (a 401 without a key) means a server is listening.
+        requests.get(url + "endpoints", timeout=2)
+        click.echo(f"Server: answering at {url}")
+    except requests.RequestException:
+        click.echo(f"Server: not answering at {url}")
+
+
+@main.command()
+@click.option(
+    "--examples",
+    "examples_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("examples"),
+    show_default=True,
+    help="Directory whose [0-9]*.py scripts are run in order.",
+)
+def demo(examples_dir: Path) -> None:
+    """Start a throwaway server and run every example script against it."""
+    from civis_platform.testing import ThreadedServer
+
+    scripts = sorted(examples_dir.glob("[0-9]*.py"))
+    if not scripts:
+        raise click.ClickException(f"no [0-9]*.py scripts in {examples_dir}")
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="civis-platform-demo-") as home:
+        settings = Settings(home=Path(home))
+        with ThreadedServer(settings) as server:
+            user = server.create_user(DEMO_USERNAME)
+            click.echo(f"Demo server at {server.base_url} (home {home}, user {user.username})")
+            env = {
+                **os.environ,
+                "CIVIS_API_ENDPOINT": server.base_url,
+                "CIVIS_API_KEY": user.api_key,
+                "CIVIS_PLATFORM_HOME": home,
+            }
+            for script in scripts:
+                click.echo(f"\n===== {script.name} =====", nl=True)
+                sys.stdout.flush()
+                result = subprocess.run([sys.executable, str(script)], env=env, check=False)
+                if result.returncode != 0:
+                    failures.append(script.name)
+                    click.echo(f"----- {script.name} failed (exit {result.returncode})")
+    if failures:
+        raise click.ClickException(f"{len(failures)} example(s) failed: {', '.join(failures)}")
+    click.echo(f"\nAll {len(scripts)} example(s) succeeded.")
