@@ -24,4 +24,5 @@ def service_context(request: Request) -> Context:
         store=state.store,
         settings=state.settings,
         evict_key=state.verifier.evict_key,
+        evict_user=state.verifier.evict_user,
     )

@@ -215,8 +215,8 @@ def _describe_shares(conn: Connection, kind: Kind, row: Row[Any]) -> dict[str, A
     grants = conn.execute(
         select(t.shares).where(t.shares.c.object_type == kind.name, t.shares.c.object_id == row.id)
     ).all()
-    user_names = dict(conn.execute(select(t.users.c.id, t.users.c.name)).tuples().all())
-    group_names = dict(conn.execute(select(t.groups.c.id, t.groups.c.name)).tuples().all())
+    user_names = {r.id: r.name for r in conn.execute(select(t.users.c.id, t.users.c.name))}
+    group_names = {r.id: r.name for r in conn.execute(select(t.groups.c.id, t.groups.c.name))}
     for grant in grants:
         names = user_names if grant.grantee_type == "user" else group_names
         bucket = buckets[grant.level]["users" if grant.grantee_type == "user" else "groups"]

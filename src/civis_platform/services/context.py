@@ -29,6 +29,8 @@ class Context:
     settings: Settings
     # Called after a key is revoked so cached verifications die with it.
     evict_key: Callable[[int], None] = field(default=lambda _key_id: None)
+    # Called after a user's roles or groups change so their cached principal is rebuilt.
+    evict_user: Callable[[int], None] = field(default=lambda _user_id: None)
 
 
 def utcnow() -> datetime:

@@ -190,7 +190,9 @@ def add_member(ctx: Context, *, id: int, user_id: int) -> dict[str, Any]:
         if conn.execute(select(t.users.c.id).where(t.users.c.id == user_id)).first() is None:
             raise NotFoundError(f"User {user_id} was not found.")
         _add_member(conn, id, user_id)
-        return _view(conn, _get_row(conn, id))
+        view = _view(conn, _get_row(conn, id))
+    ctx.evict_user(user_id)
+    return view
 
 
 def remove_member(ctx: Context, *, id: int, user_id: int) -> None:
@@ -205,3 +207,4 @@ def remove_member(ctx: Context, *, id: int, user_id: int) -> None:
         )
         if not result.rowcount:
             raise NotFoundError(f"User {user_id} is not a member of group {id}.")
+    ctx.evict_user(user_id)

@@ -325,7 +325,9 @@ def patch_user(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, A
                 _add_member(conn, group_id, id)
         values["last_updated_by_id"] = ctx.user.id
         g.update_row(conn, t.users, id, values)
-        return _user_detail(conn, ctx, _get_row(conn, id))
+        view = _user_detail(conn, ctx, _get_row(conn, id))
+    ctx.evict_user(id)
+    return view
 
 
 # ---------------------------------------------------------------------------- API keys

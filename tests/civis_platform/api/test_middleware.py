@@ -122,7 +122,9 @@ def test_token_from_header(header: str, token: str) -> None:
     assert token_from_header(header) == token
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer ", "Basic " + base64.b64encode(b":x").decode()])
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer ", "Basic " + base64.b64encode(b":x").decode()]
+)
 def test_token_from_header_rejects(header: str | None) -> None:
     with pytest.raises(UnauthorizedError):
         token_from_header(header)
