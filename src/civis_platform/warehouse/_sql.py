@@ -1,0 +1,518 @@
+"""The engine-neutral half of a warehouse: loads, exports and catalogue queries.
+
+`SqlWarehouse` implements the `Warehouse` protocol in terms of a few engine hooks
+(open a transaction, load raw CSV into a text staging table, stream CSV or Arrow out,
+translate exceptions). Everything both engines do the same way lives here once: the
+``existing_table_rows`` semantics, type inference over the staged data, ``max_errors``
+accounting, the catalogue queries over ``information_schema``.
+
+A CSV load always goes through a staging table whose columns are all text plus a row
+number. Inside one transaction we stage every source, infer or check types with SQL,
+prepare the target (create / drop / truncate / delete matching keys) and insert the
+cast rows. Any error rolls the transaction back, so the target is never half-written.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Literal
+
+import pyarrow as pa
+
+from . import _csv
+from ._types import INFERENCE_ORDER, VALUE_PATTERNS, canonical_type, is_text_type, varchar_type
+from .base import (
+    Column,
+    CsvFormat,
+    CsvImportError,
+    ExistingTableRows,
+    ExportResult,
+    ImportResult,
+    PartInfo,
+    SqlError,
+    TableExistsError,
+    TableInfo,
+    TableNotFoundError,
+    WarehouseError,
+)
+
+__all__ = ["SqlWarehouse", "Staged", "quote_ident", "quote_literal"]
+
+_MODES = ("fail", "truncate", "append", "drop", "upsert")
+_SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
+
+
+def quote_ident(name: str) -> str:
+    """A double-quoted SQL identifier (same rule in DuckDB and PostgreSQL).
+
+    Examples:
+        >>> quote_ident('we"ird')
+        '"we""ird"'
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """A single-quoted SQL string literal (standard-conforming strings in both engines).
+
+    Examples:
+        >>> quote_literal("it's")
+        "'it''s'"
+    """
+    return "'" + value.replace("'", "''") + "'"
+
+
+def strip_query(sql: str) -> str:
+    """A query without trailing semicolons, safe to wrap as ``(...)`` (comments too)."""
+    return sql.strip().rstrip(";").rstrip() + "\n"
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Where one CSV source landed in the staging table: first row number and count."""
+
+    source: int
+    first_row: int
+    rows: int
+    header: bool
+
+
+class SqlWarehouse(abc.ABC):
+    """Shared implementation of `Warehouse`; subclasses fill in the engine hooks."""
+
+    # -- engine hooks ---------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """A cursor inside a transaction: committed on success, rolled back on error."""
+
+    @abc.abstractmethod
+    def _translate(self, exc: Exception) -> WarehouseError | None:
+        """The domain error for an engine exception (``None``: not the engine's)."""
+
+    @abc.abstractmethod
+    def _sql_regex(self, expr: str, pattern: str) -> str:
+        """SQL that is true when ``expr`` matches ``pattern`` as a whole."""
+
+    @abc.abstractmethod
+    def _sql_byte_length(self, expr: str) -> str:
+        """SQL for the UTF-8 byte length of a text expression."""
+
+    @abc.abstractmethod
+    def _sql_is_valid(self, expr: str, sql_type: str) -> str:
+        """SQL that is true when non-null text ``expr`` converts to ``sql_type``."""
+
+    @abc.abstractmethod
+    def _stage_csv(
+        self, cur: Any, staging: str, names: list[str], stream: BinaryIO, delimiter: str,
+        first_row: int, line_offset: int,
+    ) -> int:
+        """Append a CSV stream (no header) to the staging table; return its row count.
+
+        The staging table has ``__row bigint`` then text columns ``c0, c1, ...``; rows
+        are numbered from ``first_row`` in file order. Errors should name the line of the
+        file: the stream's first line is line ``line_offset + 1``.
+        """
+
+    @abc.abstractmethod
+    def _create_staging(self, cur: Any, staging: str, names: list[str]) -> None:
+        """Create the temporary staging table: ``__row bigint``, then text ``c0, c1, ...``."""
+
+    @abc.abstractmethod
+    def _stage_arrow(self, cur: Any, temp: str, reader: pa.RecordBatchReader) -> None:
+        """Create temporary table ``temp`` with the reader's columns and load it."""
+
+    @abc.abstractmethod
+    def _csv_chunks(
+        self, cur: Any, sql: str, fmt: CsvFormat
+    ) -> Iterator[tuple[bytes, int]]:
+        """The query's rows as row-aligned CSV chunks (no header)."""
+
+    @abc.abstractmethod
+    def _query_columns(self, cur: Any, sql: str) -> list[str]:
+        """Column names of a query's result."""
+
+    @abc.abstractmethod
+    def _reported_type(self, data_type: str, length: Any, precision: Any, scale: Any) -> str:
+        """Canonical type name from an ``information_schema.columns`` row."""
+
+    # -- shared helpers ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self, default: type[WarehouseError] = SqlError) -> Iterator[None]:
+        """Translate engine exceptions raised inside the block into domain errors."""
+        try:
+            yield
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            translated = self._translate(exc)
+            if translated is None:
+                raise
+            if default is not SqlError and type(translated) is SqlError:
+                translated = default(str(translated))
+            raise translated from exc
+
+    @staticmethod
+    def _ref(schema: str, table: str) -> str:
+        return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+    def _table_columns(self, cur: Any, schema: str, table: str) -> list[Column] | None:
+        """The table's columns, or ``None`` if there is no such table or view."""
+        cur.execute(
+            "SELECT column_name, data_type, character_maximum_length, numeric_precision,"
+            " numeric_scale, is_nullable FROM information_schema.columns"
+            " WHERE table_catalog = current_database()"
+            f" AND table_schema = {quote_literal(schema)} AND table_name = {quote_literal(table)}"
+            " ORDER BY ordinal_position"
+        )
+        rows = cur.fetchall()
+        if not rows:
+            return None
+        return [
+            Column(name, self._reported_type(dtype, length, prec, scale), nullable == "YES")
+            for name, dtype, length, prec, scale, nullable in rows
+        ]
+
+    def _prepare_target(
+        self,
+        cur: Any,
+        schema: str,
+        table: str,
+        columns: list[Column],
+        mode: ExistingTableRows,
+        primary_keys: list[str] | None,
+        source_sql: Callable[[list[Column]], str],
+    ) -> list[Column]:
+        """Apply ``existing_table_rows``; return the columns the rows must be cast to.
+
+        ``source_sql(target_columns)`` gives the SELECT of the incoming rows cast to the
+        target's columns; upsert uses it to find the rows to replace.
+        """
+        if mode not in _MODES:
+            raise ValueError(f"existing_table_rows must be one of {_MODES}, not {mode!r}")
+        if mode == "upsert" and not primary_keys:
+            raise ValueError("existing_table_rows='upsert' needs primary_keys")
+        ref = self._ref(schema, table)
+        existing = self._table_columns(cur, schema, table)
+        if existing is not None and mode == "fail":
+            raise TableExistsError(f"table {schema}.{table} already exists")
+        if existing is not None and mode == "drop":
+            cur.execute(f"DROP TABLE {ref}")
+            existing = None
+        if existing is None:
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+            ddl = ", ".join(
+                f"{quote_ident(c.name)} {canonical_type(c.sql_type)}"
+                + ("" if c.nullable else " NOT NULL")
+                for c in columns
+            )
+            cur.execute(f"CREATE TABLE {ref} ({ddl})")
+            return columns
+        if len(existing) != len(columns):
+            raise CsvImportError(
+                f"table {schema}.{table} has {len(existing)} columns but the data has "
+                f"{len(columns)}"
+            )
+        if mode == "truncate":
+            cur.execute(f"DELETE FROM {ref}")
+        elif mode == "upsert":
+            assert primary_keys is not None
+            names = {c.name for c in existing}
+            missing = [k for k in primary_keys if k not in names]
+            if missing:
+                raise WarehouseError(f"primary key column(s) not in {schema}.{table}: {missing}")
+            match = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in primary_keys)
+            cur.execute(
+                f"DELETE FROM {ref} AS t WHERE EXISTS "
+                f"(SELECT 1 FROM ({source_sql(existing)}) AS s WHERE {match})"
+            )
+        return existing
+
+    # -- loads ------------------------------------------------------------------------
+
+    def import_csv(
+        self,
+        schema: str,
+        table: str,
+        sources: Sequence[BinaryIO],
+        *,
+        columns: list[Column] | None = None,
+        existing_table_rows: ExistingTableRows = "fail",
+        header: bool = True,
+        delimiter: str = ",",
+        compression: Literal["none", "gzip"] = "none",
+        primary_keys: list[str] | None = None,
+        max_errors: int | None = None,
+    ) -> ImportResult:
+        """See `Warehouse.import_csv`."""
+        if not sources:
+            raise CsvImportError("no CSV sources to import")
+        CsvFormat(delimiter=delimiter)  # validates the delimiter
+        staging = f"__staging_{uuid.uuid4().hex[:12]}"
+        with self._errors(CsvImportError), self._transaction() as cur:
+            names, staged = self._stage_sources(
+                cur, staging, sources, columns, header, delimiter, compression
+            )
+            if columns is None:
+                columns = self._infer_columns(cur, staging, names)
+            elif len(columns) != len(names):
+                raise CsvImportError(
+                    f"{len(columns)} columns were given but the CSV has {len(names)}"
+                )
+
+            def cast_sql(target: list[Column]) -> str:
+                return self._cast_select(staging, target)
+
+            target = self._prepare_target(
+                cur, schema, table, columns, existing_table_rows, primary_keys, cast_sql
+            )
+            rejected = self._check_values(cur, staging, target, staged, max_errors or 0)
+            column_list = ", ".join(quote_ident(c.name) for c in target)
+            cur.execute(
+                f"INSERT INTO {self._ref(schema, table)} ({column_list}) {cast_sql(target)}"
+            )
+            total = sum(s.rows for s in staged)
+            cur.execute(f"DROP TABLE {staging}")
+        return ImportResult(rows_inserted=total - rejected, rows_rejected=rejected,
+                            columns=list(target))
+
+    def _stage_sources(
+        self,
+        cur: Any,
+        staging: str,
+        sources: Sequence[BinaryIO],
+        columns: list[Column] | None,
+        header: bool,
+        delimiter: str,
+        compression: str,
+    ) -> tuple[list[str], list[Staged]]:
+        names: list[str] | None = None
+        staged: list[Staged] = []
+        next_row = 1
+        for index, source in enumerate(sources):
+            stream = _csv.open_source(source, compression)
+            fields, raw, rest = _csv.split_first_record(stream, delimiter)
+            if fields is None:
+                staged.append(Staged(index, next_row, 0, header))
+                continue
+            if names is None:
+                if header:
+                    names = [f.strip() or f"column_{i + 1}" for i, f in enumerate(fields)]
+                else:
+                    names = [f"column_{i + 1}" for i in range(len(fields))]
+                if columns is not None and header is False:
+                    names = [c.name for c in columns] if len(columns) == len(names) else names
+                self._create_staging(cur, staging, names)
+            elif len(fields) != len(names):
+                raise CsvImportError(
+                    f"source {index + 1}, line 1: expected {len(names)} columns, "
+                    f"found {len(fields)}"
+                )
+            data = rest if header else _csv.reattach(raw, rest)
+            try:
+                rows = self._stage_csv(
+                    cur, staging, names, data, delimiter, next_row, 1 if header else 0
+                )
+            except WarehouseError as exc:
+                raise CsvImportError(f"source {index + 1}: {exc}") from exc
+            except Exception as exc:
+                translated = self._translate(exc)
+                if translated is None:
+                    raise
+                raise CsvImportError(f"source {index + 1}: {translated}") from exc
+            staged.append(Staged(index, next_row, rows, header))
+            next_row += rows
+        if names is None:
+            raise CsvImportError("the CSV sources are empty")
+        return names, staged
+
+    def _infer_columns(self, cur: Any, staging: str, names: list[str]) -> list[Column]:
+        """Types for staged text columns: the first of `INFERENCE_ORDER` all values fit."""
+        selects: list[str] = []
+        for i in range(len(names)):
+            col = f"c{i}"
+            for sql_type in INFERENCE_ORDER:
+                fits = self._sql_regex(col, VALUE_PATTERNS[sql_type])
+                selects.append(f"sum(CASE WHEN {col} <> '' AND NOT ({fits}) THEN 1 ELSE 0 END)")
+            selects.append(f"max({self._sql_byte_length(col)})")
+        cur.execute(f"SELECT {', '.join(selects)} FROM {staging}")
+        stats = cur.fetchone()
+        width = len(INFERENCE_ORDER) + 1
+        inferred: list[Column] = []
+        for i, name in enumerate(names):
+            counts = stats[i * width : (i + 1) * width]
+            max_bytes = counts[-1]
+            sql_type = varchar_type(int(max_bytes or 0))
+            if max_bytes is not None:  # an all-NULL column stays text
+                for candidate, bad in zip(INFERENCE_ORDER, counts[:-1], strict=True):
+                    if not bad:
+                        sql_type = candidate
+                        break
+            inferred.append(Column(name, sql_type))
+        return inferred
+
+    def _value_checks(self, target: list[Column]) -> list[str]:
+        """Per column, SQL true when the staged value fits the target column's type."""
+        checks = []
+        for i, column in enumerate(target):
+            col = f"c{i}"
+            if is_text_type(column.sql_type):
+                valid = self._sql_is_valid(col, column.sql_type)
+                checks.append(f"({col} IS NULL OR {valid})")
+            else:
+                valid = self._sql_is_valid(f"NULLIF({col}, '')", column.sql_type)
+                checks.append(f"(NULLIF({col}, '') IS NULL OR {valid})")
+        return checks
+
+    def _cast_select(self, staging: str, target: list[Column]) -> str:
+        exprs = []
+        for i, column in enumerate(target):
+            if is_text_type(column.sql_type):
+                exprs.append(f"c{i}")
+            else:
+                exprs.append(f"CAST(NULLIF(c{i}, '') AS {canonical_type(column.sql_type)})")
+        where = " AND ".join(self._value_checks(target)) or "TRUE"
+        return f"SELECT {', '.join(exprs)} FROM {staging} WHERE {where}"
+
+    def _check_values(
+        self, cur: Any, staging: str, target: list[Column], staged: list[Staged], max_errors: int
+    ) -> int:
+        """Count rows whose values do not fit; raise if more than ``max_errors``."""
+        checks = self._value_checks(target)
+        if not checks:
+            return 0
+        all_ok = " AND ".join(checks)
+        cur.execute(f"SELECT count(*), min(__row) FROM {staging} WHERE NOT ({all_ok})")
+        bad, first = cur.fetchone()
+        if not bad or bad <= max_errors:
+            return int(bad or 0)
+        cols = ", ".join(f"c{i}" for i in range(len(target)))
+        cur.execute(f"SELECT {', '.join(checks)}, {cols} FROM {staging} WHERE __row = {first}")
+        row = cur.fetchone()
+        oks, values = row[: len(target)], row[len(target) :]
+        position = next(i for i, ok in enumerate(oks) if not ok)
+        column = target[position]
+        source = next(s for s in reversed(staged) if s.first_row <= first)
+        line = first - source.first_row + 1 + (1 if source.header else 0)
+        raise CsvImportError(
+            f"source {source.source + 1}, line {line}, column {column.name!r}: "
+            f"{values[position]!r} is not a valid {column.sql_type} "
+            f"({bad} bad rows, max_errors={max_errors})"
+        )
+
+    def write_arrow(
+        self,
+        schema: str,
+        table: str,
+        reader: pa.RecordBatchReader,
+        *,
+        existing_table_rows: ExistingTableRows = "fail",
+        primary_keys: list[str] | None = None,
+    ) -> int:
+        """See `Warehouse.write_arrow`."""
+        from ._types import sql_type_of_arrow
+
+        temp = f"__arrow_{uuid.uuid4().hex[:12]}"
+        columns = [Column(f.name, sql_type_of_arrow(f.type)) for f in reader.schema]
+        with self._errors(), self._transaction() as cur:
+            self._stage_arrow(cur, temp, reader)
+
+            def source_sql(target: list[Column]) -> str:
+                exprs = ", ".join(
+                    f"CAST({quote_ident(src.name)} AS {canonical_type(dst.sql_type)})"
+                    for src, dst in zip(columns, target, strict=True)
+                )
+                return f"SELECT {exprs} FROM {temp}"
+
+            target = self._prepare_target(
+                cur, schema, table, columns, existing_table_rows, primary_keys, source_sql
+            )
+            column_list = ", ".join(quote_ident(c.name) for c in target)
+            cur.execute(f"INSERT INTO {self._ref(schema, table)} ({column_list}) "
+                        f"{source_sql(target)}")
+            cur.execute(f"SELECT count(*) FROM {temp}")
+            rows = int(cur.fetchone()[0])
+            cur.execute(f"DROP TABLE {temp}")
+        return rows
+
+    # -- exports ----------------------------------------------------------------------
+
+    def export_columns(self, sql: str) -> list[str]:
+        """See `Warehouse.export_columns`."""
+        with self._errors(), self._transaction() as cur:
+            return self._query_columns(cur, sql)
+
+    def export_csv(self, sql: str, sink: BinaryIO, fmt: CsvFormat) -> ExportResult:
+        """See `Warehouse.export_csv`."""
+        with self._errors(), self._transaction() as cur:
+            columns = self._query_columns(cur, sql)
+            rows = _csv.write_single(self._csv_chunks(cur, sql, fmt), sink, fmt, columns)
+        return ExportResult(row_count=rows, columns=columns)
+
+    def export_csv_parts(
+        self,
+        sql: str,
+        open_part: Callable[[int], BinaryIO],
+        fmt: CsvFormat,
+        max_file_size: int,
+    ) -> list[PartInfo]:
+        """See `Warehouse.export_csv_parts`."""
+        with self._errors(), self._transaction() as cur:
+            columns = self._query_columns(cur, sql)
+            chunks = self._csv_chunks(cur, sql, fmt)
+            return _csv.write_parts(chunks, open_part, fmt, columns, max_file_size)
+
+    # -- catalogue --------------------------------------------------------------------
+
+    def list_schemas(self) -> list[str]:
+        """See `Warehouse.list_schemas`."""
+        excluded = ", ".join(quote_literal(s) for s in _SYSTEM_SCHEMAS)
+        with self._errors(), self._transaction() as cur:
+            cur.execute(
+                "SELECT schema_name FROM information_schema.schemata"
+                f" WHERE catalog_name = current_database() AND schema_name NOT IN ({excluded})"
+                " AND schema_name NOT LIKE 'pg_temp%' AND schema_name NOT LIKE 'pg_toast_temp%'"
+                " ORDER BY schema_name"
+            )
+            return [row[0] for row in cur.fetchall()]
+
+    def list_tables(self, schema: str | None = None) -> list[TableInfo]:
+        """See `Warehouse.list_tables`. Row counts are exact (a ``count(*)`` per table)."""
+        schemas = [schema] if schema is not None else self.list_schemas()
+        if not schemas:
+            return []
+        wanted = ", ".join(quote_literal(s) for s in schemas)
+        with self._errors(), self._transaction() as cur:
+            cur.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables"
+                f" WHERE table_catalog = current_database() AND table_schema IN ({wanted})"
+                " ORDER BY table_schema, table_name"
+            )
+            names = cur.fetchall()
+            return [self._describe(cur, s, t) for s, t in names]
+
+    def _describe(self, cur: Any, schema: str, table: str) -> TableInfo:
+        columns = self._table_columns(cur, schema, table)
+        if columns is None:
+            raise TableNotFoundError(f"table {schema}.{table} does not exist")
+        cur.execute(f"SELECT count(*) FROM {self._ref(schema, table)}")
+        return TableInfo(schema, table, columns, int(cur.fetchone()[0]))
+
+    def describe_table(self, schema: str, table: str) -> TableInfo:
+        """See `Warehouse.describe_table`."""
+        with self._errors(), self._transaction() as cur:
+            return self._describe(cur, schema, table)
+
+    def drop_table(self, schema: str, table: str, *, missing_ok: bool = False) -> None:
+        """See `Warehouse.drop_table`."""
+        with self._errors(), self._transaction() as cur:
+            if self._table_columns(cur, schema, table) is None:
+                if missing_ok:
+                    return
+                raise TableNotFoundError(f"table {schema}.{table} does not exist")
+            cur.execute(f"DROP TABLE {self._ref(schema, table)}")

@@ -1,0 +1,303 @@
+"""`DuckDBWarehouse`: the embedded default warehouse, one DuckDB database file.
+
+One DuckDB connection per warehouse; every operation takes its own cursor (DuckDB's
+cursors are independent connections to the same database), so threads can share a
+warehouse. CSV comes in through pyarrow's streaming CSV reader (all columns as text
+into the staging table) and goes out as lines that DuckDB itself renders, handed over
+as the raw bytes of an Arrow string column: no Python loop per row either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from . import _csv
+from ._sql import SqlWarehouse, quote_literal, strip_query
+from ._types import canonical_type
+from .base import (
+    DEFAULT_PREVIEW_ROWS,
+    CsvFormat,
+    CsvImportError,
+    QueryPreview,
+    SqlError,
+    TableNotFoundError,
+    WarehouseError,
+)
+
+__all__ = ["DuckDBWarehouse"]
+
+BATCH_ROWS = 65_536
+CSV_BLOCK_BYTES = 1 << 20
+
+_REPORTED = {
+    "FLOAT": "real",
+    "DOUBLE": "double precision",
+    "VARCHAR": "character varying",
+    "TIMESTAMP": "timestamp without time zone",
+    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+    "TIME": "time without time zone",
+    "HUGEINT": "numeric(38,0)",
+}
+
+
+def _string_bytes(array: pa.Array) -> bytes:
+    """The concatenated values of a null-free string array, straight from its buffers."""
+    if len(array) == 0:
+        return b""
+    if array.type == pa.string():
+        width = 4
+    else:
+        array, width = array.cast(pa.large_string()), 8
+    _, offsets, data = array.buffers()
+    first, last = array.offset * width, (array.offset + len(array)) * width
+    start = int.from_bytes(offsets[first : first + width].to_pybytes(), "little")
+    end = int.from_bytes(offsets[last : last + width].to_pybytes(), "little")
+    return data[start:end].to_pybytes()
+
+
+class DuckDBWarehouse(SqlWarehouse):
+    """A `Warehouse` over a DuckDB database file (created if missing).
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> wh = DuckDBWarehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+        >>> wh.execute("select 1 as one, true as yes").rows
+        [['1', 't']]
+        >>> wh.close()
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open DuckDB database {self.path}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    # -- engine hooks ---------------------------------------------------------------
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:  # creating cursors on one connection is not thread-safe
+            return self._conn.cursor()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self._cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise
+        finally:
+            cur.close()
+
+    def _translate(self, exc: Exception) -> WarehouseError | None:
+        if isinstance(exc, pa.ArrowInvalid):
+            return CsvImportError(str(exc))
+        if not isinstance(exc, duckdb.Error):
+            return None
+        message = str(exc)
+        if isinstance(exc, duckdb.CatalogException) and "does not exist" in message and (
+            message.startswith(("Catalog Error: Table", "Catalog Error: View"))
+        ):
+            return TableNotFoundError(message)
+        return SqlError(message)
+
+    def _sql_regex(self, expr: str, pattern: str) -> str:
+        return f"regexp_full_match({expr}, {quote_literal(pattern)})"
+
+    def _sql_byte_length(self, expr: str) -> str:
+        return f"strlen({expr})"
+
+    def _sql_is_valid(self, expr: str, sql_type: str) -> str:
+        # TRY_CAST is exact: it accepts precisely what the INSERT's CAST will accept.
+        return f"(TRY_CAST({expr} AS {canonical_type(sql_type)}) IS NOT NULL)"
+
+    def _create_staging(self, cur: Any, staging: str, names: list[str]) -> None:
+        cols = ", ".join(f"c{i} VARCHAR" for i in range(len(names)))
+        cur.execute(f"CREATE TEMP TABLE {staging} (__row BIGINT, {cols})")
+
+    def _stage_csv(
+        self, cur: Any, staging: str, names: list[str], stream: BinaryIO, delimiter: str,
+        first_row: int, line_offset: int,
+    ) -> int:
+        cols = [f"c{i}" for i in range(len(names))]
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=cols, block_size=CSV_BLOCK_BYTES),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={c: pa.string() for c in cols},
+                    strings_can_be_null=True,
+                    null_values=[""],
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except StopIteration:
+            return 0
+        except pa.ArrowInvalid as exc:
+            raise CsvImportError(str(exc)) from exc
+        counted = [0]
+        failures: list[Exception] = []
+        schema = pa.schema([pa.field("__row", pa.int64())] + list(reader.schema))
+
+        def numbered() -> Iterator[pa.RecordBatch]:
+            try:
+                for batch in reader:
+                    start = first_row + counted[0]
+                    counted[0] += batch.num_rows
+                    rows = pa.array(range(start, start + batch.num_rows), pa.int64())
+                    yield pa.RecordBatch.from_arrays([rows, *batch.columns], schema=schema)
+            except pa.ArrowInvalid as exc:  # keep pyarrow's message, DuckDB would wrap it
+                failures.append(exc)
+                raise
+
+        view = f"{staging}_src"
+        cur.register(view, pa.RecordBatchReader.from_batches(schema, numbered()))
+        try:
+            cur.execute(f"INSERT INTO {staging} SELECT * FROM {view}")
+        except duckdb.Error as exc:
+            if failures:
+                raise CsvImportError(str(failures[0])) from exc
+            raise
+        finally:
+            cur.unregister(view)
+        return counted[0]
+
+    def _stage_arrow(self, cur: Any, temp: str, reader: pa.RecordBatchReader) -> None:
+        view = f"{temp}_src"
+        cur.register(view, reader)
+        try:
+            cur.execute(f"CREATE TEMP TABLE {temp} AS SELECT * FROM {view}")
+        finally:
+            cur.unregister(view)
+
+    def _query_columns(self, cur: Any, sql: str) -> list[str]:
+        relation = cur.sql(sql)
+        return list(relation.columns) if relation is not None else []
+
+    def _csv_chunks(self, cur: Any, sql: str, fmt: CsvFormat) -> Iterator[tuple[bytes, int]]:
+        relation = cur.sql(sql)
+        if relation is None:
+            return iter(())
+        aliases = [f"a{i}" for i in range(len(relation.columns))]
+        fields = [
+            self._render_field(alias, str(dtype), fmt)
+            for alias, dtype in zip(aliases, relation.types, strict=True)
+        ]
+        delimiter = quote_literal(fmt.delimiter)
+        line = f" || {delimiter} || ".join(fields) + " || chr(10)" if fields else "chr(10)"
+        lines = cur.sql(
+            f"SELECT {line} AS line FROM ({strip_query(sql)}) AS __q({', '.join(aliases)})"
+        )
+        reader = lines.to_arrow_reader(BATCH_ROWS)
+        return _csv.coalesce_chunks(
+            (_string_bytes(batch.column(0)), batch.num_rows) for batch in reader
+        )
+
+    @staticmethod
+    def _render_field(alias: str, dtype: str, fmt: CsvFormat) -> str:
+        """SQL rendering one column as a CSV field, per `base` "CSV rendering"."""
+        if dtype == "BOOLEAN":
+            text = f"CASE WHEN {alias} THEN 't' WHEN NOT {alias} THEN 'f' END"
+        else:
+            text = f"CAST({alias} AS VARCHAR)"
+        delimiter = quote_literal(fmt.delimiter)
+        if fmt.unquoted:
+            escaped = f"replace({text}, '\\', '\\\\')"
+            for char, code in (("n", 10), ("r", 13), ("t", 9)):
+                escaped = f"replace({escaped}, chr({code}), '\\{char}')"
+            if fmt.delimiter != "\t":
+                escaped = f"replace({escaped}, {delimiter}, {quote_literal(chr(92) + fmt.delimiter)})"
+            return f"coalesce({escaped}, '')"
+        if dtype == "BOOLEAN":
+            return f"coalesce({text}, '')"
+        needs_quotes = " OR ".join(
+            [f"v = ''", f"contains(v, {delimiter})", "contains(v, '\"')",
+             "contains(v, chr(10))", "contains(v, chr(13))"]
+        )
+        quoted = f"'\"' || replace(v, '\"', '\"\"') || '\"'"
+        return (
+            f"(SELECT CASE WHEN v IS NULL THEN '' WHEN {needs_quotes} THEN {quoted} ELSE v END"
+            f" FROM (SELECT {text} AS v))"
+        )
+
+    def _reported_type(self, data_type: str, length: Any, precision: Any, scale: Any) -> str:
+        if data_type.startswith("DECIMAL"):
+            return f"numeric({precision},{scale})"
+        return _REPORTED.get(data_type, canonical_type(data_type))
+
+    # -- the rest of the protocol -----------------------------------------------------
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        preview_rows: int = DEFAULT_PREVIEW_ROWS,
+    ) -> QueryPreview:
+        """See `Warehouse.execute`. Several statements run in order; the last is previewed."""
+        cur = self._cursor()
+        try:
+            with self._errors():
+                relation = cur.sql(sql, params=params) if params else cur.sql(sql)
+                if relation is None:
+                    return QueryPreview(columns=[], rows=[], row_count=None)
+                rows: list[list[str | None]] = []
+                count = 0
+                for batch in relation.to_arrow_reader(BATCH_ROWS):
+                    wanted = preview_rows - len(rows)
+                    if wanted > 0:
+                        head = batch.slice(0, wanted).to_pylist()
+                        rows.extend([_csv.render_value(v) for v in r.values()] for r in head)
+                    count += batch.num_rows
+                return QueryPreview(columns=list(relation.columns), rows=rows, row_count=count)
+        finally:
+            cur.close()
+
+    def read_arrow(self, sql: str, *, batch_size: int = BATCH_ROWS) -> pa.RecordBatchReader:
+        """See `Warehouse.read_arrow`."""
+        cur = self._cursor()
+        try:
+            with self._errors():
+                relation = cur.sql(sql)
+                if relation is None:
+                    raise SqlError("read_arrow needs a query that returns rows")
+                reader = relation.to_arrow_reader(batch_size)
+        except BaseException:
+            cur.close()
+            raise
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                with self._errors():
+                    yield from reader
+            finally:
+                cur.close()
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+    def close(self) -> None:
+        """See `Warehouse.close`."""
+        with self._lock:
+            self._conn.close()
+
+    def __repr__(self) -> str:
+        return f"DuckDBWarehouse({str(self.path)!r})"
+
+
+

@@ -1,0 +1,298 @@
+"""`PostgresWarehouse`: a PostgreSQL database as a warehouse, through psycopg 3.
+
+Each operation opens its own connection (session time zone UTC) and runs in one
+transaction, so threads share a warehouse freely and a failed load rolls back whole.
+CSV moves with ``COPY ... FROM STDIN`` / ``COPY (query) TO STDOUT`` in chunks; Arrow
+comes out of a server-side cursor in batches and goes in as CSV rendered by pyarrow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from . import _csv
+from ._sql import SqlWarehouse, quote_ident, quote_literal, strip_query
+from ._types import arrow_type, canonical_type, sql_type_of_arrow
+from .base import (
+    DEFAULT_PREVIEW_ROWS,
+    CsvFormat,
+    CsvImportError,
+    QueryPreview,
+    SqlError,
+    TableNotFoundError,
+    WarehouseError,
+)
+
+__all__ = ["PostgresWarehouse"]
+
+BATCH_ROWS = 10_000
+COPY_CHUNK_BYTES = 1 << 18
+
+_INT_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+_NUMBER = r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+_DATE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+# What PostgreSQL's input functions accept, for servers older than 16 (which lack
+# pg_input_is_valid). Conservative: a value outside these forms counts as a bad value.
+_ACCEPTED = {
+    "real": rf"(?i)\s*({_NUMBER}(e[-+]?[0-9]+)?|nan|[-+]?infinity|[-+]?inf)\s*",
+    "double precision": rf"(?i)\s*({_NUMBER}(e[-+]?[0-9]+)?|nan|[-+]?infinity|[-+]?inf)\s*",
+    "boolean": r"(?i)\s*(t|f|true|false|y|n|yes|no|on|off|1|0)\s*",
+    "date": rf"\s*{_DATE}\s*",
+    "timestamp without time zone": (
+        rf"\s*{_DATE}([ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}(\.[0-9]+)?)?)?"
+        r"\s*(Z|[-+][0-9]{2}(:?[0-9]{2})?)?\s*"
+    ),
+    "time without time zone": r"\s*[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*",
+}
+_ACCEPTED["timestamp with time zone"] = _ACCEPTED["timestamp without time zone"]
+_LENGTH_RE = re.compile(r"^character(?: varying)?\((\d+)\)$")
+
+
+def _copy_line(exc: psycopg.Error) -> int | None:
+    """The data line a COPY error happened on, from its CONTEXT ("COPY t, line 3...")."""
+    match = re.search(r"line (\d+)", exc.diag.context or "")
+    return int(match.group(1)) if match else None
+
+
+class PostgresWarehouse(SqlWarehouse):
+    """A `Warehouse` over one PostgreSQL database.
+
+    ``conninfo`` is a libpq connection string or URL (``postgresql://user@host/db``; a
+    SQLAlchemy ``postgresql+psycopg://`` URL is accepted too).
+
+    Examples:
+        >>> wh = PostgresWarehouse("postgresql://postgres@127.0.0.1:5432/postgres")
+        >>> wh.execute("select 1 as one, true as yes").rows  # doctest: +SKIP
+        [['1', 't']]
+    """
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo.replace("postgresql+psycopg://", "postgresql://", 1)
+        self._server_version: int | None = None
+
+    # -- engine hooks ---------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(self.conninfo, options="-c TimeZone=UTC")
+        except psycopg.Error as exc:
+            raise WarehouseError(f"cannot connect to PostgreSQL: {exc}") from exc
+        if self._server_version is None:
+            self._server_version = conn.info.server_version
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
+        with self._connect() as conn:  # commits on success, rolls back on error, closes
+            with conn.cursor() as cur:
+                yield cur
+
+    def _translate(self, exc: Exception) -> WarehouseError | None:
+        if isinstance(exc, pa.ArrowInvalid):
+            return WarehouseError(str(exc))
+        if not isinstance(exc, psycopg.Error):
+            return None
+        if isinstance(exc, psycopg.errors.UndefinedTable):
+            return TableNotFoundError(str(exc).strip())
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+            return WarehouseError(str(exc).strip())
+        return SqlError(str(exc).strip())
+
+    def _sql_regex(self, expr: str, pattern: str) -> str:
+        operator = "~"
+        if pattern.startswith("(?i)"):  # PostgreSQL wants the flag as an operator here
+            operator, pattern = "~*", pattern[4:]
+        return f"({expr} {operator} {quote_literal('^(' + pattern + ')$')})"
+
+    def _sql_byte_length(self, expr: str) -> str:
+        return f"octet_length({expr})"
+
+    def _sql_is_valid(self, expr: str, sql_type: str) -> str:
+        canonical = canonical_type(sql_type)
+        if (self._server_version or 0) >= 160000:
+            return f"pg_input_is_valid({expr}, {quote_literal(canonical)})"
+        length = _LENGTH_RE.match(canonical)
+        if length:
+            return f"(char_length({expr}) <= {length.group(1)})"
+        if canonical in _INT_RANGES:
+            low, high = _INT_RANGES[canonical]
+            # CASE guards the cast: it only runs on values that are integers in form.
+            in_form = self._sql_regex(expr, r"\s*[-+]?[0-9]+\s*")
+            return (
+                f"(CASE WHEN {in_form} THEN "
+                f"btrim({expr})::numeric BETWEEN {low} AND {high} ELSE false END)"
+            )
+        if canonical.startswith("numeric"):
+            return self._sql_regex(expr, rf"\s*{_NUMBER}\s*")
+        if canonical in _ACCEPTED:
+            return self._sql_regex(expr, _ACCEPTED[canonical])
+        return "TRUE"  # other types: a bad value fails the INSERT with PostgreSQL's message
+
+    def _create_staging(self, cur: Any, staging: str, names: list[str]) -> None:
+        cols = ", ".join(f"c{i} text" for i in range(len(names)))
+        cur.execute(
+            f"CREATE TEMP TABLE {staging} (__row bigint GENERATED ALWAYS AS IDENTITY, {cols})"
+        )
+
+    def _stage_csv(
+        self, cur: Any, staging: str, names: list[str], stream: BinaryIO, delimiter: str,
+        first_row: int, line_offset: int,
+    ) -> int:
+        # The identity column numbers rows across all sources in COPY order, which is
+        # exactly first_row, first_row + 1, ... because sources are staged one by one.
+        cols = ", ".join(f"c{i}" for i in range(len(names)))
+        copy_sql = (
+            f"COPY {staging} ({cols}) FROM STDIN "
+            f"(FORMAT csv, DELIMITER {quote_literal(delimiter)})"
+        )
+        try:
+            with cur.copy(copy_sql) as copy:
+                while data := stream.read(COPY_CHUNK_BYTES):
+                    copy.write(data)
+        except psycopg.Error as exc:
+            line = _copy_line(exc)
+            where = f"line {line + line_offset}: " if line is not None else ""
+            raise CsvImportError(where + (exc.diag.message_primary or str(exc))) from exc
+        return int(cur.rowcount)
+
+    def _stage_arrow(self, cur: Any, temp: str, reader: pa.RecordBatchReader) -> None:
+        ddl = ", ".join(
+            f"{quote_ident(f.name)} {sql_type_of_arrow(f.type)}" for f in reader.schema
+        )
+        cur.execute(f"CREATE TEMP TABLE {temp} ({ddl})")
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        with cur.copy(f"COPY {temp} FROM STDIN (FORMAT csv)") as copy:
+            for batch in reader:
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, options)
+                copy.write(buffer.getbuffer())
+
+    def _query_columns(self, cur: Any, sql: str) -> list[str]:
+        cur.execute(f"SELECT * FROM ({strip_query(sql)}) AS __q LIMIT 0")
+        return [col.name for col in cur.description or []]
+
+    def _csv_chunks(self, cur: Any, sql: str, fmt: CsvFormat) -> Iterator[tuple[bytes, int]]:
+        delimiter = quote_literal(fmt.delimiter)
+        if fmt.unquoted:  # text format: backslash escapes instead of quotes (see base)
+            options = f"FORMAT text, DELIMITER {delimiter}, NULL ''"
+        else:
+            options = f"FORMAT csv, DELIMITER {delimiter}"
+
+        def rows() -> Iterator[tuple[bytes, int]]:
+            with cur.copy(f"COPY ({strip_query(sql)}) TO STDOUT ({options})") as copy:
+                for data in copy:  # the server sends one CopyData message per row
+                    yield bytes(data), 1
+
+        return _csv.coalesce_chunks(rows())
+
+    def _reported_type(self, data_type: str, length: Any, precision: Any, scale: Any) -> str:
+        if data_type in ("character varying", "character") and length:
+            return f"{data_type}({length})"
+        if data_type == "numeric" and precision is not None:
+            return f"numeric({precision},{scale or 0})"
+        return canonical_type(data_type)
+
+    # -- the rest of the protocol -----------------------------------------------------
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        preview_rows: int = DEFAULT_PREVIEW_ROWS,
+    ) -> QueryPreview:
+        """See `Warehouse.execute`.
+
+        A single statement streams (rows past the preview are counted, not kept).
+        Several statements separated by ``;`` (without params) run in one transaction
+        through the simple query protocol, which fetches the last result whole.
+        """
+        with self._errors(), self._transaction() as cur:
+            rows: list[list[str | None]] = []
+            count = 0
+            try:
+                with cur.connection.transaction():  # a savepoint to retry from
+                    for row in cur.stream(sql, params):
+                        if len(rows) < preview_rows:
+                            rows.append([_csv.render_value(v) for v in row])
+                        count += 1
+            except psycopg.errors.SyntaxError as exc:
+                if "multiple commands" not in str(exc) or params:
+                    raise
+                cur.execute(sql)
+                while cur.nextset():
+                    pass
+                if cur.description is None:
+                    return QueryPreview(columns=[], rows=[], row_count=cur.rowcount)
+                every = cur.fetchall()
+                rows = [[_csv.render_value(v) for v in row] for row in every[:preview_rows]]
+                count = len(every)
+            if cur.description is None:
+                return QueryPreview(columns=[], rows=[], row_count=max(cur.rowcount, 0))
+            columns = [col.name for col in cur.description]
+            return QueryPreview(columns=columns, rows=rows, row_count=count)
+
+    def read_arrow(self, sql: str, *, batch_size: int = BATCH_ROWS) -> pa.RecordBatchReader:
+        """See `Warehouse.read_arrow`. Numeric without a declared scale reads as float64."""
+        conn = self._connect()
+        try:
+            with self._errors():
+                cur = conn.cursor(name=f"__read_{uuid.uuid4().hex[:12]}")
+                cur.execute(sql)
+                schema, converters = self._arrow_schema(conn, cur.description or [])
+        except BaseException:
+            conn.close()
+            raise
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                with self._errors():
+                    while chunk := cur.fetchmany(batch_size):
+                        arrays = [
+                            pa.array(convert(list(values)), type=field.type)
+                            for values, field, convert in zip(
+                                zip(*chunk, strict=True), schema, converters, strict=True
+                            )
+                        ]
+                        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+            finally:
+                conn.close()
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
+
+    @staticmethod
+    def _arrow_schema(
+        conn: psycopg.Connection[Any], description: Sequence[Any]
+    ) -> tuple[pa.Schema, list[Any]]:
+        fields, converters = [], []
+        for col in description:
+            info = conn.adapters.types.get(col.type_code)
+            name = canonical_type(info.name if info else "text")
+            if name == "numeric" and col.precision is not None:
+                name = f"numeric({col.precision},{col.scale or 0})"
+            dtype = pa.float64() if name == "numeric" else arrow_type(name)
+            identity = (lambda values: values)
+            as_text = (lambda values: [None if v is None else str(v) for v in values])
+            known = dtype != pa.string() or name.startswith("character")
+            fields.append(pa.field(col.name, dtype))
+            converters.append(identity if known else as_text)
+        return pa.schema(fields), converters
+
+    def close(self) -> None:
+        """See `Warehouse.close`; connections are per operation, so nothing stays open."""
+
+    def __repr__(self) -> str:
+        return f"PostgresWarehouse({self.conninfo!r})"
