@@ -113,7 +113,8 @@ class RetryPolicy:
     max_elapsed: float = DEFAULT_MAX_ELAPSED
     backoff_base: float = DEFAULT_BACKOFF_BASE
     backoff_max: float = DEFAULT_BACKOFF_MAX
-    retry_connection_errors: bool = True
+    # Connection failures rarely heal within seconds (DNS, refused): fewer attempts.
+    max_connection_attempts: int = 3
     idempotent_statuses: frozenset[int] = field(default=IDEMPOTENT_RETRY_STATUSES)
     post_statuses: frozenset[int] = field(default=POST_RETRY_STATUSES)
 
@@ -129,8 +130,7 @@ class RetryPolicy:
     def should_retry_error(self, verb: str, error: BaseException) -> bool:
         """Whether a failed connection may be retried (idempotent verbs only)."""
         return (
-            self.retry_connection_errors
-            and verb.upper() in IDEMPOTENT_VERBS
+            verb.upper() in IDEMPOTENT_VERBS
             and isinstance(error, (requests.ConnectionError, requests.Timeout))
         )
 
@@ -297,7 +297,7 @@ class HTTPClient:
             try:
                 response = send()
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if (attempt >= policy.max_attempts
+                if (attempt >= min(policy.max_attempts, policy.max_connection_attempts)
                         or time.monotonic() - started >= policy.max_elapsed
                         or not policy.should_retry_error(verb, exc)):
                     raise

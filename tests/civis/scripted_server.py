@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,6 +90,7 @@ class Reply:
     body: Any = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
+    delay: float = 0.0  # seconds to hold the request (to observe concurrency)
 
 
 class ScriptedServer:
@@ -101,6 +103,8 @@ class ScriptedServer:
     def __init__(self, spec: dict[str, Any] | None = None) -> None:
         self.spec = spec if spec is not None else TINY_SPEC
         self.seen: list[Seen] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._routes: dict[tuple[str, str], deque[Reply]] = {}
         self._lock = threading.Lock()
         outer = self
@@ -118,6 +122,13 @@ class ScriptedServer:
                 seen = Seen(self.command, parts.path, parse_qsl(parts.query),
                             dict(self.headers.items()), body, self.client_address[1])
                 reply = outer._reply_for(seen)
+                if reply.delay:
+                    with outer._lock:
+                        outer.in_flight += 1
+                        outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                    time.sleep(reply.delay)
+                    with outer._lock:
+                        outer.in_flight -= 1
                 payload = reply.raw if reply.raw is not None else (
                     b"" if reply.body is None else json.dumps(reply.body).encode())
                 self.send_response(reply.status)
@@ -134,7 +145,8 @@ class ScriptedServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     def script(self, method: str, path: str, *replies: Reply) -> None:
         with self._lock:
