@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
@@ -36,6 +38,8 @@ class Credential(ResponseModel):
     updated_at: str | None = None
     default: bool | None = None
     oauth: bool | None = None
+    provider: str | None = None
+    provider_metadata: dict[str, Any] | None = None
 
 
 class CredentialCreate(RequestModel):
@@ -79,6 +83,7 @@ class CredentialListQuery(PagedQuery):
     system_credentials: bool | None = None
     users: str | None = None
     name: str | None = None
+    provider: str | None = None
 
 
 class CredentialTypes(ResponseModel):

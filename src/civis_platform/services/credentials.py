@@ -69,6 +69,9 @@ def _view(conn: Connection, row: Row[Any]) -> dict[str, Any]:
         "updated_at": iso(row.updated_at),
         "default": row.is_default,
         "oauth": row.oauth,
+        # OAuth provider flows are not implemented, so no credential has a provider.
+        "provider": None,
+        "provider_metadata": None,
     }
 
 
@@ -93,6 +96,9 @@ def list_credentials(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         stmt = stmt.where(table.c.owner_id.in_(owners))
     if query.get("name"):
         stmt = stmt.where(table.c.name.ilike(f"%{query['name']}%"))
+    if query.get("provider"):
+        # No credential has an OAuth provider here, so a provider filter matches nothing.
+        stmt = stmt.where(table.c.oauth.is_(True), table.c.id.is_(None))
     with ctx.store.transaction() as conn:
         rows, total, page_num, per_page = g.paginate(
             conn,

@@ -46,6 +46,8 @@ def test_response_is_camel_case_in_reference_order_without_password(new_user) ->
         "updatedAt",
         "default",
         "oauth",
+        "provider",
+        "providerMetadata",
     ]
     assert "s3cret" not in api.get(f"credentials/{credential['id']}").text
 
