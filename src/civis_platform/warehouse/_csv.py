@@ -241,7 +241,9 @@ def split_first_record(
         >>> fields, raw, rest.read()
         (['a', 'b\\nc'], b'a,"b\\nc"\\n', b'1,2\\n')
     """
-    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+    buffered: BinaryIO = stream
+    if not hasattr(stream, "peek"):  # readline() on a raw stream would be one byte a call
+        buffered = io.BufferedReader(stream)  # type: ignore[type-var]
     raw = b""
     while True:
         line = buffered.readline()

@@ -153,7 +153,7 @@ class DuckDBWarehouse(SqlWarehouse):
             raise CsvImportError(str(exc)) from exc
         counted = [0]
         failures: list[Exception] = []
-        schema = pa.schema([pa.field("__row", pa.int64())] + list(reader.schema))
+        schema = pa.schema([pa.field("__row", pa.int64()), *reader.schema])
 
         def numbered() -> Iterator[pa.RecordBatch]:
             try:
@@ -222,15 +222,16 @@ class DuckDBWarehouse(SqlWarehouse):
             for char, code in (("n", 10), ("r", 13), ("t", 9)):
                 escaped = f"replace({escaped}, chr({code}), '\\{char}')"
             if fmt.delimiter != "\t":
-                escaped = f"replace({escaped}, {delimiter}, {quote_literal(chr(92) + fmt.delimiter)})"
+                escaped_delimiter = quote_literal("\\" + fmt.delimiter)
+                escaped = f"replace({escaped}, {delimiter}, {escaped_delimiter})"
             return f"coalesce({escaped}, '')"
         if dtype == "BOOLEAN":
             return f"coalesce({text}, '')"
         needs_quotes = " OR ".join(
-            [f"v = ''", f"contains(v, {delimiter})", "contains(v, '\"')",
+            ["v = ''", f"contains(v, {delimiter})", "contains(v, '\"')",
              "contains(v, chr(10))", "contains(v, chr(13))"]
         )
-        quoted = f"'\"' || replace(v, '\"', '\"\"') || '\"'"
+        quoted = "'\"' || replace(v, '\"', '\"\"') || '\"'"
         return (
             f"(SELECT CASE WHEN v IS NULL THEN '' WHEN {needs_quotes} THEN {quoted} ELSE v END"
             f" FROM (SELECT {text} AS v))"

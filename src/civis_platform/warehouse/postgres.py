@@ -67,6 +67,15 @@ def _copy_line(exc: psycopg.Error) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _as_is(values: list[Any]) -> list[Any]:
+    return values
+
+
+def _as_text(values: list[Any]) -> list[Any]:
+    """Values of types Arrow cannot carry (json, uuid, arrays...) travel as their text."""
+    return [None if v is None else str(v) for v in values]
+
+
 class PostgresWarehouse(SqlWarehouse):
     """A `Warehouse` over one PostgreSQL database.
 
@@ -96,9 +105,9 @@ class PostgresWarehouse(SqlWarehouse):
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
-        with self._connect() as conn:  # commits on success, rolls back on error, closes
-            with conn.cursor() as cur:
-                yield cur
+        # Leaving the connection's block commits (or rolls back on error) and closes it.
+        with self._connect() as conn, conn.cursor() as cur:
+            yield cur
 
     def _translate(self, exc: Exception) -> WarehouseError | None:
         if isinstance(exc, pa.ArrowInvalid):
@@ -284,11 +293,9 @@ class PostgresWarehouse(SqlWarehouse):
             if name == "numeric" and col.precision is not None:
                 name = f"numeric({col.precision},{col.scale or 0})"
             dtype = pa.float64() if name == "numeric" else arrow_type(name)
-            identity = (lambda values: values)
-            as_text = (lambda values: [None if v is None else str(v) for v in values])
             known = dtype != pa.string() or name.startswith("character")
             fields.append(pa.field(col.name, dtype))
-            converters.append(identity if known else as_text)
+            converters.append(_as_is if known else _as_text)
         return pa.schema(fields), converters
 
     def close(self) -> None:
