@@ -101,12 +101,21 @@ def _() -> None:
     assert "(404)" in str(err) and "credentials/987654321" in str(err), str(err)
 
 
-@check("400 for a bad path parameter names the field")
+@check("400 for a wrongly typed body field names the field")
+def _() -> None:
+    err = expect_raises(
+        civis.base.CivisAPIError,
+        lambda: client.credentials.post("Custom", "u", "pw", remote_host_id="not-a-number"),
+    )
+    assert err.status_code == 400, err
+    assert "remote" in err.error_message.lower(), err.error_message
+
+
+@check("a non-numeric id is a clear 404")
 def _() -> None:
     err = expect_raises(civis.base.CivisAPIError, lambda: client.users.get("not-a-number"))
-    assert err.status_code == 400
+    assert err.status_code == 404
     assert err.error_message == raw_error("users/not-a-number")["errorDescription"]
-    assert "id" in err.error_message, err.error_message
 
 
 @check("400 for a missing required body field names it")
