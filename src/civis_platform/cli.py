@@ -7,6 +7,7 @@ scripts can take ``tail -n 1``.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -104,8 +105,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         click.echo("warning: no users yet; run `civis-platform init`.", err=True)
     store.dispose()
     click.echo(f"Serving {settings.home} on {settings.resolved_external_url()}", err=True)
-    # uvicorn turns SIGTERM/SIGINT into a graceful shutdown and returns normally.
+    # uvicorn turns SIGTERM/SIGINT into a graceful shutdown, then re-raises the signal
+    # against the handlers that were installed before it started. Installing no-op
+    # handlers first makes a requested shutdown end the process normally (exit 0).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _signum, _frame: None)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    click.echo("Server stopped.", err=True)
 
 
 @main.group()

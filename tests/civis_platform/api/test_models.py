@@ -1,0 +1,68 @@
+"""The wire conventions of the base models (casing, nulls, free-form maps)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from civis_platform.api._models import CamelKeyedMap, RequestModel, ResponseModel
+
+
+class Settings(RequestModel):
+    include_header: bool | None = None
+    column_delimiter: str | None = None
+
+
+class Job(RequestModel):
+    name: str
+    csv_settings: Settings | None = None
+    arguments: dict[str, Any] | None = None
+    preferences: CamelKeyedMap | None = None
+
+
+class Out(ResponseModel):
+    file_id: int | None = None
+    nested_thing: Settings | None = None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "a", "csv_settings": {"include_header": True, "column_delimiter": "comma"}},
+        {"name": "a", "csvSettings": {"includeHeader": True, "columnDelimiter": "comma"}},
+        {"name": "a", "csvSettings": {"include_header": True, "columnDelimiter": "comma"}},
+    ],
+)
+def test_snake_and_camel_accepted_at_every_level(body: dict[str, Any]) -> None:
+    assert Job.model_validate(body).given() == {
+        "name": "a",
+        "csv_settings": {"include_header": True, "column_delimiter": "comma"},
+    }
+
+
+def test_free_form_maps_keep_their_keys_and_nulls() -> None:
+    arguments = {"MY_ARG": 1, "camelKey": {"inner_key": None}, "PRIMARY_KEY": None}
+    parsed = Job.model_validate({"name": "a", "arguments": arguments}).given()
+    assert parsed["arguments"] == arguments
+
+
+def test_camel_keyed_maps_are_recased() -> None:
+    parsed = Job.model_validate({"name": "a", "preferences": {"data_pane_width": "1"}}).given()
+    assert parsed["preferences"] == {"dataPaneWidth": "1"}
+
+
+def test_null_means_not_given() -> None:
+    assert Job.model_validate({"name": "a", "csvSettings": None}).given() == {"name": "a"}
+    with pytest.raises(ValidationError) as info:
+        Job.model_validate({"name": None})
+    assert info.value.errors()[0]["type"] == "missing"
+
+
+def test_responses_are_camel_case_and_keep_nulls() -> None:
+    wire = Out.model_validate({"file_id": 3, "nested_thing": {"include_header": False}}).to_wire()
+    assert wire == {
+        "fileId": 3,
+        "nestedThing": {"includeHeader": False, "columnDelimiter": None},
+    }
