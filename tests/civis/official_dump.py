@@ -42,5 +42,26 @@ def main(spec_path: str) -> None:
     json.dump(out, sys.stdout, sort_keys=True)
 
 
+def main_cli() -> None:
+    """Dump the official CLI's generated groups and commands (spec from ~/.civis_api_spec.json,
+    so run with HOME pointing at a directory holding the spec under that name)."""
+    import civis.cli.__main__ as official_cli
+
+    root = official_cli.generate_cli()
+    out: dict[str, dict[str, object]] = {}
+    for group_name, group in sorted(root.commands.items()):
+        commands = getattr(group, "commands", None)
+        if commands is None:
+            continue
+        out[group_name] = {
+            name: [(p.name, type(p).__name__, list(p.opts)) for p in command.params]
+            for name, command in commands.items()
+        }
+    json.dump(out, sys.stdout, sort_keys=True)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--cli":
+        main_cli()
+    else:
+        main(sys.argv[1])

@@ -29,7 +29,7 @@ from civis._spec.naming import (
 __all__ = ["FORMAT_VERSION", "Operation", "Parameter", "SpecModel", "digest_spec"]
 
 # Bump when the digested layout changes, so stale disk caches are ignored.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 VERBS = ("get", "put", "post", "patch", "delete", "head", "options")
 

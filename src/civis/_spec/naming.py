@@ -23,6 +23,7 @@ __all__ = [
     "LEGACY_PATHS_WITH_LIST_NAME",
     "MethodNames",
     "cli_command_name",
+    "cli_param_name",
     "method_names",
     "resource_name",
     "to_camel",
@@ -222,6 +223,27 @@ def method_names(verb: str, path: str, *, returns_array: bool) -> MethodNames:
     return MethodNames(name, alias)
 
 
+_CAPITAL_RUN = re.compile(r"([A-Z]+)")
+_NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+
+
+def cli_param_name(name: str) -> str:
+    """Name a CLI argument or option as the official CLI does.
+
+    Its rule differs from `to_snake`: every run of capitals starts one new word.
+
+    Examples
+    --------
+    >>> cli_param_name("expiresAt")
+    'expires-at'
+    >>> cli_param_name("provideAPIKey")
+    'provide-apikey'
+    >>> cli_param_name("page_num")
+    'page-num'
+    """
+    return _NON_ALNUM.sub("-", _CAPITAL_RUN.sub(r"_\1", name).lower())
+
+
 def cli_command_name(verb: str, path: str) -> str:
     """Name the CLI command for one operation (legacy rule, ``-`` between words).
 
@@ -233,7 +255,12 @@ def cli_command_name(verb: str, path: str) -> str:
     'get'
     >>> cli_command_name("post", "/scripts/containers/{id}/runs")
     'post-containers-runs'
+    >>> cli_command_name("post", "/enhancements/civis-data-match/")
+    'post-civis-data-match-'
     """
-    segments = path.lower().strip("/").split("/")[1:]
+    # Unlike the client, the CLI keeps a trailing "/" as an empty last segment, so
+    # "/enhancements/civis-data-match/" names "post-civis-data-match-".
+    parts = path.lower().lstrip("/").split("/", 1)
+    segments = parts[1].split("/") if len(parts) > 1 and parts[1] else []
     legacy_list = verb == "get" and (not segments or not _is_param(segments[-1]))
     return _name(verb, segments, as_list=legacy_list).replace("_", "-")
