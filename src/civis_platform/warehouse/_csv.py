@@ -282,6 +282,8 @@ def render_value(value: object) -> str | None:
         return None
     if isinstance(value, bool):
         return "t" if value else "f"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # as the engines print floats: 1000, not 1000.0
     isoformat = getattr(value, "isoformat", None)
     if isoformat is not None and hasattr(value, "hour") and hasattr(value, "day"):
         return str(isoformat(sep=" "))

@@ -372,10 +372,12 @@ class SqlWarehouse(abc.ABC):
     def _cast_select(self, staging: str, target: list[Column]) -> str:
         exprs = []
         for i, column in enumerate(target):
+            name = quote_ident(column.name)
             if is_text_type(column.sql_type):
-                exprs.append(f"c{i}")
+                exprs.append(f"c{i} AS {name}")
             else:
-                exprs.append(f"CAST(NULLIF(c{i}, '') AS {canonical_type(column.sql_type)})")
+                sql_type = canonical_type(column.sql_type)
+                exprs.append(f"CAST(NULLIF(c{i}, '') AS {sql_type}) AS {name}")
         where = " AND ".join(self._value_checks(target)) or "TRUE"
         return f"SELECT {', '.join(exprs)} FROM {staging} WHERE {where}"
 
@@ -425,6 +427,7 @@ class SqlWarehouse(abc.ABC):
             def source_sql(target: list[Column]) -> str:
                 exprs = ", ".join(
                     f"CAST({quote_ident(src.name)} AS {canonical_type(dst.sql_type)})"
+                    f" AS {quote_ident(dst.name)}"
                     for src, dst in zip(columns, target, strict=True)
                 )
                 return f"SELECT {exprs} FROM {temp}"

@@ -10,6 +10,7 @@ as the raw bytes of an Arrow string column: no Python loop per row either way.
 from __future__ import annotations
 
 import contextlib
+import io
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -61,6 +62,29 @@ def _string_bytes(array: pa.Array) -> bytes:
     start = int.from_bytes(offsets[first : first + width].to_pybytes(), "little")
     end = int.from_bytes(offsets[last : last + width].to_pybytes(), "little")
     return data[start:end].to_pybytes()
+
+
+class _QuoteParity(io.RawIOBase):
+    """Passes a stream through, tracking whether an odd number of quotes went by.
+
+    pyarrow's reader silently accepts a quoted field left open at the end of the file
+    (swallowing every following line into it); an odd count of ``"`` (escaped quotes
+    come in pairs) is how we notice.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.odd = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.stream.read(len(buffer))
+        buffer[: len(data)] = data
+        if data.count(b'"') % 2:
+            self.odd = not self.odd
+        return len(data)
 
 
 class DuckDBWarehouse(SqlWarehouse):
@@ -135,11 +159,21 @@ class DuckDBWarehouse(SqlWarehouse):
         first_row: int, line_offset: int,
     ) -> int:
         cols = [f"c{i}" for i in range(len(names))]
+        invalid: list[Any] = []
+
+        def on_invalid_row(row: Any) -> str:
+            invalid.append(row)
+            return "error"
+
+        counted = [0]
+        quotes = _QuoteParity(stream)
         try:
             reader = pacsv.open_csv(
-                stream,
+                quotes,
                 read_options=pacsv.ReadOptions(column_names=cols, block_size=CSV_BLOCK_BYTES),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row
+                ),
                 convert_options=pacsv.ConvertOptions(
                     column_types={c: pa.string() for c in cols},
                     strings_can_be_null=True,
@@ -150,8 +184,7 @@ class DuckDBWarehouse(SqlWarehouse):
         except StopIteration:
             return 0
         except pa.ArrowInvalid as exc:
-            raise CsvImportError(str(exc)) from exc
-        counted = [0]
+            raise self._parse_error(exc, invalid, counted[0], line_offset) from exc
         failures: list[Exception] = []
         schema = pa.schema([pa.field("__row", pa.int64()), *reader.schema])
 
@@ -172,11 +205,28 @@ class DuckDBWarehouse(SqlWarehouse):
             cur.execute(f"INSERT INTO {staging} SELECT * FROM {view}")
         except duckdb.Error as exc:
             if failures:
-                raise CsvImportError(str(failures[0])) from exc
+                raise self._parse_error(failures[0], invalid, counted[0], line_offset) from exc
             raise
         finally:
             cur.unregister(view)
+        if quotes.odd:
+            raise CsvImportError("unterminated quoted field at the end of the file")
         return counted[0]
+
+    @staticmethod
+    def _parse_error(
+        exc: Exception, invalid: list[Any], rows_before: int, line_offset: int
+    ) -> CsvImportError:
+        """A parse error with the bad row; pyarrow's streaming reader gives no line number,
+        only that the row comes after the rows already loaded."""
+        after = rows_before + line_offset
+        if invalid:
+            row = invalid[0]
+            return CsvImportError(
+                f"expected {row.expected_columns} columns, found {row.actual_columns} in the "
+                f"row {row.text!r} (after line {after})"
+            )
+        return CsvImportError(f"{exc} (after line {after})")
 
     def _stage_arrow(self, cur: Any, temp: str, reader: pa.RecordBatchReader) -> None:
         view = f"{temp}_src"
@@ -214,6 +264,13 @@ class DuckDBWarehouse(SqlWarehouse):
         """SQL rendering one column as a CSV field, per `base` "CSV rendering"."""
         if dtype == "BOOLEAN":
             text = f"CASE WHEN {alias} THEN 't' WHEN NOT {alias} THEN 'f' END"
+        elif dtype in ("DOUBLE", "FLOAT"):
+            # Match PostgreSQL's float output: 1000 not 1000.0, NaN, Infinity.
+            text = (
+                f"CASE WHEN isnan({alias}) THEN 'NaN' WHEN isinf({alias}) THEN "
+                f"(CASE WHEN {alias} > 0 THEN 'Infinity' ELSE '-Infinity' END) "
+                f"ELSE regexp_replace(CAST({alias} AS VARCHAR), '\\.0$', '') END"
+            )
         else:
             text = f"CAST({alias} AS VARCHAR)"
         delimiter = quote_literal(fmt.delimiter)

@@ -58,13 +58,17 @@ _ACCEPTED = {
     "time without time zone": r"\s*[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*",
 }
 _ACCEPTED["timestamp with time zone"] = _ACCEPTED["timestamp without time zone"]
+_QUERY_START = re.compile(r"^(\s|--[^\n]*\n|\()*(select|with|values|table|show|explain)\b", re.I)
 _LENGTH_RE = re.compile(r"^character(?: varying)?\((\d+)\)$")
 
 
-def _copy_line(exc: psycopg.Error) -> int | None:
-    """The data line a COPY error happened on, from its CONTEXT ("COPY t, line 3...")."""
-    match = re.search(r"line (\d+)", exc.diag.context or "")
-    return int(match.group(1)) if match else None
+def _copy_line(exc: psycopg.Error) -> tuple[int | None, str]:
+    """The data line of a COPY error and the row text, from its CONTEXT
+    (``COPY t, line 3: "a,b,c"``)."""
+    match = re.search(r'line (\d+)(?:, column [^:]*)?(?:: (".*"))?', exc.diag.context or "", re.S)
+    if not match:
+        return None, ""
+    return int(match.group(1)), f" in the row {match.group(2)}" if match.group(2) else ""
 
 
 def _as_is(values: list[Any]) -> list[Any]:
@@ -172,9 +176,10 @@ class PostgresWarehouse(SqlWarehouse):
                 while data := stream.read(COPY_CHUNK_BYTES):
                     copy.write(data)
         except psycopg.Error as exc:
-            line = _copy_line(exc)
+            line, row = _copy_line(exc)
             where = f"line {line + line_offset}: " if line is not None else ""
-            raise CsvImportError(where + (exc.diag.message_primary or str(exc))) from exc
+            message = exc.diag.message_primary or str(exc)
+            raise CsvImportError(f"{where}{message}{row}") from exc
         return int(cur.rowcount)
 
     def _stage_arrow(self, cur: Any, temp: str, reader: pa.RecordBatchReader) -> None:
@@ -225,34 +230,41 @@ class PostgresWarehouse(SqlWarehouse):
     ) -> QueryPreview:
         """See `Warehouse.execute`.
 
-        A single statement streams (rows past the preview are counted, not kept).
-        Several statements separated by ``;`` (without params) run in one transaction
-        through the simple query protocol, which fetches the last result whole.
+        A single query streams (rows past the preview are counted, not kept). Other
+        statements, and several statements separated by ``;`` (without params), run in
+        one transaction; their last result is fetched whole by the driver.
         """
         with self._errors(), self._transaction() as cur:
-            rows: list[list[str | None]] = []
-            count = 0
-            try:
-                with cur.connection.transaction():  # a savepoint to retry from
-                    for row in cur.stream(sql, params):
-                        if len(rows) < preview_rows:
-                            rows.append([_csv.render_value(v) for v in row])
-                        count += 1
-            except psycopg.errors.SyntaxError as exc:
-                if "multiple commands" not in str(exc) or params:
-                    raise
-                cur.execute(sql)
-                while cur.nextset():
-                    pass
-                if cur.description is None:
-                    return QueryPreview(columns=[], rows=[], row_count=cur.rowcount)
-                every = cur.fetchall()
-                rows = [[_csv.render_value(v) for v in row] for row in every[:preview_rows]]
-                count = len(every)
+            if _QUERY_START.match(sql):
+                try:
+                    with cur.connection.transaction():  # a savepoint to fall back from
+                        return self._stream_preview(cur, sql, params, preview_rows)
+                except (psycopg.errors.SyntaxError, psycopg.ProgrammingError) as exc:
+                    # Several statements, or a WITH that only modifies: not streamable.
+                    if params and "multiple commands" in str(exc):
+                        raise
+            cur.execute(sql, params)
+            while cur.nextset():  # the preview is of the last statement
+                pass
             if cur.description is None:
                 return QueryPreview(columns=[], rows=[], row_count=max(cur.rowcount, 0))
+            head = cur.fetchmany(preview_rows)
+            rows = [[_csv.render_value(v) for v in row] for row in head]
             columns = [col.name for col in cur.description]
-            return QueryPreview(columns=columns, rows=rows, row_count=count)
+            return QueryPreview(columns=columns, rows=rows, row_count=max(cur.rowcount, 0))
+
+    @staticmethod
+    def _stream_preview(
+        cur: Any, sql: str, params: Sequence[Any] | None, preview_rows: int
+    ) -> QueryPreview:
+        rows: list[list[str | None]] = []
+        count = 0
+        for row in cur.stream(sql, params):
+            if len(rows) < preview_rows:
+                rows.append([_csv.render_value(v) for v in row])
+            count += 1
+        columns = [col.name for col in cur.description or []]
+        return QueryPreview(columns=columns, rows=rows, row_count=count)
 
     def read_arrow(self, sql: str, *, batch_size: int = BATCH_ROWS) -> pa.RecordBatchReader:
         """See `Warehouse.read_arrow`. Numeric without a declared scale reads as float64."""

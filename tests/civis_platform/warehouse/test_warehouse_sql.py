@@ -1,0 +1,113 @@
+"""Statements, previews, errors and the catalogue."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from civis_platform.warehouse import (
+    SqlError,
+    TableNotFoundError,
+    Warehouse,
+    WarehouseError,
+)
+
+
+def test_execute_previews_and_counts(warehouse: Warehouse) -> None:
+    preview = warehouse.execute(
+        "select i, i * 0.5 as half, 'x' || cast(i as varchar) as s, i % 2 = 0 as even,"
+        " cast(null as integer) as nothing from generate_series(1, 2500) as g(i)",
+        preview_rows=3,
+    )
+    assert preview.columns == ["i", "half", "s", "even", "nothing"]
+    assert preview.rows == [
+        ["1", "0.5", "x1", "f", None],
+        ["2", "1.0", "x2", "t", None],
+        ["3", "1.5", "x3", "f", None],
+    ]
+    assert preview.row_count == 2500
+
+
+def test_execute_statements(warehouse: Warehouse, schema: str) -> None:
+    assert warehouse.execute(f"create schema {schema}").rows == []
+    warehouse.execute(f"create table {schema}.t (a integer)")
+    warehouse.execute(f"insert into {schema}.t values (1), (2)")
+    script = f"insert into {schema}.t values (3); select count(*) as n from {schema}.t"
+    assert warehouse.execute(script).rows == [["3"]]
+
+
+def test_params(warehouse: Warehouse) -> None:
+    placeholder = "%s" if warehouse.__class__.__name__ == "PostgresWarehouse" else "?"
+    preview = warehouse.execute(f"select {placeholder} as v", ["hi"])
+    assert preview.rows == [["hi"]]
+
+
+@pytest.mark.parametrize(
+    "sql, fragment",
+    [
+        ("selec 1", "syntax error"),
+        ("select nope from (select 1 as a) as q", "nope"),
+    ],
+)
+def test_bad_sql_raises_sql_error_with_engine_message(
+    warehouse: Warehouse, sql: str, fragment: str
+) -> None:
+    with pytest.raises(SqlError, match=fragment):
+        warehouse.execute(sql)
+    with pytest.raises(SqlError, match=fragment):
+        warehouse.export_csv(sql, io.BytesIO(), _fmt())
+    with pytest.raises(SqlError, match=fragment):
+        warehouse.read_arrow(sql).read_all()
+
+
+def _fmt():  # type: ignore[no-untyped-def]
+    from civis_platform.warehouse import CsvFormat
+
+    return CsvFormat(compression="none")
+
+
+def test_missing_table(warehouse: Warehouse, schema: str) -> None:
+    with pytest.raises(TableNotFoundError):
+        warehouse.describe_table(schema, "missing")
+    with pytest.raises(TableNotFoundError):
+        warehouse.drop_table(schema, "missing")
+    warehouse.drop_table(schema, "missing", missing_ok=True)
+    with pytest.raises(TableNotFoundError):
+        warehouse.execute(f"select * from {schema}.missing")
+    with pytest.raises(TableNotFoundError):
+        warehouse.export_csv(f"select * from {schema}.missing", io.BytesIO(), _fmt())
+
+
+def test_errors_are_domain_errors_only(warehouse: Warehouse) -> None:
+    with pytest.raises(WarehouseError) as info:
+        warehouse.execute("select cast('x' as integer) as v")
+    assert type(info.value).__module__ == "civis_platform.warehouse.base"
+
+
+def test_catalogue(warehouse: Warehouse, schema: str) -> None:
+    warehouse.import_csv(schema, "b", [io.BytesIO(b"x\n1\n2\n")])
+    warehouse.import_csv(schema, "a", [io.BytesIO(b"y,z\nq,2024-01-01\n")])
+    assert schema in warehouse.list_schemas()
+    tables = warehouse.list_tables(schema)
+    assert [(t.name, t.row_count) for t in tables] == [("a", 1), ("b", 2)]
+    assert [c.sql_type for c in tables[0].columns][1] == "date"
+    assert any(t.schema == schema for t in warehouse.list_tables())
+    warehouse.drop_table(schema, "a")
+    assert [t.name for t in warehouse.list_tables(schema)] == ["b"]
+
+
+def test_declared_type_names_are_reported_canonically(warehouse: Warehouse, schema: str) -> None:
+    warehouse.execute(f"create schema {schema}")
+    warehouse.execute(
+        f"create table {schema}.t (a INT, b BIGINT, c DOUBLE PRECISION, d VARCHAR(256),"
+        " e TIMESTAMP, f BOOLEAN, g DATE, h NUMERIC(10,2), i SMALLINT, j REAL)"
+    )
+    types = [c.sql_type for c in warehouse.describe_table(schema, "t").columns]
+    expected = [
+        "integer", "bigint", "double precision", "character varying(256)",
+        "timestamp without time zone", "boolean", "date", "numeric(10,2)", "smallint", "real",
+    ]
+    if warehouse.__class__.__name__ == "DuckDBWarehouse":
+        expected[3] = "character varying"  # DuckDB keeps no VARCHAR length
+    assert types == expected
