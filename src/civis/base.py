@@ -109,8 +109,8 @@ class CivisAPIError(Exception):
     Examples
     --------
     >>> import civis
-    >>> client = civis.APIClient()
-    >>> try:
+    >>> client = civis.APIClient()  # doctest: +SKIP
+    >>> try:  # doctest: +SKIP
     ...     client.files.get(0)
     ... except CivisAPIError as err:
     ...     print(err.status_code, err.error_message)
