@@ -11,29 +11,17 @@ recursive); there are no path-level ``parameters``.
 
 from __future__ import annotations
 
-import types
 import typing
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
 from civis_platform.api._generic import Operation, Resource
-from civis_platform.api._models import PagedQuery, QueryModel, RequestModel
+from civis_platform.api._models import PagedQuery, QueryModel, RequestModel, unwrap_optional
 
 SCALARS = {int: "integer", float: "number", str: "string", bool: "boolean"}
 PAGING_FIELDS = tuple(PagedQuery.model_fields)
-
-
-def _strip_optional(annotation: Any) -> Any:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _strip_optional(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return _strip_optional(args[0])
-        raise TypeError(f"unions other than Optional cannot be specified: {annotation}")
-    return annotation
 
 
 def schema_of(annotation: Any) -> dict[str, Any]:
@@ -43,7 +31,7 @@ def schema_of(annotation: Any) -> dict[str, Any]:
         >>> schema_of(list[int] | None)
         {'type': 'array', 'items': {'type': 'integer'}}
     """
-    annotation = _strip_optional(annotation)
+    annotation = unwrap_optional(annotation)
     if annotation in SCALARS:
         return {"type": SCALARS[annotation]}
     origin = typing.get_origin(annotation)
@@ -119,9 +107,9 @@ def spec_from_resources(resources: list[Resource], *, base_url: str = "/") -> di
     return {
         "swagger": "2.0",
         "info": {"title": "Civis Platform API", "version": "1.0"},
-        "basePath": "/",
-        "host": base_url,
-        "schemes": ["http", "https"],
+        "host": urlsplit(base_url).netloc,
+        "basePath": urlsplit(base_url).path or "/",
+        "schemes": [urlsplit(base_url).scheme or "http"],
         "consumes": ["application/json"],
         "produces": ["application/json"],
         "paths": paths,

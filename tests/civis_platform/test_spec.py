@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import requests
-import support
 
+import support
 from civis_platform.app import create_app
 from civis_platform.config import Settings
 from civis_platform.spec import build_spec, schema_of
@@ -214,7 +214,8 @@ OFFICIAL_SCRIPT = textwrap.dedent(
     db_id = client.get_database_id("Civis Database")
     assert client.databases.get(db_id).adapter == "duckdb"
     alias = client.aliases.post(3, "template_script", "civis-civisml-training")
-    assert client.aliases.get_object_type("template_script", "civis-civisml-training").id == alias.id
+    found = client.aliases.get_object_type("template_script", "civis-civisml-training")
+    assert found.id == alias.id
     try:
         client.credentials.get(99999)
     except civis.base.CivisAPIError as error:

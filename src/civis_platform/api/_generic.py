@@ -25,7 +25,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from civis_platform.api._models import QueryModel, RequestModel, ResponseModel
+from civis_platform.api._models import (
+    INT_MAX,
+    INT_MIN,
+    QueryModel,
+    RequestModel,
+    ResponseModel,
+    is_list_field,
+)
 from civis_platform.api.deps import service_context
 from civis_platform.api.errors import validation_error_to_domain
 from civis_platform.services import _generic as services
@@ -183,7 +190,10 @@ def _convert_path(operation: Operation, raw: dict[str, str]) -> dict[str, Any]:
         value = raw[name]
         if operation.path_type(name) == "integer":
             try:
-                values[name] = int(value)
+                number = int(value)
+                if not INT_MIN <= number <= INT_MAX:
+                    raise ValueError(value)
+                values[name] = number
             except ValueError:
                 # Not an id at all: no such object, as for an unknown numeric id.
                 raise NotFoundError(
@@ -198,9 +208,7 @@ def parse_query(model: type[QueryModel], request: Request) -> dict[str, Any]:
     """Validate query params: ``name[]`` arrays, repeated names, ``True``/``False``."""
     raw: dict[str, Any] = {}
     array_fields = {
-        name
-        for name, info in model.model_fields.items()
-        if getattr(info.annotation, "__origin__", None) is list or "list[" in str(info.annotation)
+        name for name, info in model.model_fields.items() if is_list_field(info.annotation)
     }
     for key, value in request.query_params.multi_items():
         name = key[:-2] if key.endswith("[]") else key

@@ -9,10 +9,30 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
+
+from civis_platform.services.errors import BadRequestError
+
+# Ids and counts are 32-bit integers in the store; larger values are bad input, not a
+# database error (PostgreSQL rejects them, SQLite cannot bind them past 64 bits).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def check_int_ranges(model: BaseModel) -> None:
+    """Raise BadRequestError naming the field when an integer does not fit 32 bits."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            is_int = isinstance(item, int) and not isinstance(item, bool)
+            if is_int and not INT_MIN <= item <= INT_MAX:
+                field = info.alias or name
+                raise BadRequestError(f"{field} is out of range: {item}.", field=field)
 
 
 def _drop_nulls(data: Any) -> Any:
@@ -32,6 +52,12 @@ class RequestModel(BaseModel):
     @classmethod
     def _nulls_mean_not_given(cls, data: Any) -> Any:
         return _drop_nulls(data)
+
+    @model_validator(mode="after")
+    def _ints_fit(self) -> RequestModel:
+        # BadRequestError is not a ValueError, so pydantic lets it through unchanged.
+        check_int_ranges(self)
+        return self
 
     def given(self) -> dict[str, Any]:
         """The fields the client actually sent, snake_case keys, nested models as dicts.
@@ -61,6 +87,11 @@ class QueryModel(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
+    @model_validator(mode="after")
+    def _ints_fit(self) -> QueryModel:
+        check_int_ranges(self)
+        return self
+
 
 class PagedQuery(QueryModel):
     """The paging parameters every Civis list endpoint takes."""
@@ -85,3 +116,26 @@ def camelize_keys(value: Any) -> Any:
 
 # A map whose keys the reference spells in camelCase; accepts snake_case keys too.
 CamelKeyedMap = Annotated[dict[str, Any], BeforeValidator(camelize_keys)]
+
+
+def unwrap_optional(annotation: Any) -> Any:
+    """``X`` for ``X | None`` or ``Annotated[X, ...]``; other unions are an error.
+
+    Examples:
+        >>> unwrap_optional(list[int] | None)
+        list[int]
+    """
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return unwrap_optional(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return unwrap_optional(args[0])
+        raise TypeError(f"unions other than Optional cannot be specified: {annotation}")
+    return annotation
+
+
+def is_list_field(annotation: Any) -> bool:
+    """True when a (possibly optional) annotation is a list."""
+    return typing.get_origin(unwrap_optional(annotation)) is list

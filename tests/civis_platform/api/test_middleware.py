@@ -55,7 +55,7 @@ def test_right_prefix_wrong_secret_is_401(server: ThreadedServer) -> None:
 
 
 def test_revoked_key_is_401(server: ThreadedServer, new_user) -> None:
-    user, api = new_user()
+    _user, api = new_user()
     assert api.get("users/me").status_code == 200  # now cached as verified
     keys = api.get("users/me/api_keys").json()
     revoked = api.delete(f"users/me/api_keys/{keys[0]['id']}")

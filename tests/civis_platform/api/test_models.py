@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from civis_platform.api._models import CamelKeyedMap, RequestModel, ResponseModel
+from civis_platform.services.errors import BadRequestError
 
 
 class Settings(RequestModel):
@@ -66,3 +67,18 @@ def test_responses_are_camel_case_and_keep_nulls() -> None:
         "fileId": 3,
         "nestedThing": {"includeHeader": False, "columnDelimiter": None},
     }
+
+
+class Ids(RequestModel):
+    object_id: int
+    user_ids: list[int] | None = None
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"objectId": 2**31}, "objectId"), ({"objectId": 1, "userIds": [1, -(2**40)]}, "userIds")],
+)
+def test_integers_outside_32_bits_are_bad_requests(body: dict[str, Any], field: str) -> None:
+    with pytest.raises(BadRequestError) as info:
+        Ids.model_validate(body)
+    assert info.value.field == field

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from platform_helpers import Api, assert_civis_error
+from platform_helpers import assert_civis_error
 
 
 def test_default_warehouse_host_is_visible_to_everyone(new_user) -> None:

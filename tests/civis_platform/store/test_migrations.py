@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import support
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+import support
 from civis_platform.store.db import create_metadata_engine
 from civis_platform.store.migrate import upgrade_to_head
 from civis_platform.store.tables import metadata
