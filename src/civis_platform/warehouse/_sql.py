@@ -108,8 +108,14 @@ class SqlWarehouse(abc.ABC):
 
     @abc.abstractmethod
     def _stage_csv(
-        self, cur: Any, staging: str, names: list[str], stream: BinaryIO, delimiter: str,
-        first_row: int, line_offset: int,
+        self,
+        cur: Any,
+        staging: str,
+        names: list[str],
+        stream: BinaryIO,
+        delimiter: str,
+        first_row: int,
+        line_offset: int,
     ) -> int:
         """Append a CSV stream (no header) to the staging table; return its row count.
 
@@ -127,9 +133,7 @@ class SqlWarehouse(abc.ABC):
         """Create temporary table ``temp`` with the reader's columns and load it."""
 
     @abc.abstractmethod
-    def _csv_chunks(
-        self, cur: Any, sql: str, fmt: CsvFormat
-    ) -> Iterator[tuple[bytes, int]]:
+    def _csv_chunks(self, cur: Any, sql: str, fmt: CsvFormat) -> Iterator[tuple[bytes, int]]:
         """The query's rows as row-aligned CSV chunks (no header)."""
 
     @abc.abstractmethod
@@ -278,8 +282,9 @@ class SqlWarehouse(abc.ABC):
             )
             total = sum(s.rows for s in staged)
             cur.execute(f"DROP TABLE {staging}")
-        return ImportResult(rows_inserted=total - rejected, rows_rejected=rejected,
-                            columns=list(target))
+        return ImportResult(
+            rows_inserted=total - rejected, rows_rejected=rejected, columns=list(target)
+        )
 
     def _stage_sources(
         self,
@@ -436,8 +441,9 @@ class SqlWarehouse(abc.ABC):
                 cur, schema, table, columns, existing_table_rows, primary_keys, source_sql
             )
             column_list = ", ".join(quote_ident(c.name) for c in target)
-            cur.execute(f"INSERT INTO {self._ref(schema, table)} ({column_list}) "
-                        f"{source_sql(target)}")
+            cur.execute(
+                f"INSERT INTO {self._ref(schema, table)} ({column_list}) {source_sql(target)}"
+            )
             cur.execute(f"SELECT count(*) FROM {temp}")
             rows = int(cur.fetchone()[0])
             cur.execute(f"DROP TABLE {temp}")

@@ -163,8 +163,10 @@ def sql_type_of_arrow(dtype: pa.DataType) -> str:
         return sql_type_of_arrow(dtype.value_type)
     checks: list[tuple[bool, str]] = [
         (pa.types.is_boolean(dtype), "boolean"),
-        (pa.types.is_int8(dtype) or pa.types.is_int16(dtype) or pa.types.is_uint8(dtype),
-         "smallint"),
+        (
+            pa.types.is_int8(dtype) or pa.types.is_int16(dtype) or pa.types.is_uint8(dtype),
+            "smallint",
+        ),
         (pa.types.is_int32(dtype) or pa.types.is_uint16(dtype), "integer"),
         (pa.types.is_int64(dtype) or pa.types.is_uint32(dtype), "bigint"),
         (pa.types.is_float16(dtype) or pa.types.is_float32(dtype), "real"),
@@ -191,9 +193,7 @@ VALUE_PATTERNS: dict[str, str] = {
     "bigint": r"[-+]?(0|[1-9][0-9]{0,17})",
     "double precision": r"[-+]?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?",
     "date": _DATE,
-    "timestamp without time zone": (
-        _DATE + r"([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?"
-    ),
+    "timestamp without time zone": (_DATE + r"([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?"),
 }
 """Which text values infer as which type; each pattern must match the whole value."""
 

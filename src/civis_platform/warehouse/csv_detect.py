@@ -175,4 +175,3 @@ def detect_csv(stream: BinaryIO, *, sample_bytes: int = DEFAULT_SAMPLE_BYTES) ->
         compression="gzip" if compressed else "none",
         table_columns=columns,
     )
-

@@ -64,6 +64,19 @@ def _string_bytes(array: pa.Array) -> bytes:
     return data[start:end].to_pybytes()
 
 
+def _line_chunks(lines: pa.Array) -> Iterator[tuple[bytes, int]]:
+    """A batch of rendered lines as row-aligned chunks of about `_csv.CHUNK_BYTES`, so
+    that multifile exports can cut parts finely whatever the batch size."""
+    total = len(lines)
+    if not total:
+        return
+    size = len(_string_bytes(lines.slice(0, min(total, 256))))
+    per_chunk = max(1, _csv.CHUNK_BYTES * min(total, 256) // max(size, 1))
+    for start in range(0, total, per_chunk):
+        piece = lines.slice(start, per_chunk)
+        yield _string_bytes(piece), len(piece)
+
+
 class _QuoteParity(io.RawIOBase):
     """Passes a stream through, tracking whether an odd number of quotes went by.
 
@@ -134,8 +147,10 @@ class DuckDBWarehouse(SqlWarehouse):
         if not isinstance(exc, duckdb.Error):
             return None
         message = str(exc)
-        if isinstance(exc, duckdb.CatalogException) and "does not exist" in message and (
-            message.startswith(("Catalog Error: Table", "Catalog Error: View"))
+        if (
+            isinstance(exc, duckdb.CatalogException)
+            and "does not exist" in message
+            and (message.startswith(("Catalog Error: Table", "Catalog Error: View")))
         ):
             return TableNotFoundError(message)
         return SqlError(message)
@@ -155,8 +170,14 @@ class DuckDBWarehouse(SqlWarehouse):
         cur.execute(f"CREATE TEMP TABLE {staging} (__row BIGINT, {cols})")
 
     def _stage_csv(
-        self, cur: Any, staging: str, names: list[str], stream: BinaryIO, delimiter: str,
-        first_row: int, line_offset: int,
+        self,
+        cur: Any,
+        staging: str,
+        names: list[str],
+        stream: BinaryIO,
+        delimiter: str,
+        first_row: int,
+        line_offset: int,
     ) -> int:
         cols = [f"c{i}" for i in range(len(names))]
         invalid: list[Any] = []
@@ -208,7 +229,8 @@ class DuckDBWarehouse(SqlWarehouse):
                 raise self._parse_error(failures[0], invalid, counted[0], line_offset) from exc
             raise
         finally:
-            cur.unregister(view)
+            with contextlib.suppress(duckdb.Error):  # fails once the transaction aborted
+                cur.unregister(view)
         if quotes.odd:
             raise CsvImportError("unterminated quoted field at the end of the file")
         return counted[0]
@@ -234,7 +256,8 @@ class DuckDBWarehouse(SqlWarehouse):
         try:
             cur.execute(f"CREATE TEMP TABLE {temp} AS SELECT * FROM {view}")
         finally:
-            cur.unregister(view)
+            with contextlib.suppress(duckdb.Error):  # fails once the transaction aborted
+                cur.unregister(view)
 
     def _query_columns(self, cur: Any, sql: str) -> list[str]:
         relation = cur.sql(sql)
@@ -245,23 +268,27 @@ class DuckDBWarehouse(SqlWarehouse):
         if relation is None:
             return iter(())
         aliases = [f"a{i}" for i in range(len(relation.columns))]
-        fields = [
-            self._render_field(alias, str(dtype), fmt)
-            for alias, dtype in zip(aliases, relation.types, strict=True)
-        ]
+        texts, fields = [], []
+        for i, (alias, dtype) in enumerate(zip(aliases, relation.types, strict=True)):
+            text, field = self._render_field(alias, f"v{i}", str(dtype), fmt)
+            texts.append(f"{text} AS v{i}")
+            fields.append(field)
         delimiter = quote_literal(fmt.delimiter)
         line = f" || {delimiter} || ".join(fields) + " || chr(10)" if fields else "chr(10)"
-        lines = cur.sql(
-            f"SELECT {line} AS line FROM ({strip_query(sql)}) AS __q({', '.join(aliases)})"
+        # Two levels: values are rendered to text once, then quoted and joined.
+        inner = (
+            f"SELECT {', '.join(texts) or '1'} "
+            f"FROM ({strip_query(sql)}) AS __q({', '.join(aliases)})"
         )
-        reader = lines.to_arrow_reader(BATCH_ROWS)
+        reader = cur.sql(f"SELECT {line} AS line FROM ({inner}) AS __r").to_arrow_reader(BATCH_ROWS)
         return _csv.coalesce_chunks(
-            (_string_bytes(batch.column(0)), batch.num_rows) for batch in reader
+            chunk for batch in reader for chunk in _line_chunks(batch.column(0))
         )
 
     @staticmethod
-    def _render_field(alias: str, dtype: str, fmt: CsvFormat) -> str:
-        """SQL rendering one column as a CSV field, per `base` "CSV rendering"."""
+    def _render_field(alias: str, value: str, dtype: str, fmt: CsvFormat) -> tuple[str, str]:
+        """SQL rendering a column as text, and that text (named ``value``) as a CSV field,
+        per `base` "CSV rendering"."""
         if dtype == "BOOLEAN":
             text = f"CASE WHEN {alias} THEN 't' WHEN NOT {alias} THEN 'f' END"
         elif dtype in ("DOUBLE", "FLOAT"):
@@ -274,25 +301,28 @@ class DuckDBWarehouse(SqlWarehouse):
         else:
             text = f"CAST({alias} AS VARCHAR)"
         delimiter = quote_literal(fmt.delimiter)
+        v = value
         if fmt.unquoted:
-            escaped = f"replace({text}, '\\', '\\\\')"
+            escaped = f"replace({v}, '\\', '\\\\')"
             for char, code in (("n", 10), ("r", 13), ("t", 9)):
                 escaped = f"replace({escaped}, chr({code}), '\\{char}')"
             if fmt.delimiter != "\t":
                 escaped_delimiter = quote_literal("\\" + fmt.delimiter)
                 escaped = f"replace({escaped}, {delimiter}, {escaped_delimiter})"
-            return f"coalesce({escaped}, '')"
+            return text, f"coalesce({escaped}, '')"
         if dtype == "BOOLEAN":
-            return f"coalesce({text}, '')"
+            return text, f"coalesce({v}, '')"
         needs_quotes = " OR ".join(
-            ["v = ''", f"contains(v, {delimiter})", "contains(v, '\"')",
-             "contains(v, chr(10))", "contains(v, chr(13))"]
+            [
+                f"{v} = ''",
+                f"contains({v}, {delimiter})",
+                f"contains({v}, '\"')",
+                f"contains({v}, chr(10))",
+                f"contains({v}, chr(13))",
+            ]
         )
-        quoted = "'\"' || replace(v, '\"', '\"\"') || '\"'"
-        return (
-            f"(SELECT CASE WHEN v IS NULL THEN '' WHEN {needs_quotes} THEN {quoted} ELSE v END"
-            f" FROM (SELECT {text} AS v))"
-        )
+        quoted = f"'\"' || replace({v}, '\"', '\"\"') || '\"'"
+        return text, f"CASE WHEN {v} IS NULL THEN '' WHEN {needs_quotes} THEN {quoted} ELSE {v} END"
 
     def _reported_type(self, data_type: str, length: Any, precision: Any, scale: Any) -> str:
         if data_type.startswith("DECIMAL"):
@@ -356,6 +386,3 @@ class DuckDBWarehouse(SqlWarehouse):
 
     def __repr__(self) -> str:
         return f"DuckDBWarehouse({str(self.path)!r})"
-
-
-

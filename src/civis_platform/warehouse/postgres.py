@@ -161,15 +161,20 @@ class PostgresWarehouse(SqlWarehouse):
         )
 
     def _stage_csv(
-        self, cur: Any, staging: str, names: list[str], stream: BinaryIO, delimiter: str,
-        first_row: int, line_offset: int,
+        self,
+        cur: Any,
+        staging: str,
+        names: list[str],
+        stream: BinaryIO,
+        delimiter: str,
+        first_row: int,
+        line_offset: int,
     ) -> int:
         # The identity column numbers rows across all sources in COPY order, which is
         # exactly first_row, first_row + 1, ... because sources are staged one by one.
         cols = ", ".join(f"c{i}" for i in range(len(names)))
         copy_sql = (
-            f"COPY {staging} ({cols}) FROM STDIN "
-            f"(FORMAT csv, DELIMITER {quote_literal(delimiter)})"
+            f"COPY {staging} ({cols}) FROM STDIN (FORMAT csv, DELIMITER {quote_literal(delimiter)})"
         )
         try:
             with cur.copy(copy_sql) as copy:
@@ -183,9 +188,7 @@ class PostgresWarehouse(SqlWarehouse):
         return int(cur.rowcount)
 
     def _stage_arrow(self, cur: Any, temp: str, reader: pa.RecordBatchReader) -> None:
-        ddl = ", ".join(
-            f"{quote_ident(f.name)} {sql_type_of_arrow(f.type)}" for f in reader.schema
-        )
+        ddl = ", ".join(f"{quote_ident(f.name)} {sql_type_of_arrow(f.type)}" for f in reader.schema)
         cur.execute(f"CREATE TEMP TABLE {temp} ({ddl})")
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         with cur.copy(f"COPY {temp} FROM STDIN (FORMAT csv)") as copy:

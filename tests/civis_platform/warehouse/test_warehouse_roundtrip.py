@@ -91,7 +91,9 @@ def test_null_and_empty_string_are_distinct(warehouse: Warehouse, schema: str) -
     assert sink.getvalue().decode() == ',ünïcødé ✓ 日本\n12345,""\n'
 
 
-def test_export_is_byte_identical_on_both_engines(duck: Warehouse, pg: Warehouse, schema: str) -> None:
+def test_export_is_byte_identical_on_both_engines(
+    duck: Warehouse, pg: Warehouse, schema: str
+) -> None:
     outputs = []
     for wh in (duck, pg):
         _load(wh, schema)
