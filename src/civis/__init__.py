@@ -1,7 +1,7 @@
 """civis: a fast, typed client for the Civis Data Science API.
 
-Importing ``civis`` is cheap: the HTTP stack (requests) and the submodules (``io``,
-``ml``, ``parallel``, ``futures``, ``utils``) load on first use.
+Importing ``civis`` is cheap: the HTTP stack (requests) loads with the first request, and
+the submodules (``io``, ``ml``, ``parallel``, ``futures``, ``utils``) on first use.
 
 Examples
 --------
@@ -15,12 +15,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from civis.client import APIClient
 from civis.loggers import civis_logger
 from civis.response import ListResponse, PaginatedResponse, Response, find, find_one
 
 if TYPE_CHECKING:
-    from civis.client import APIClient
-
     __version__: str
 
 __all__ = [
@@ -39,11 +38,6 @@ _LAZY_SUBMODULES = frozenset({"io", "ml", "parallel", "futures", "utils", "cli",
 
 
 def __getattr__(name: str) -> Any:
-    if name == "APIClient":
-        from civis.client import APIClient
-
-        globals()["APIClient"] = APIClient
-        return APIClient
     if name == "__version__":
         # importlib.metadata costs ~50 ms to import: only pay when someone asks.
         from importlib.metadata import version

@@ -20,13 +20,12 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from civis.base import DEFAULT_USER_AGENT, CivisAPIError, CivisAPIKeyError
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
     "DEFAULT_BACKOFF_BASE",
@@ -56,8 +55,7 @@ IDEMPOTENT_RETRY_STATUSES = frozenset({429, 502, 503, 504})
 POST_RETRY_STATUSES = frozenset({429, 503})
 
 
-@dataclass(frozen=True)
-class Timeouts:
+class Timeouts(NamedTuple):
     """Connect and read timeouts in seconds (None waits forever).
 
     Examples
@@ -85,8 +83,7 @@ def _parse_retry_after(value: str | None) -> float:
         return 0.0  # an HTTP date or garbage counts as no hint, as in the official client
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """Which answers to retry and how long to wait; a pure value with no I/O.
 
     Parameters
@@ -115,8 +112,8 @@ class RetryPolicy:
     backoff_max: float = DEFAULT_BACKOFF_MAX
     # Connection failures rarely heal within seconds (DNS, refused): fewer attempts.
     max_connection_attempts: int = 3
-    idempotent_statuses: frozenset[int] = field(default=IDEMPOTENT_RETRY_STATUSES)
-    post_statuses: frozenset[int] = field(default=POST_RETRY_STATUSES)
+    idempotent_statuses: frozenset[int] = IDEMPOTENT_RETRY_STATUSES
+    post_statuses: frozenset[int] = POST_RETRY_STATUSES
 
     def should_retry_status(self, verb: str, status: int) -> bool:
         """Whether an answer with ``status`` to ``verb`` may be retried."""
@@ -129,6 +126,8 @@ class RetryPolicy:
 
     def should_retry_error(self, verb: str, error: BaseException) -> bool:
         """Whether a failed connection may be retried (idempotent verbs only)."""
+        import requests
+
         return (
             verb.upper() in IDEMPOTENT_VERBS
             and isinstance(error, (requests.ConnectionError, requests.Timeout))
@@ -156,6 +155,7 @@ def raise_for_api_error(response: requests.Response) -> None:
 
     Examples
     --------
+    >>> import requests
     >>> ok = requests.Response()
     >>> ok.status_code = 204
     >>> raise_for_api_error(ok) is None
@@ -174,6 +174,8 @@ def raise_for_api_error(response: requests.Response) -> None:
 
 def user_agent_header(user_agent: str | None) -> str:
     """The User-Agent sent with every request."""
+    import requests
+
     from civis import __version__
 
     return (f"{user_agent or DEFAULT_USER_AGENT} (Python {platform.python_version()}; "
@@ -239,6 +241,11 @@ class HTTPClient:
         if session is None:
             with self._session_lock:
                 if self._session is None:
+                    # Imported here: requests costs ~100 ms to import and a client built
+                    # only for its signatures (mocks, docs) never needs it.
+                    import requests
+                    from requests.adapters import HTTPAdapter
+
                     session = requests.Session()
                     session.auth = (self._api_key, "")
                     session.headers["User-Agent"] = user_agent_header(self._user_agent)
@@ -289,6 +296,8 @@ class HTTPClient:
 
     def _send_with_policy(self, verb: str, send: Callable[[], requests.Response]
                           ) -> requests.Response:
+        import requests
+
         policy = self.retry_policy
         started = time.monotonic()
         attempt = 0
