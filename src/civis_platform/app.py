@@ -20,6 +20,7 @@ from civis_platform.api.endpoints import endpoints
 from civis_platform.api.errors import install_error_handlers
 from civis_platform.api.groups import groups
 from civis_platform.api.middleware import CivisMiddleware
+from civis_platform.api.projects import projects
 from civis_platform.api.remote_hosts import remote_hosts
 from civis_platform.api.users import users
 from civis_platform.config import Settings
@@ -28,7 +29,7 @@ from civis_platform.spec import build_spec
 from civis_platform.store.db import Store
 from civis_platform.store.migrate import upgrade_to_head
 
-RESOURCES = [users, groups, credentials, databases, remote_hosts, aliases, endpoints]
+RESOURCES = [users, groups, credentials, databases, remote_hosts, aliases, projects, endpoints]
 
 
 def create_app(settings: Settings) -> FastAPI:

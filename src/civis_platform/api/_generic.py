@@ -33,6 +33,14 @@ from civis_platform.api._models import (
     ResponseModel,
     is_list_field,
 )
+from civis_platform.api._subresources import (
+    ArchiveUpdate,
+    ObjectProjectsQuery,
+    ProjectListItem,
+    ShareGroupsUpdate,
+    Shares,
+    ShareUsersUpdate,
+)
 from civis_platform.api.deps import service_context
 from civis_platform.api.errors import validation_error_to_domain
 from civis_platform.services import _generic as services
@@ -121,8 +129,6 @@ class Resource:
         def unshare_group(ctx: Any, *, id: int, group_id: int) -> None:
             services.revoke_share(ctx, kind, id, grantee_type="group", grantee_id=group_id)
 
-        from civis_platform.api.shares import ShareGroupsUpdate, Shares, ShareUsersUpdate
-
         self.op(
             "get", base, f"List who can see {level_noun}", list_shares, response=Shares, array=True
         )
@@ -154,6 +160,54 @@ class Resource:
             f"{base}/groups/{{group_id}}",
             f"Take away a group's permission on {level_noun}",
             unshare_group,
+            status=204,
+        )
+
+    def archive(self, kind: services.Kind, get: ServiceCall, response: type[ResponseModel]) -> None:
+        """Declare ``PUT /{resource}/{id}/archive``; answers with the object after the change."""
+
+        def archive(ctx: Any, *, id: int, body: dict[str, Any]) -> Any:
+            services.set_archived(ctx, kind, id, status=body["status"])
+            return get(ctx, id=id)
+
+        self.op(
+            "put",
+            f"/{self.name}/{{id}}/archive",
+            "Archive or restore this object",
+            archive,
+            body=ArchiveUpdate,
+            body_name="ArchiveUpdate",
+            response=response,
+        )
+
+    def projects(self, kind: services.Kind) -> None:
+        """Declare the three routes that put an object into projects and list them."""
+        base = f"/{self.name}/{{id}}/projects"
+
+        def list_projects(ctx: Any, *, id: int, query: dict[str, Any]) -> Any:
+            return services.list_object_projects(ctx, kind, id, hidden=query.get("hidden"))
+
+        def add(ctx: Any, *, id: int, project_id: int) -> None:
+            services.add_to_project(ctx, kind, id, project_id=project_id)
+
+        def remove(ctx: Any, *, id: int, project_id: int) -> None:
+            services.remove_from_project(ctx, kind, id, project_id=project_id)
+
+        self.op(
+            "get",
+            base,
+            "List the projects this object is in",
+            list_projects,
+            query=ObjectProjectsQuery,
+            response=ProjectListItem,
+            array=True,
+        )
+        self.op("put", f"{base}/{{project_id}}", "Add this object to a project", add, status=204)
+        self.op(
+            "delete",
+            f"{base}/{{project_id}}",
+            "Remove this object from a project",
+            remove,
             status=204,
         )
 

@@ -1,10 +1,10 @@
-"""Models of the shares sub-resource, shared by every shareable resource."""
+"""Models of the sub-resources every Civis object repeats: shares, archive, projects."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from civis_platform.api._models import RequestModel, ResponseModel
+from civis_platform.api._models import QueryModel, RequestModel, ResponseModel
 
 
 class ShareUsersUpdate(RequestModel):
@@ -47,3 +47,39 @@ class Shares(ResponseModel):
     owners: ShareBucket | None = None
     total_user_shares: int | None = None
     total_group_shares: int | None = None
+
+
+class ArchiveUpdate(RequestModel):
+    """Body of ``PUT /{resource}/{id}/archive``."""
+
+    status: bool
+
+
+class UserSummary(ResponseModel):
+    """The small user object Civis embeds (authors, owners, members)."""
+
+    id: int | None = None
+    name: str | None = None
+    username: str | None = None
+    initials: str | None = None
+    online: bool | None = None
+
+
+class ProjectListItem(ResponseModel):
+    """A project as listed, also the rows of ``GET /{resource}/{id}/projects``."""
+
+    id: int | None = None
+    author: UserSummary | None = None
+    name: str | None = None
+    description: str | None = None
+    users: list[UserSummary] = Field(default_factory=list)
+    auto_share: bool | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    archived: bool | None = None
+
+
+class ObjectProjectsQuery(QueryModel):
+    """Filter of ``GET /{resource}/{id}/projects``."""
+
+    hidden: bool | None = None

@@ -30,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 
-from civis_platform.services.context import Context, utcnow
+from civis_platform.services.context import Context, iso, utcnow
 from civis_platform.services.errors import BadRequestError, ForbiddenError, NotFoundError
 from civis_platform.store import tables as t
 
@@ -332,3 +332,104 @@ def user_summary(conn: Connection, user_id: int | None) -> dict[str, Any] | None
         "initials": row.initials,
         "online": None,
     }
+
+
+# ---------------------------------------------------------------------------- archive
+
+
+def set_archived(ctx: Context, kind: Kind, object_id: int, *, status: bool) -> None:
+    """Archive (``status`` True) or restore an object; needs write permission."""
+    if "archived" not in kind.table.c:
+        raise TypeError(f"{kind.label} has no archived column")
+    with ctx.store.transaction() as conn:
+        fetch(conn, ctx, kind, object_id, need="write")
+        update_row(conn, kind.table, object_id, {"archived": status})
+
+
+# ---------------------------------------------------------------------------- projects
+# Projects are themselves a Kind (services/projects.py); these functions are the
+# generic "which projects is this object in" sub-resource every project-able object has.
+
+PROJECT = Kind(name="project", table=t.projects, label="Project")
+
+
+def project_summary(conn: Connection, row: Row[Any]) -> dict[str, Any]:
+    """The list-row view of a project (also used by ``GET /{resource}/{id}/projects``)."""
+    sharers = conn.execute(
+        select(t.users)
+        .join(
+            t.shares, and_(t.shares.c.grantee_type == "user", t.shares.c.grantee_id == t.users.c.id)
+        )
+        .where(t.shares.c.object_type == PROJECT.name, t.shares.c.object_id == row.id)
+        .order_by(t.users.c.id)
+    )
+    return {
+        "id": row.id,
+        "author": user_summary(conn, row.owner_id),
+        "name": row.name,
+        "description": row.description,
+        "users": [user_summary(conn, u.id) for u in sharers],
+        "auto_share": row.auto_share,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+        "archived": row.archived,
+    }
+
+
+def list_object_projects(
+    ctx: Context, kind: Kind, object_id: int, *, hidden: bool | None = None
+) -> list[dict[str, Any]]:
+    """The projects (visible to the caller) that contain a readable object."""
+    stmt = (
+        select(t.projects)
+        .join(t.project_objects, t.project_objects.c.project_id == t.projects.c.id)
+        .where(
+            t.project_objects.c.object_type == kind.name,
+            t.project_objects.c.object_id == object_id,
+            visible_clause(ctx, PROJECT),
+            t.projects.c.hidden.is_(bool(hidden)),
+        )
+        .order_by(t.projects.c.id)
+    )
+    with ctx.store.transaction() as conn:
+        fetch(conn, ctx, kind, object_id)
+        return [project_summary(conn, row) for row in conn.execute(stmt)]
+
+
+def add_to_project(ctx: Context, kind: Kind, object_id: int, *, project_id: int) -> None:
+    """Put a readable object into a project the caller may write to (idempotent)."""
+    with ctx.store.transaction() as conn:
+        fetch(conn, ctx, kind, object_id)
+        fetch(conn, ctx, PROJECT, project_id, need="write")
+        present = conn.execute(
+            select(t.project_objects).where(
+                t.project_objects.c.project_id == project_id,
+                t.project_objects.c.object_type == kind.name,
+                t.project_objects.c.object_id == object_id,
+            )
+        ).first()
+        if present is None:
+            conn.execute(
+                insert(t.project_objects).values(
+                    project_id=project_id,
+                    object_type=kind.name,
+                    object_id=object_id,
+                    created_at=utcnow(),
+                )
+            )
+
+
+def remove_from_project(ctx: Context, kind: Kind, object_id: int, *, project_id: int) -> None:
+    """Take an object out of a project; 404 when it was not in it."""
+    with ctx.store.transaction() as conn:
+        fetch(conn, ctx, kind, object_id)
+        fetch(conn, ctx, PROJECT, project_id, need="write")
+        result = conn.execute(
+            delete(t.project_objects).where(
+                t.project_objects.c.project_id == project_id,
+                t.project_objects.c.object_type == kind.name,
+                t.project_objects.c.object_id == object_id,
+            )
+        )
+        if not result.rowcount:
+            raise NotFoundError(f"{kind.label} {object_id} is not in project {project_id}.")

@@ -180,3 +180,28 @@ shares = Table(
     ),
     Index("ix_shares_object", "object_type", "object_id"),
 )
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("auto_share", Boolean, nullable=False, default=False),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    *_timestamps(),
+)
+
+# Which objects sit in which projects (object_type is a Kind name, e.g. "credential").
+project_objects = Table(
+    "project_objects",
+    metadata,
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("object_type", String(64), primary_key=True),
+    Column("object_id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_project_objects_object", "object_type", "object_id"),
+)
