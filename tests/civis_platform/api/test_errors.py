@@ -69,3 +69,11 @@ def test_hostile_input_is_never_a_500(
     admin: Api, verb: str, path: str, kwargs: dict, status: int
 ) -> None:
     assert_civis_error(admin.request(verb.upper(), path, **kwargs), status)
+
+
+def test_long_strings_are_stored_not_rejected_by_the_database(admin: Api) -> None:
+    name = "n" * 5000
+    body = {"type": "Custom", "username": "u" * 300, "password": "p", "name": name}
+    created = admin.post("credentials", json=body)
+    assert created.status_code == 201, created.text
+    assert admin.get(f"credentials/{created.json()['id']}").json()["name"] == name

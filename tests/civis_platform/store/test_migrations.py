@@ -41,6 +41,9 @@ def test_postgres_migrations_match_tables() -> None:
 def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
     engine = create_metadata_engine(f"sqlite:///{tmp_path / 'meta.sqlite'}")
     try:
+        # Migrations switch foreign keys off while they run; pooled connections must
+        # come back with them on.
+        upgrade_to_head(engine)
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
