@@ -24,7 +24,7 @@ class _Part(io.BytesIO):
         super().close()
 
 
-def _export_parts(warehouse: Warehouse, sql: str, fmt: CsvFormat, max_size: int):  # type: ignore[no-untyped-def]
+def _export_parts(warehouse: Warehouse, sql: str, fmt: CsvFormat, max_size: int):
     sinks: list[_Part] = []
 
     def open_part(index: int) -> _Part:
@@ -77,7 +77,7 @@ class _Discard(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # type: ignore[no-untyped-def,override]
+    def write(self, data) -> int:
         self.size += len(data)
         return len(data)
 

@@ -61,7 +61,7 @@ def test_bad_sql_raises_sql_error_with_engine_message(
         warehouse.read_arrow(sql).read_all()
 
 
-def _fmt():  # type: ignore[no-untyped-def]
+def _fmt():
     from civis_platform.warehouse import CsvFormat
 
     return CsvFormat(compression="none")

@@ -86,7 +86,7 @@ def test_read_arrow_streams_in_batches(warehouse: Warehouse) -> None:
 def test_failed_write_arrow_leaves_no_table(
     warehouse: Warehouse, schema: str, mode: str
 ) -> None:
-    def batches():  # type: ignore[no-untyped-def]
+    def batches():
         yield from TABLE.to_batches(max_chunksize=1)[:2]
         raise RuntimeError("source connection lost")
 
