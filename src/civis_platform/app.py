@@ -22,6 +22,7 @@ from civis_platform.api.groups import groups
 from civis_platform.api.middleware import CivisMiddleware
 from civis_platform.api.projects import projects
 from civis_platform.api.remote_hosts import remote_hosts
+from civis_platform.api.testing import testing_routes
 from civis_platform.api.users import users
 from civis_platform.config import Settings
 from civis_platform.services.auth import KeyVerifier, RateLimiter
@@ -55,13 +56,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.verifier = verifier
     app.state.resources = list(RESOURCES)
+    app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_limit_window_seconds)
     install_error_handlers(app)
     routes: list[Any] = app.router.routes
     _generic.install(routes, app.state.resources)
+    if settings.testing:
+        routes.extend(testing_routes())
     app.state.spec = build_spec(app)
-    app.add_middleware(
-        CivisMiddleware,
-        verifier=verifier,
-        limiter=RateLimiter(settings.rate_limit, settings.rate_limit_window_seconds),
-    )
+    app.add_middleware(CivisMiddleware, verifier=verifier, limiter=app.state.limiter)
     return app

@@ -148,6 +148,20 @@ class ThreadedServer:
             key = mint_key_for(conn, username, name="testing", expires_in=None)
         return CreatedUser(id=user_id, username=username, api_key=key.token)
 
+    def reset(self) -> None:
+        """Delete everything but the seed (admin, default group, databases).
+
+        Needs ``settings.testing`` (the default when ``settings`` is None). Users made by
+        ``create_user`` and their keys are gone afterwards; ``admin_api_key`` stays valid.
+        """
+        import requests
+
+        response = requests.post(
+            self.base_url + "testing/reset", auth=(self.admin_api_key, ""), timeout=60
+        )
+        if response.status_code != 204:
+            raise RuntimeError(f"reset failed ({response.status_code}): {response.text}")
+
     def __enter__(self) -> ThreadedServer:
         return self.start()
 

@@ -184,6 +184,11 @@ class KeyVerifier:
             for fingerprint in [f for f, e in self._cache.items() if e.key_id == key_id]:
                 del self._cache[fingerprint]
 
+    def clear(self) -> None:
+        """Forget every cached verification."""
+        with self._lock:
+            self._cache.clear()
+
     def evict_user(self, user_id: int) -> None:
         """Forget cached verifications of a user's keys (after a role or group change)."""
         with self._lock:
@@ -199,6 +204,11 @@ class RateLimiter:
         self.window_seconds = window_seconds
         self._windows: dict[int, tuple[float, int]] = {}
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every window (a testing reset)."""
+        with self._lock:
+            self._windows.clear()
 
     def hit(self, user_id: int, now: float | None = None) -> tuple[int, int]:
         """Count one request; returns (remaining, seconds until the window resets).

@@ -91,3 +91,45 @@ def initialise(
         )
         key = mint_key(conn, user_id=admin_id, name="init", expires_in=settings.key_expiry_seconds)
     return Initialised(admin_id=admin_id, admin_username=admin_username, admin_key=key)
+
+
+def reset(store: Store) -> None:
+    """Return an initialised store to its just-initialised state (testing mode only).
+
+    Keeps the first admin (and their keys and default credential), the default group,
+    the registered databases and their remote hosts; deletes everything else.
+    """
+    with store.transaction() as conn:
+        admin_id = conn.execute(
+            select(t.users.c.id).where(t.users.c.is_admin.is_(True)).order_by(t.users.c.id)
+        ).scalar()
+        if admin_id is None:
+            raise ConflictError("The store is not initialised.")
+        group_id = conn.execute(
+            select(t.groups.c.id).where(t.groups.c.slug == DEFAULT_GROUP_SLUG)
+        ).scalar_one()
+        hosts = select(t.databases.c.remote_host_id).where(
+            t.databases.c.remote_host_id.is_not(None)
+        )
+        conn.execute(t.project_objects.delete())
+        conn.execute(t.projects.delete())
+        conn.execute(t.aliases.delete())
+        conn.execute(
+            t.shares.delete().where(
+                ~((t.shares.c.object_type == REMOTE_HOST.name) & t.shares.c.object_id.in_(hosts))
+            )
+        )
+        conn.execute(
+            t.credentials.delete().where(
+                ~((t.credentials.c.owner_id == admin_id) & t.credentials.c.is_default.is_(True))
+            )
+        )
+        conn.execute(t.remote_hosts.delete().where(t.remote_hosts.c.id.not_in(hosts)))
+        conn.execute(t.api_keys.delete().where(t.api_keys.c.user_id != admin_id))
+        conn.execute(
+            t.group_members.delete().where(
+                (t.group_members.c.user_id != admin_id) | (t.group_members.c.group_id != group_id)
+            )
+        )
+        conn.execute(t.groups.delete().where(t.groups.c.id != group_id))
+        conn.execute(t.users.delete().where(t.users.c.id != admin_id))
