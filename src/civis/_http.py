@@ -247,6 +247,14 @@ class HTTPClient:
                     from requests.adapters import HTTPAdapter
 
                     session = requests.Session()
+                    # Read proxy and CA settings from the environment once, not on every
+                    # request (requests re-scans os.environ per call when trust_env is on).
+                    session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+                    bundle = (os.environ.get("REQUESTS_CA_BUNDLE")
+                              or os.environ.get("CURL_CA_BUNDLE"))
+                    if bundle:
+                        session.verify = bundle
+                    session.trust_env = False
                     session.auth = (self._api_key, "")
                     session.headers["User-Agent"] = user_agent_header(self._user_agent)
                     session.headers.update(self._headers)
