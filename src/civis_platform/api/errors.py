@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -84,6 +85,13 @@ async def _on_http_error(_request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, word, description)
 
 
+async def _on_integrity_error(_request: Request, exc: Exception) -> Response:
+    # Services check uniqueness first; this only fires when two requests race past
+    # that check and the database's constraint decides. That is a conflict, not a bug.
+    log.info("integrity error mapped to 409: %s", exc)
+    return error_response(409, "conflict", "The request conflicts with an existing object.")
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_server_error", "An unexpected error occurred.")
@@ -93,4 +101,5 @@ def install_error_handlers(app: Any) -> None:
     """Register the handlers on a Starlette/FastAPI app."""
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(IntegrityError, _on_integrity_error)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -10,11 +10,17 @@ from sqlalchemy import func, select
 from civis_platform.config import Settings
 from civis_platform.services import _generic as g
 from civis_platform.services.auth import NewKey, mint_key
+from civis_platform.services.context import Context
 from civis_platform.services.databases import register_duckdb
 from civis_platform.services.errors import ConflictError
 from civis_platform.services.groups import insert_group
 from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
-from civis_platform.services.users import DEFAULT_DATABASE_NAME, DEFAULT_GROUP_SLUG, insert_user
+from civis_platform.services.users import (
+    DEFAULT_DATABASE_NAME,
+    DEFAULT_GROUP_SLUG,
+    insert_user,
+    require_admin,
+)
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 from civis_platform.store.migrate import upgrade_to_head
@@ -93,13 +99,17 @@ def initialise(
     return Initialised(admin_id=admin_id, admin_username=admin_username, admin_key=key)
 
 
-def reset(store: Store) -> None:
+def reset(ctx: Context) -> None:
     """Return an initialised store to its just-initialised state (testing mode only).
 
     Keeps the first admin (and their keys and default credential), the default group,
     the registered databases and their remote hosts; deletes everything else.
+
+    Raises:
+        ForbiddenError: the caller is not an admin.
     """
-    with store.transaction() as conn:
+    require_admin(ctx)
+    with ctx.store.transaction() as conn:
         admin_id = conn.execute(
             select(t.users.c.id).where(t.users.c.is_admin.is_(True)).order_by(t.users.c.id)
         ).scalar()

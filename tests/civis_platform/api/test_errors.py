@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+import requests
 from platform_helpers import Api, assert_civis_error
 from starlette.requests import Request
 
@@ -77,3 +78,18 @@ def test_long_strings_are_stored_not_rejected_by_the_database(admin: Api) -> Non
     created = admin.post("credentials", json=body)
     assert created.status_code == 201, created.text
     assert admin.get(f"credentials/{created.json()['id']}").json()["name"] == name
+
+
+def test_racing_duplicates_are_409_not_500(new_user) -> None:
+    import concurrent.futures
+
+    _user, api = new_user()
+    body = {"objectId": 1, "objectType": "project", "alias": "raced"}
+
+    def post(_: int) -> int:
+        # One connection per thread: requests sessions are not meant to be shared.
+        return requests.post(api.base_url + "aliases", json=body, auth=api.session.auth).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(post, range(8)))
+    assert codes == [201] + [409] * 7
