@@ -388,6 +388,37 @@ class APIClient:
         creds = self._get("credentials", default=True, type="Database")
         return int(creds[0]["id"]) if creds else None
 
+    @property
+    def default_credential(self) -> int | None:
+        """Deprecated: use `default_database_credential_id`.
+
+        Examples
+        --------
+        >>> client.default_credential  # doctest: +SKIP
+        11
+        """
+        warnings.warn("default_credential is deprecated; use "
+                      "default_database_credential_id instead.", FutureWarning, stacklevel=2)
+        return self.default_database_credential_id
+
+    @property
+    def feature_flags(self) -> tuple[str, ...]:
+        """Deprecated: the names of your enabled feature flags.
+
+        Use ``client.users.get_me()["feature_flags"]`` instead.
+
+        Examples
+        --------
+        >>> client.feature_flags  # doctest: +SKIP
+        ('new_ui',)
+        """
+        warnings.warn("feature_flags is deprecated; use "
+                      'client.users.get_me()["feature_flags"] instead.',
+                      FutureWarning, stacklevel=2)
+        me = self._get("users/me")
+        flags = me.get("feature_flags") or {}
+        return tuple(name for name, enabled in flags.items() if enabled)
+
     @cached_property
     def username(self) -> str:
         """Your username (``GET /users/me``).
@@ -398,6 +429,9 @@ class APIClient:
         'jsmith'
         """
         return str(self._get("users/me")["username"])
+
+    def __repr__(self) -> str:
+        return f"<civis.APIClient {self._http.base_url} spec={self._model.key[:12]}>"
 
 
 class _Pager:

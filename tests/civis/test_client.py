@@ -4,6 +4,7 @@ HTTP server on loopback."""
 from __future__ import annotations
 
 import base64
+import inspect
 import pickle
 import warnings
 from collections import OrderedDict
@@ -103,7 +104,9 @@ def test_excluded_and_deprecated_operations() -> None:
                     "responses": {"200": {"description": "ok"}}}},
     }}
     client = APIClient(api_key="k", local_api_spec=spec)
-    assert not hasattr(client, "feature_flags")
+    # feature_flags is no resource; the name is the deprecated property of the official API.
+    assert "feature_flags" not in client._model.client_resource_names()
+    assert isinstance(inspect.getattr_static(client, "feature_flags"), property)
     assert not hasattr(client.groups, "delete")
     client._call_operation = lambda op, arguments: arguments  # type: ignore[method-assign]
     with pytest.warns(FutureWarning, match="going away"):
@@ -305,3 +308,12 @@ def test_user_retrying_keeps_its_stop(server: ScriptedServer, monkeypatch: Any) 
     with pytest.raises(CivisAPIError, match="busy"):
         client.files.get(1)
     assert len(server.requests_to("GET", "/files/1")) == 2
+
+
+def test_deprecated_properties(client: APIClient, server: ScriptedServer) -> None:
+    server.script("GET", "/users/me", Reply(body={"featureFlags": {"a": True, "b": False}}))
+    server.script("GET", "/credentials", Reply(body=[{"id": 9}]))
+    with pytest.warns(FutureWarning):
+        assert client.feature_flags == ("a",)
+    with pytest.warns(FutureWarning):
+        assert client.default_credential == 9

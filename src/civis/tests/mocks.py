@@ -86,7 +86,10 @@ def create_client_mock(cache: str | os.PathLike[str] | Mapping[str, Any] | None 
     real = APIClient(local_api_spec=spec, api_key="none")
     for name in _NETWORK_PROPERTIES:
         real.__dict__[name] = None
-    return mock.create_autospec(real, spec_set=True)
+    # Deprecated properties that call the API: read through the class, not the instance.
+    with mock.patch.object(type(real), "default_credential", None), \
+            mock.patch.object(type(real), "feature_flags", None):
+        return mock.create_autospec(real, spec_set=True)
 
 
 def create_client_mock_for_container_tests(
