@@ -98,7 +98,7 @@ def resource_class(model: SpecModel, resource: str) -> type[Resource]:
     cls = model.resource_classes.get(resource)
     if cls is not None:
         return cls
-    namespace: dict[str, Any] = {"_resource_name": resource, "__module__": "civis.resources"}
+    namespace: dict[str, Any] = {"_resource_name": resource, "__module__": __name__}
     for op in model.operations(resource):
         if op.skipped:
             continue

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from civis._spec.model import FORMAT_VERSION, SpecModel, digest_spec
+from civis._spec.model import FORMAT_VERSION, LazyDigest, SpecModel, digest_spec
 
 __all__ = [
     "INTERACTIVE_TTL_SECONDS",
@@ -190,7 +190,9 @@ def _model_from_cache(key: str) -> SpecModel | None:
 
 
 def load_spec_mapping(spec: Mapping[str, Any]) -> SpecModel:
-    """Digest a spec given as a mapping (not cached: the caller may mutate it later).
+    """Index a spec given as a mapping; resources are digested on first use.
+
+    Not cached across calls: the caller may mutate the mapping later.
 
     Examples
     --------
@@ -199,7 +201,7 @@ def load_spec_mapping(spec: Mapping[str, Any]) -> SpecModel:
     >>> load_spec_mapping(spec).operations("files")[0].name
     'post'
     """
-    return SpecModel(digest_spec(spec), key=f"mapping-{id(spec)}")
+    return SpecModel({"resources": LazyDigest(spec)}, key=f"mapping-{id(spec)}")
 
 
 def cached_spec_path(base_url: str, api_key: str, api_version: str) -> Path:

@@ -15,7 +15,7 @@ first use, and caches the resource classes built from it (see `build`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from civis._spec.naming import (
@@ -26,7 +26,7 @@ from civis._spec.naming import (
     to_snake,
 )
 
-__all__ = ["FORMAT_VERSION", "Operation", "Parameter", "SpecModel", "digest_spec"]
+__all__ = ["FORMAT_VERSION", "LazyDigest", "Operation", "Parameter", "SpecModel", "digest_spec"]
 
 # Bump when the digested layout changes, so stale disk caches are ignored.
 FORMAT_VERSION = 2
@@ -138,26 +138,83 @@ def digest_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     ('get', '/files/{id}', 'get')
     """
     resources: dict[str, list[tuple[Any, ...]]] = {}
+    for resource, path, item in _resource_paths(spec):
+        resources.setdefault(resource, []).extend(_digest_path(spec, path, item))
+    return {"format": FORMAT_VERSION, "resources": {k: tuple(v) for k, v in resources.items()}}
+
+
+def _resource_paths(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
     for path, item in (spec.get("paths") or {}).items():
         resource = resource_name(path)
-        if resource in EXCLUDED_RESOURCES or not isinstance(item, Mapping):
-            continue
-        for verb in VERBS:
-            operation = item.get(verb)
-            if not isinstance(operation, Mapping):
-                continue
-            summary = operation.get("summary") or ""
-            params = _digest_params(spec, operation.get("parameters"))
-            query_names = {p[0] for p in params if p[2] == "query"}
-            iterable = verb == "get" and {"limit", "page_num"} <= query_names
-            names = method_names(verb, path, returns_array=_returns_array(spec, operation))
-            warning = operation.get("x-deprecation-warning")
-            resources.setdefault(resource, []).append(
-                (verb, path, names.name, names.alias, cli_command_name(verb, path),
-                 "deprecated" in summary.lower(), warning if isinstance(warning, str) else None,
-                 summary, operation.get("description") or "", iterable, tuple(params))
-            )
-    return {"format": FORMAT_VERSION, "resources": {k: tuple(v) for k, v in resources.items()}}
+        if resource not in EXCLUDED_RESOURCES and isinstance(item, Mapping):
+            yield resource, path, item
+
+
+def _operations_of(item: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    for verb in VERBS:
+        operation = item.get(verb)
+        if isinstance(operation, Mapping):
+            yield verb, operation
+
+
+def _is_skipped(operation: Mapping[str, Any]) -> bool:
+    return "deprecated" in (operation.get("summary") or "").lower()
+
+
+def _digest_path(spec: Mapping[str, Any], path: str, item: Mapping[str, Any]
+                 ) -> Iterator[tuple[Any, ...]]:
+    for verb, operation in _operations_of(item):
+        params = _digest_params(spec, operation.get("parameters"))
+        query_names = {p[0] for p in params if p[2] == "query"}
+        iterable = verb == "get" and {"limit", "page_num"} <= query_names
+        names = method_names(verb, path, returns_array=_returns_array(spec, operation))
+        warning = operation.get("x-deprecation-warning")
+        yield (verb, path, names.name, names.alias, cli_command_name(verb, path),
+               _is_skipped(operation), warning if isinstance(warning, str) else None,
+               operation.get("summary") or "", operation.get("description") or "",
+               iterable, tuple(params))
+
+
+class LazyDigest(Mapping[str, tuple[tuple[Any, ...], ...]]):
+    """Digested operations per resource, computed on first access from a spec mapping.
+
+    Used for specs given as dicts, which are not cached: a client that only touches
+    two resources digests only those.
+
+    Examples
+    --------
+    >>> spec = {"paths": {"/users/me": {"get": {"summary": "Me", "parameters": [],
+    ...     "responses": {"200": {"description": "ok"}}}}}}
+    >>> digest = LazyDigest(spec)
+    >>> list(digest), digest["users"][0][2]
+    (['users'], 'get_me')
+    """
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self._spec = spec
+        self._paths: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+        for resource, path, item in _resource_paths(spec):
+            self._paths.setdefault(resource, []).append((path, item))
+        self._done: dict[str, tuple[tuple[Any, ...], ...]] = {}
+
+    def __getitem__(self, resource: str) -> tuple[tuple[Any, ...], ...]:
+        ops = self._done.get(resource)
+        if ops is None:
+            ops = tuple(op for path, item in self._paths[resource]
+                        for op in _digest_path(self._spec, path, item))
+            self._done[resource] = ops
+        return ops
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def has_client_methods(self, resource: str) -> bool:
+        """Whether any operation of ``resource`` is not skipped (without digesting it)."""
+        return any(not _is_skipped(op) for _, item in self._paths[resource]
+                   for _, op in _operations_of(item))
 
 
 class SpecModel:
@@ -192,9 +249,10 @@ class SpecModel:
 
     def client_resource_names(self) -> tuple[str, ...]:
         """Resources with at least one client method (skipped operations do not count)."""
-        return tuple(
-            name for name, ops in self._raw.items() if any(not op[5] for op in ops)
-        )
+        raw = self._raw
+        if isinstance(raw, LazyDigest):
+            return tuple(name for name in raw if raw.has_client_methods(name))
+        return tuple(name for name, ops in raw.items() if any(not op[5] for op in ops))
 
     def operations(self, resource: str) -> tuple[Operation, ...]:
         """The operations of one resource, as read-only views (built once)."""

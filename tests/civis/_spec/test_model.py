@@ -62,3 +62,15 @@ def test_digest_is_marshal_safe_and_much_smaller_than_the_spec() -> None:
     data = marshal.dumps(digest_spec(support.reference_spec()))
     assert marshal.loads(data)["resources"].keys()
     assert len(data) < support.reference_spec_path().stat().st_size / 3
+
+
+def test_lazy_digest_of_a_mapping_equals_the_full_digest() -> None:
+    from civis._spec.model import LazyDigest
+
+    spec = support.reference_spec()
+    full = SpecModel(digest_spec(spec), key="full")
+    lazy = SpecModel({"resources": LazyDigest(spec)}, key="lazy")
+    assert lazy.resource_names() == full.resource_names()
+    assert lazy.client_resource_names() == full.client_resource_names()
+    for name in full.resource_names():
+        assert lazy.operations(name) == full.operations(name)
