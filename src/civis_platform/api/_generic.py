@@ -40,6 +40,8 @@ from civis_platform.api._subresources import (
     ShareGroupsUpdate,
     Shares,
     ShareUsersUpdate,
+    Transfer,
+    TransferUpdate,
 )
 from civis_platform.api.deps import service_context
 from civis_platform.api.errors import validation_error_to_domain
@@ -161,6 +163,22 @@ class Resource:
             f"Take away a group's permission on {level_noun}",
             unshare_group,
             status=204,
+        )
+
+    def transfer(self, kind: services.Kind) -> None:
+        """Declare ``PUT /{resource}/{id}/transfer`` (hand ownership to another user)."""
+
+        def transfer(ctx: Any, *, id: int, body: dict[str, Any]) -> Any:
+            return services.transfer(ctx, kind, id, user_id=body["user_id"])
+
+        self.op(
+            "put",
+            f"/{self.name}/{{id}}/transfer",
+            "Hand ownership of this object to another user",
+            transfer,
+            body=TransferUpdate,
+            body_name="TransferUpdate",
+            response=Transfer,
         )
 
     def archive(self, kind: services.Kind, get: ServiceCall, response: type[ResponseModel]) -> None:

@@ -83,3 +83,30 @@ class ObjectProjectsQuery(QueryModel):
     """Filter of ``GET /{resource}/{id}/projects``."""
 
     hidden: bool | None = None
+
+
+class TransferUpdate(RequestModel):
+    """Body of ``PUT /{resource}/{id}/transfer``."""
+
+    user_id: int
+    include_dependencies: bool
+    email_body: str | None = None
+    send_email: bool | None = None
+
+
+class TransferDependency(ResponseModel):
+    """An object the transferred one depends on."""
+
+    object_type: str | None = None
+    fco_type: str | None = None
+    id: int | None = None
+    name: str | None = None
+    permission_level: str | None = None
+    description: str | None = None
+    shared: bool | None = None
+
+
+class Transfer(ResponseModel):
+    """Result of a transfer."""
+
+    dependencies: list[TransferDependency] = Field(default_factory=list)

@@ -92,3 +92,4 @@ aliases.op(
     path_types={"object_type": "string", "alias": "string"},
 )
 aliases.shares(svc.KIND, level_noun="an alias")
+aliases.transfer(svc.KIND)

@@ -145,3 +145,4 @@ credentials.op(
     "delete", "/credentials/{id}", "Delete a credential", svc.delete_credential, status=204
 )
 credentials.shares(svc.KIND, level_noun="a credential")
+credentials.transfer(svc.KIND)

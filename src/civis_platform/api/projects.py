@@ -136,4 +136,5 @@ projects.op(
     response=Project,
 )
 projects.shares(svc.KIND, level_noun="a project")
+projects.transfer(svc.KIND)
 projects.archive(svc.KIND, svc.get_project_by_id, Project)

@@ -334,6 +334,22 @@ def user_summary(conn: Connection, user_id: int | None) -> dict[str, Any] | None
     }
 
 
+def transfer(ctx: Context, kind: Kind, object_id: int, *, user_id: int) -> dict[str, Any]:
+    """Make ``user_id`` the owner; the previous owner keeps ``manage`` through a share.
+
+    Objects here have no tracked dependencies yet, so none are reported or shared.
+    """
+    with ctx.store.transaction() as conn:
+        row = fetch(conn, ctx, kind, object_id, need="manage")
+        if conn.execute(select(t.users.c.id).where(t.users.c.id == user_id)).first() is None:
+            raise BadRequestError(f"userId {user_id} names no user.", field="userId")
+        if user_id != row.owner_id:
+            _revoke(conn, kind, object_id, "user", user_id)
+            grant(conn, kind, object_id, "user", row.owner_id, "manage")
+            update_row(conn, kind.table, object_id, {"owner_id": user_id})
+    return {"dependencies": []}
+
+
 # ---------------------------------------------------------------------------- archive
 
 

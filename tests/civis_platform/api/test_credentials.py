@@ -208,3 +208,25 @@ def test_unknown_ids_are_404(admin: Api) -> None:
 def test_types(admin: Api) -> None:
     types = admin.get("credentials/types").json()["types"]
     assert "Database" in types and "Custom" in types
+
+
+def test_transfer_hands_over_ownership(new_user) -> None:
+    _owner, owner_api = new_user()
+    heir, heir_api = new_user()
+    credential = create(owner_api)
+    path = f"credentials/{credential['id']}"
+    assert_civis_error(
+        heir_api.put(f"{path}/transfer", json={"user_id": heir.id, "include_dependencies": False}),
+        404,
+    )
+    assert_civis_error(
+        owner_api.put(f"{path}/transfer", json={"userId": 99999, "includeDependencies": False}),
+        400,
+    )
+    moved = owner_api.put(f"{path}/transfer", json={"userId": heir.id, "includeDependencies": True})
+    assert moved.status_code == 200, moved.text
+    assert moved.json() == {"dependencies": []}
+    assert heir_api.get(path).json()["owner"] == heir.username
+    # The previous owner keeps manage through a share.
+    owners = heir_api.get(f"{path}/shares").json()[0]["owners"]["users"]
+    assert {u["id"] for u in owners} == {heir.id, credential["user"]["id"]}

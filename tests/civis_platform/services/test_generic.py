@@ -74,6 +74,7 @@ def test_generic_routes_match_the_reference_for_any_resource(resource: str) -> N
     declared.shares(credentials.KIND)
     declared.projects(credentials.KIND)
     declared.archive(credentials.KIND, credentials.get_credential, g_response())
+    declared.transfer(credentials.KIND)
     spec = spec_from_resources([declared])
     for path, item in spec["paths"].items():
         for verb, op in item.items():
