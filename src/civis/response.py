@@ -8,7 +8,9 @@ keep their case; so does the ``value`` of a JSONValue (run outputs and ``json_va
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from typing import Any
 
 from civis._spec.naming import to_snake
@@ -278,7 +280,8 @@ class PaginatedResponse:
     """Iterate over every item of a list endpoint, fetching ``page_num=1, 2, ...``.
 
     Iteration stops at the first empty page, so N pages cost N+1 requests.  A ``limit``
-    given by the caller is kept as the page size.
+    given by the caller is kept as the page size.  The next page is fetched in the
+    background while the current one is consumed.
 
     Parameters
     ----------
@@ -303,16 +306,32 @@ class PaginatedResponse:
         self._endpoint = endpoint
         self._iter: Iterator[Any] | None = None
 
-    def _pages(self) -> Iterator[Any]:
+    def _fetch(self, page_num: int) -> Future[Any]:
+        """Fetch one page in a background thread (the client is thread-safe)."""
+        future: Future[Any] = Future()
         client = self._endpoint._client
+        params = {**self._params, "page_num": page_num}
+
+        def run() -> None:
+            try:
+                future.set_result(client._fetch_page(self._path, params))
+            except BaseException as exc:  # re-raised in the consuming thread
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name=f"civis-page-{page_num}", daemon=True).start()
+        return future
+
+    def _pages(self) -> Iterator[Any]:
         page_num = 1
+        pending = self._fetch(page_num)
         while True:
-            params = {**self._params, "page_num": page_num}
-            page = client._fetch_page(self._path, params)
+            page = pending.result()
             if not page:
                 return
-            yield from page
             page_num += 1
+            # Ask for the next page while the caller works through this one.
+            pending = self._fetch(page_num)
+            yield from page
 
     def __iter__(self) -> PaginatedResponse:
         return self

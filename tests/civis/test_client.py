@@ -317,3 +317,21 @@ def test_deprecated_properties(client: APIClient, server: ScriptedServer) -> Non
         assert client.feature_flags == ("a",)
     with pytest.warns(FutureWarning):
         assert client.default_credential == 9
+
+
+def test_paginated_response_raises_errors_in_the_consumer(
+    client: APIClient, server: ScriptedServer
+) -> None:
+    server.script("GET", "/credentials", Reply(body=[{"id": 1}]),
+                  Reply(status=400, body={"errorDescription": "bad page"}))
+    items = client.credentials.list(iterator=True)
+    assert next(items).id == 1
+    with pytest.raises(CivisAPIError, match="bad page"):
+        next(items)
+
+
+def test_paginated_raw_yields_dicts(server: ScriptedServer, monkeypatch: Any) -> None:
+    monkeypatch.setenv("CIVIS_API_ENDPOINT", server.url)
+    client = APIClient(api_key="k", return_type="raw")
+    server.script("GET", "/credentials", Reply(body=[{"fileId": 1}]), Reply(body=[]))
+    assert list(client.credentials.list(iterator=True)) == [{"fileId": 1}]
