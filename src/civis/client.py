@@ -147,8 +147,9 @@ class APIClient:
         self._http = HTTPClient(key, base_url=get_base_url(), user_agent=user_agent,
                                 retrying=retries)
         self._model = self._load_model(local_api_spec, api_version, force_refresh_api_spec)
-        # Per-spec subclass: resources become class attributes (lazy, visible to dir()).
-        self.__class__ = client_class_for(self._model, APIClient)
+        # Per-spec subclass of the caller's class (APIClient or a user's subclass):
+        # resources become class attributes (lazy, visible to dir() and autospec).
+        self.__class__ = client_class_for(self._model, type(self))
 
     def _load_model(self, local_api_spec: Any, api_version: str,
                     force_refresh: bool) -> SpecModel:

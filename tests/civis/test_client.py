@@ -335,3 +335,25 @@ def test_paginated_raw_yields_dicts(server: ScriptedServer, monkeypatch: Any) ->
     client = APIClient(api_key="k", return_type="raw")
     server.script("GET", "/credentials", Reply(body=[{"fileId": 1}]), Reply(body=[]))
     assert list(client.credentials.list(iterator=True)) == [{"fileId": 1}]
+
+
+def test_user_subclasses_keep_their_class_and_methods() -> None:
+    class MyClient(APIClient):
+        def hello(self) -> str:
+            return "hi"
+
+    client = MyClient(api_key="k", local_api_spec=TINY_SPEC)
+    again = MyClient(api_key="k", local_api_spec=TINY_SPEC)
+    assert isinstance(client, MyClient) and client.hello() == "hi"
+    assert type(client).__name__ == "MyClient" and hasattr(client, "files")
+    assert type(APIClient(api_key="k", local_api_spec=TINY_SPEC)).__name__ == "APIClient"
+    assert isinstance(again.files.get, type(client.files.get))
+
+
+def test_constructing_from_a_specialised_class_does_not_stack_specs() -> None:
+    first = APIClient(api_key="k", local_api_spec=TINY_SPEC)
+    other_spec = {"paths": {"/jobs/{id}": {"get": {"summary": "Get a job", "parameters": [],
+                                                   "responses": {}}}}}
+    second = type(first)(api_key="k", local_api_spec=other_spec)
+    assert type(second).__mro__[1] is APIClient
+    assert hasattr(second, "jobs") and not hasattr(second, "files")

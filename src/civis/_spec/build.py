@@ -150,16 +150,18 @@ def client_class_for(model: SpecModel, base: type) -> type:
     >>> cls.__name__, "users" in dir(cls)
     ('Base', True)
     """
-    cls = model.client_class
-    if cls is not None and cls.__bases__ == (base,):
+    # type(existing_client)(...) must not stack one spec's resources on another's.
+    base = base.__dict__.get("_spec_base", base)
+    cls = model.client_classes.get(base)
+    if cls is not None:
         return cls
     namespace: dict[str, Any] = {
         name: _LazyResource(model, name) for name in model.client_resource_names()
     }
+    namespace["_spec_base"] = base
     namespace["__module__"] = base.__module__
     namespace["__qualname__"] = base.__qualname__
     namespace["__doc__"] = base.__doc__
     cls = type(base.__name__, (base,), namespace)
     with model._lock:
-        model.client_class = cls
-    return cls
+        return model.client_classes.setdefault(base, cls)

@@ -241,7 +241,7 @@ class SpecModel:
         self._lock = threading.Lock()
         # Filled by civis._spec.build; guarded by _lock.
         self.resource_classes: dict[str, type] = {}
-        self.client_class: type | None = None
+        self.client_classes: dict[type, type] = {}  # keyed by the client class extended
 
     def resource_names(self) -> tuple[str, ...]:
         """All resource names, in spec order."""
