@@ -128,6 +128,7 @@ def test_spec_is_cached_on_disk_and_refreshed_on_demand(
     server: ScriptedServer, monkeypatch: Any, _isolated_cache: Path
 ) -> None:
     monkeypatch.setenv("CIVIS_API_ENDPOINT", server.url)
+    monkeypatch.setenv("CIVIS_SPEC_CACHE_TTL", str(24 * 3600))
     APIClient(api_key="k")
     APIClient(api_key="k")
     assert len(server.requests_to("GET", "/endpoints")) == 1
@@ -146,6 +147,7 @@ def test_spec_cache_expires_after_ttl(
     import time
 
     monkeypatch.setenv("CIVIS_API_ENDPOINT", server.url)
+    monkeypatch.setenv("CIVIS_SPEC_CACHE_TTL", str(24 * 3600))
     APIClient(api_key="k")
     (cached,) = (_isolated_cache / "endpoints").glob("*.json")
     stale = time.time() - 25 * 3600
@@ -357,3 +359,20 @@ def test_constructing_from_a_specialised_class_does_not_stack_specs() -> None:
     second = type(first)(api_key="k", local_api_spec=other_spec)
     assert type(second).__mro__[1] is APIClient
     assert hasattr(second, "jobs") and not hasattr(second, "files")
+
+
+def test_loopback_servers_are_asked_every_time_but_not_redigested(
+    server: ScriptedServer, monkeypatch: Any
+) -> None:
+    from civis._spec import loader
+
+    monkeypatch.setenv("CIVIS_API_ENDPOINT", server.url)
+    first = APIClient(api_key="k")
+    second = APIClient(api_key="k")
+    assert len(server.requests_to("GET", "/endpoints")) == 2
+    assert first._model is second._model
+    server.spec = {"paths": {"/jobs/{id}": {"get": {"summary": "Get", "parameters": [],
+                                                    "responses": {}}}}}
+    third = APIClient(api_key="k")
+    assert hasattr(third, "jobs") and not hasattr(third, "files")
+    assert len(loader._MODELS) >= 2

@@ -8,8 +8,9 @@ Two caches sit under the cache directory (``$CIVIS_SPEC_CACHE_DIR``, else
 - ``files/<blake2b of the file path>.txt``: the mtime, size and content hash of spec files
   already loaded, so an unchanged file is not even read again;
 - ``endpoints/<blake2b of base URL, version and key>.json``: downloaded specs, valid for a
-  TTL (15 minutes when Python runs interactively, 24 hours otherwise).  API keys are never
-  written in clear: only their hash names the file.
+  TTL (15 minutes when Python runs interactively, 24 hours otherwise; 0 for servers on
+  loopback; ``$CIVIS_SPEC_CACHE_TTL`` overrides).  API keys are never written in clear:
+  only their hash names the file.
 
 In memory, models are shared process-wide by content hash; they are immutable.
 A cache that cannot be written (read-only home, full disk) is silently skipped.
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from civis._spec.model import FORMAT_VERSION, LazyDigest, SpecModel, digest_spec
 
@@ -43,6 +45,8 @@ __all__ = [
 
 INTERACTIVE_TTL_SECONDS = 15 * 60
 SCRIPT_TTL_SECONDS = 24 * 60 * 60
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "::1"})
 
 _MODELS: dict[str, SpecModel] = {}
 # (path, mtime_ns, size) -> content hash: skips re-reading an unchanged file.
@@ -69,14 +73,30 @@ def cache_dir() -> Path:
     return base / "civis-platform"
 
 
-def spec_ttl_seconds() -> int:
-    """How long a downloaded spec stays valid: 15 min interactively, 24 h otherwise.
+def spec_ttl_seconds(base_url: str = "") -> float:
+    """How long a downloaded spec stays valid.
+
+    ``$CIVIS_SPEC_CACHE_TTL`` (seconds) wins.  Otherwise a server on loopback (a
+    development server whose routes change between runs) is asked every time; the
+    digested model is still reused when the spec is unchanged.  Any other endpoint:
+    15 minutes when Python runs interactively, 24 hours otherwise.
 
     Examples
     --------
-    >>> spec_ttl_seconds() in (INTERACTIVE_TTL_SECONDS, SCRIPT_TTL_SECONDS)
+    >>> spec_ttl_seconds("https://api.civisanalytics.com/") in (15 * 60, 24 * 3600)
     True
+    >>> spec_ttl_seconds("http://127.0.0.1:8000/")
+    0
     """
+    override = os.environ.get("CIVIS_SPEC_CACHE_TTL")
+    if override:
+        try:
+            return float(override)
+        except ValueError:
+            pass
+    host = urlsplit(base_url).hostname or ""
+    if host in _LOOPBACK_HOSTS or host.startswith("127."):
+        return 0
     return INTERACTIVE_TTL_SECONDS if hasattr(sys, "ps1") else SCRIPT_TTL_SECONDS
 
 
@@ -245,7 +265,7 @@ def load_downloaded_spec(
     if not force_refresh:
         try:
             age = time.time() - path.stat().st_mtime
-            if 0 <= age < spec_ttl_seconds():
+            if 0 <= age < spec_ttl_seconds(base_url):
                 return load_spec_file(path)
         except (OSError, ValueError):
             pass

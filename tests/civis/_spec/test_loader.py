@@ -19,13 +19,18 @@ def test_cache_dir_precedence(monkeypatch: Any, tmp_path: Path) -> None:
     assert loader.cache_dir() == tmp_path / "xdg" / "civis-platform"
 
 
-def test_ttl_depends_on_interactivity(monkeypatch: Any) -> None:
+def test_ttl_depends_on_interactivity_host_and_override(monkeypatch: Any) -> None:
     import sys
 
+    remote = "https://api.civisanalytics.com/"
     monkeypatch.delattr(sys, "ps1", raising=False)
-    assert loader.spec_ttl_seconds() == 24 * 3600
+    assert loader.spec_ttl_seconds(remote) == 24 * 3600
     monkeypatch.setattr(sys, "ps1", ">>> ", raising=False)
-    assert loader.spec_ttl_seconds() == 15 * 60
+    assert loader.spec_ttl_seconds(remote) == 15 * 60
+    for local in ("http://127.0.0.1:8000/", "http://localhost/api/", "http://[::1]:9/"):
+        assert loader.spec_ttl_seconds(local) == 0
+    monkeypatch.setenv("CIVIS_SPEC_CACHE_TTL", "60")
+    assert loader.spec_ttl_seconds("http://127.0.0.1:8000/") == 60
 
 
 def _spec(summary: str) -> dict[str, Any]:
