@@ -225,7 +225,7 @@ class Response:
         return (_rebuild, (self.json_data, dict(self.headers or {}) or None, self._snake))
 
     def __repr__(self) -> str:
-        return f"Response({self.json()!r})"
+        return f"Response({self._data!r})"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))

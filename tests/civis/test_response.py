@@ -85,6 +85,7 @@ def test_json_items_len_equality_hash_repr() -> None:
     assert Response({"fileId": 1}) == {"file_id": 1} == Response({"file_id": 1})
     assert hash(Response({"a": [1, 2]})) == hash(Response({"a": [1, 2]}))
     assert repr(Response({"fileId": 1})) == "Response({'file_id': 1})"
+    assert repr(Response({"a": {"bC": 1}})) == "Response({'a': Response({'b_c': 1})})"
     assert Response(None).json() == {}
 
 
