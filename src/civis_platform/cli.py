@@ -216,6 +216,73 @@ def keys_revoke(ctx: click.Context, key_id: int) -> None:
     click.echo(f"Revoked key {key_id}.")
 
 
+@main.group()
+def databases() -> None:
+    """Register and list warehouses."""
+
+
+@databases.command("add")
+@click.argument("name")
+@click.option(
+    "--duckdb",
+    "duckdb_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A DuckDB database file (created if missing).",
+)
+@click.option(
+    "--postgres", "postgres_url", default=None, help="A postgresql:// URL the server connects to."
+)
+@click.pass_context
+def databases_add(
+    ctx: click.Context, name: str, duckdb_path: Path | None, postgres_url: str | None
+) -> None:
+    """Register warehouse NAME (exactly one of --duckdb or --postgres); owned by the admin."""
+    from civis_platform.services.bootstrap import create_warehouse_file
+    from civis_platform.services.databases import register_duckdb, register_postgres
+
+    if (duckdb_path is None) == (postgres_url is None):
+        raise click.UsageError("give exactly one of --duckdb or --postgres")
+    store = _open_store(_settings(ctx.find_root()))
+    try:
+        with store.transaction() as conn:
+            admin_id = conn.execute(
+                select(t.users.c.id).where(t.users.c.is_admin.is_(True)).order_by(t.users.c.id)
+            ).scalar_one()
+            if duckdb_path is not None:
+                database_id = register_duckdb(
+                    conn, name=name, path=duckdb_path.resolve(), owner_id=admin_id
+                )
+                # After registering (still inside the transaction): a name clash must
+                # not leave a stray file behind, and a failed create rolls back.
+                create_warehouse_file(duckdb_path.resolve())
+            else:
+                assert postgres_url is not None
+                database_id = register_postgres(
+                    conn, name=name, url=postgres_url, owner_id=admin_id
+                )
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        store.dispose()
+    click.echo(f"Registered database {name} (id {database_id})")
+
+
+@databases.command("list")
+@click.pass_context
+def databases_list(ctx: click.Context) -> None:
+    """List registered warehouses."""
+    store = _open_store(_settings(ctx.find_root()))
+    try:
+        with store.transaction() as conn:
+            rows = conn.execute(select(t.databases).order_by(t.databases.c.id)).all()
+    finally:
+        store.dispose()
+    click.echo("id\tname\tadapter\tdatabase")
+    for row in rows:
+        click.echo(f"{row.id}\t{row.name}\t{row.adapter}\t{row.database_name}")
+
+
 @main.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:

@@ -126,3 +126,27 @@ def test_demo_runs_examples_in_order_and_reports_failures(tmp_path: Path) -> Non
     failed = run("demo", "--examples", str(examples), home=tmp_path, check=False)
     assert failed.returncode != 0
     assert "03_fail.py" in failed.stderr
+
+
+def test_databases_add_and_list(tmp_path: Path) -> None:
+    key = run("init", home=tmp_path).stdout.strip().splitlines()[-1]
+    assert key.startswith("cvp_")
+    run("databases", "add", "Scratch", "--duckdb", str(tmp_path / "scratch.duckdb"), home=tmp_path)
+    run(
+        "databases",
+        "add",
+        "Shared PG",
+        "--postgres",
+        "postgresql://u@db.example:6543/wh",
+        home=tmp_path,
+    )
+    assert (tmp_path / "scratch.duckdb").exists()
+    listing = run("databases", "list", home=tmp_path).stdout
+    assert "Scratch\tduckdb" in listing and "Shared PG\tpostgresql\twh" in listing
+    for bad in (["--postgres", "mysql://x/y"], [], ["--duckdb", "a", "--postgres", "b"]):
+        assert run("databases", "add", "Bad", *bad, home=tmp_path, check=False).returncode != 0
+    duplicate = run(
+        "databases", "add", "Scratch", "--duckdb", "x.duckdb", home=tmp_path, check=False
+    )
+    assert duplicate.returncode != 0 and "registered" in duplicate.stderr
+    assert not stray.exists()

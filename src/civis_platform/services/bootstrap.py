@@ -8,7 +8,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from civis_platform.config import Settings
-from civis_platform.services import _generic as g
 from civis_platform.services.auth import NewKey, mint_key
 from civis_platform.services.context import Context
 from civis_platform.services.databases import register_duckdb
@@ -78,7 +77,7 @@ def initialise(
     warehouse = settings.warehouse_path()
     create_warehouse_file(warehouse)
     with store.transaction() as conn:
-        group_id = insert_group(
+        insert_group(
             conn, name="Default", slug=DEFAULT_GROUP_SLUG, description="Every user of this server."
         )
         admin_id = insert_user(conn, username=admin_username, name="Administrator", admin=True)
@@ -88,7 +87,6 @@ def initialise(
         host_id = conn.execute(
             select(t.databases.c.remote_host_id).where(t.databases.c.id == database_id)
         ).scalar_one()
-        g.grant(conn, REMOTE_HOST, host_id, "group", group_id, "read")
         # The admin's default credential predates the warehouse: point it there now.
         conn.execute(
             t.credentials.update()

@@ -9,7 +9,9 @@ from sqlalchemy import Connection, Row, select
 
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context
-from civis_platform.services.errors import ConflictError, NotFoundError
+from civis_platform.services.errors import BadRequestError, ConflictError, NotFoundError
+from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
+from civis_platform.services.users import DEFAULT_GROUP_SLUG
 from civis_platform.store import tables as t
 
 
@@ -41,37 +43,88 @@ def get_database(ctx: Context, *, id: int) -> dict[str, Any]:
         return _view(row)
 
 
-def register_duckdb(conn: Connection, *, name: str, path: Path, owner_id: int) -> int:
-    """Register a DuckDB warehouse file (with its remote host) and return its id.
+def register_database(
+    conn: Connection,
+    *,
+    name: str,
+    adapter: str,
+    location: str,
+    owner_id: int,
+    host: str | None = None,
+    port: int | None = None,
+    database_name: str | None = None,
+) -> int:
+    """Register a warehouse and its remote host; return the database id.
 
     The remote host is shared read-only with the default group, so every user's
-    default credential can point at it.
+    credentials can point at it.
     """
     if conn.execute(select(t.databases.c.id).where(t.databases.c.name == name)).first():
         raise ConflictError(f"A database named {name!r} is registered.")
+    host_type = "RemoteHostTypes::Postgres"
     host_id = g.insert_row(
         conn,
         t.remote_hosts,
         {
             "owner_id": owner_id,
             "name": name,
-            "type": "RemoteHostTypes::Postgres",
-            "url": f"duckdb://{path}",
-            "description": "Embedded DuckDB warehouse",
+            "type": host_type,
+            "url": location if adapter == "postgresql" else f"duckdb://{location}",
+            "description": f"{adapter} warehouse",
         },
     )
+    default_group = conn.execute(
+        select(t.groups.c.id).where(t.groups.c.slug == DEFAULT_GROUP_SLUG)
+    ).scalar()
+    if default_group is not None:
+        g.grant(conn, REMOTE_HOST, host_id, "group", default_group, "read")
     return g.insert_row(
         conn,
         t.databases,
         {
             "name": name,
-            "adapter": "duckdb",
+            "adapter": adapter,
             "cluster_identifier": None,
-            "host": "localhost",
-            "port": None,
-            "database_name": path.stem,
+            "host": host,
+            "port": port,
+            "database_name": database_name,
             "managed": True,
-            "location": str(path),
+            "location": location,
             "remote_host_id": host_id,
         },
+    )
+
+
+def register_duckdb(conn: Connection, *, name: str, path: Path, owner_id: int) -> int:
+    """Register a DuckDB warehouse file."""
+    return register_database(
+        conn,
+        name=name,
+        adapter="duckdb",
+        location=str(path),
+        owner_id=owner_id,
+        host="localhost",
+        database_name=path.stem,
+    )
+
+
+def register_postgres(conn: Connection, *, name: str, url: str, owner_id: int) -> int:
+    """Register a PostgreSQL warehouse by connection URL (kept server-side, never served)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception as error:  # SQLAlchemy raises ArgumentError for malformed URLs
+        raise BadRequestError(f"Not a database URL: {error}", field="url") from None
+    if not parsed.get_backend_name().startswith("postgres"):
+        raise BadRequestError("Only postgresql:// URLs can be registered.", field="url")
+    return register_database(
+        conn,
+        name=name,
+        adapter="postgresql",
+        location=url,
+        owner_id=owner_id,
+        host=parsed.host,
+        port=parsed.port or 5432,
+        database_name=parsed.database,
     )
