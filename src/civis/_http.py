@@ -317,6 +317,10 @@ class HTTPClient:
                 if (attempt >= min(policy.max_attempts, policy.max_connection_attempts)
                         or time.monotonic() - started >= policy.max_elapsed
                         or not policy.should_retry_error(verb, exc)):
+                    # Keep requests' exception type (callers catch it), but say where we
+                    # were going: most of these are a wrong CIVIS_API_ENDPOINT.
+                    exc.add_note(f"civis: {verb} failed after {attempt} attempt(s); "
+                                 f"API base URL is {self.base_url} (CIVIS_API_ENDPOINT)")
                     raise
                 time.sleep(policy.delay(attempt - 1, None))
                 continue

@@ -113,9 +113,10 @@ def test_connection_errors_retried_for_get_only() -> None:
         return original(*args, **kwargs)
 
     http.session.request = counting  # type: ignore[method-assign]
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(requests.ConnectionError) as info:
         http.request("GET", "files/1")
     assert calls == ["GET"] * FAST.max_connection_attempts
+    assert f"127.0.0.1:{port}" in " ".join(getattr(info.value, "__notes__", []))
     calls.clear()
     with pytest.raises(requests.ConnectionError):
         http.request("POST", "files", json={}, send_json=True)
