@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 import support
 
 pytestmark = pytest.mark.official
