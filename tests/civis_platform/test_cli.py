@@ -145,8 +145,9 @@ def test_databases_add_and_list(tmp_path: Path) -> None:
     assert "Scratch\tduckdb" in listing and "Shared PG\tpostgresql\twh" in listing
     for bad in (["--postgres", "mysql://x/y"], [], ["--duckdb", "a", "--postgres", "b"]):
         assert run("databases", "add", "Bad", *bad, home=tmp_path, check=False).returncode != 0
+    stray = tmp_path / "other.duckdb"
     duplicate = run(
-        "databases", "add", "Scratch", "--duckdb", "x.duckdb", home=tmp_path, check=False
+        "databases", "add", "Scratch", "--duckdb", str(stray), home=tmp_path, check=False
     )
     assert duplicate.returncode != 0 and "registered" in duplicate.stderr
     assert not stray.exists()
