@@ -185,8 +185,7 @@ class Resource:
         """Declare ``PUT /{resource}/{id}/archive``; answers with the object after the change."""
 
         def archive(ctx: Any, *, id: int, body: dict[str, Any]) -> Any:
-            services.set_archived(ctx, kind, id, status=body["status"])
-            return get(ctx, id=id)
+            return services.set_archived(ctx, kind, id, status=body["status"], view=get)
 
         self.op(
             "put",

@@ -11,7 +11,7 @@ Permission levels, weakest first: ``read`` < ``write`` < ``manage``. The owner h
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -353,13 +353,20 @@ def transfer(ctx: Context, kind: Kind, object_id: int, *, user_id: int) -> dict[
 # ---------------------------------------------------------------------------- archive
 
 
-def set_archived(ctx: Context, kind: Kind, object_id: int, *, status: bool) -> None:
-    """Archive (``status`` True) or restore an object; needs write permission."""
+def set_archived(
+    ctx: Context, kind: Kind, object_id: int, *, status: bool, view: Callable[..., Any]
+) -> Any:
+    """Archive (``status`` True) or restore an object; needs write permission.
+
+    Returns ``view(ctx, id=object_id)``, the resource's own view of the object after
+    the change (Civis answers an archive call with the full object).
+    """
     if "archived" not in kind.table.c:
         raise TypeError(f"{kind.label} has no archived column")
     with ctx.store.transaction() as conn:
         fetch(conn, ctx, kind, object_id, need="write")
         update_row(conn, kind.table, object_id, {"archived": status})
+    return view(ctx, id=object_id)
 
 
 # ---------------------------------------------------------------------------- projects

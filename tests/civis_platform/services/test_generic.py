@@ -64,7 +64,9 @@ def test_objects_go_into_projects(contexts) -> None:
 
 def test_archive_needs_an_archived_column(contexts) -> None:
     with pytest.raises(TypeError):
-        g.set_archived(contexts[0], credentials.KIND, 1, status=True)
+        g.set_archived(
+            contexts[0], credentials.KIND, 1, status=True, view=credentials.get_credential
+        )
 
 
 @pytest.mark.parametrize("resource", ["imports", "jobs", "workflows", "notebooks", "services"])
