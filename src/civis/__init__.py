@@ -34,7 +34,8 @@ __all__ = [
 ]
 
 # Imported on first attribute access; they may not all exist yet.
-_LAZY_SUBMODULES = frozenset({"io", "ml", "parallel", "futures", "utils", "cli", "tests"})
+_LAZY_SUBMODULES = frozenset(
+    {"io", "ml", "parallel", "futures", "utils", "cli", "tests", "resources"})
 
 
 def __getattr__(name: str) -> Any:
