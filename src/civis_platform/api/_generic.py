@@ -31,6 +31,7 @@ from civis_platform.api._models import (
     QueryModel,
     RequestModel,
     ResponseModel,
+    check_scalar,
     is_list_field,
 )
 from civis_platform.api._subresources import (
@@ -271,6 +272,7 @@ def _convert_path(operation: Operation, raw: dict[str, str]) -> dict[str, Any]:
                     f"No {operation.path.split('/')[1]} with id {value!r}."
                 ) from None
         else:
+            check_scalar(name, value)
             values[name] = value
     return values
 
@@ -299,7 +301,7 @@ async def parse_body(operation: Operation, request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
         data = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequestError("The request body is not valid JSON.", field="body") from None
     if not isinstance(data, dict):
         raise BadRequestError("The request body must be a JSON object.", field="body")

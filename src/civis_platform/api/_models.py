@@ -23,16 +23,33 @@ from civis_platform.services.errors import BadRequestError
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
+def check_scalar(field: str, value: Any) -> None:
+    """Reject values the store cannot hold: integers beyond 32 bits, strings with NUL.
+
+    Raises:
+        BadRequestError: naming ``field``.
+
+    Examples:
+        >>> check_scalar("limit", 10)
+        >>> check_scalar("name", "a" + chr(0))
+        Traceback (most recent call last):
+        ...
+        civis_platform.services.errors.BadRequestError: name must not contain NUL characters.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not INT_MIN <= value <= INT_MAX:
+            raise BadRequestError(f"{field} is out of range: {value}.", field=field)
+    elif isinstance(value, str) and "\x00" in value:
+        # PostgreSQL text cannot store NUL; SQLite would silently differ. Refuse both.
+        raise BadRequestError(f"{field} must not contain NUL characters.", field=field)
+
+
 def check_int_ranges(model: BaseModel) -> None:
-    """Raise BadRequestError naming the field when an integer does not fit 32 bits."""
+    """Apply :func:`check_scalar` to every field (and list element) of a parsed model."""
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            is_int = isinstance(item, int) and not isinstance(item, bool)
-            if is_int and not INT_MIN <= item <= INT_MAX:
-                field = info.alias or name
-                raise BadRequestError(f"{field} is out of range: {item}.", field=field)
+        for item in value if isinstance(value, list) else [value]:
+            check_scalar(info.alias or name, item)
 
 
 def _drop_nulls(data: Any) -> Any:

@@ -64,6 +64,20 @@ def test_unknown_route_and_wrong_verb(admin: Api) -> None:
         ("post", "aliases", {"json": ["not", "an", "object"]}, 400),
         ("get", "groups", {"params": {"user_ids[]": ["a"]}}, 400),
         ("get", "credentials", {"params": {"default": "maybe"}}, 400),
+        (
+            "post",
+            "credentials",
+            {"json": {"type": "Custom", "username": "a\x00", "password": "p"}},
+            400,
+        ),
+        ("get", "credentials", {"params": {"name": "a\x00b"}}, 400),
+        ("get", "aliases/project/a%00b", {}, 400),
+        (
+            "post",
+            "aliases",
+            {"data": "[" * 100000, "headers": {"Content-Type": "application/json"}},
+            400,
+        ),
     ],
 )
 def test_hostile_input_is_never_a_500(
