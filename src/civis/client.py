@@ -338,14 +338,16 @@ class APIClient:
         creds = find(self._get("credentials", type="Amazon Web Services S3"), name=cred_name)
         if not creds:
             raise ValueError(f"AWS credential ID for {cred_name} cannot be found")
-        if len(creds) > 1:
-            creds = find(creds, owner=owner or self.username)
+        if owner is not None or len(creds) > 1:
+            # An explicit owner always filters; otherwise your own credential wins a tie.
+            wanted = owner if owner is not None else self.username
+            creds = find(creds, owner=wanted)
             if not creds:
                 raise ValueError(
-                    f"AWS credential ID for {cred_name} owned by {owner} cannot be found")
+                    f"AWS credential ID for {cred_name} owned by {wanted} cannot be found")
             if len(creds) > 1:
-                raise ValueError(
-                    f"Found more than one AWS credential named {cred_name}")
+                raise ValueError(f"Found more than one AWS credential named {cred_name} "
+                                 f"owned by {wanted}")
         return int(creds[0]["id"])
 
     def get_database_credential_id(self, username: str | int,
@@ -373,8 +375,7 @@ class APIClient:
         else:
             match = find_one(creds, username=username, remote_host_name=database_name)
         if match is None:
-            raise ValueError(f"Credential ID for {username} on {database_name} "
-                             "cannot be found.")
+            raise ValueError(f"Credential ID for {username} on {database_name} not found.")
         return int(match["id"])
 
     @cached_property

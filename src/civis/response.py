@@ -175,6 +175,10 @@ class Response:
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 
+    def __dir__(self) -> list[str]:
+        # Tab completion shows the data keys next to the methods.
+        return sorted({*object.__dir__(self), *self._data})
+
     def __contains__(self, key: object) -> bool:
         return key in self._data or key in self._raw_keys
 

@@ -46,6 +46,10 @@ def test_user_maps_keep_their_keys_but_nested_dicts_are_snake_cased() -> None:
     assert r.environment_variables.HOME_DIR == "/x"
 
 
+def test_dir_lists_keys_for_completion() -> None:
+    assert {"file_url", "details", "json", "get"} <= set(dir(Response(DATA)))
+
+
 def test_missing_keys() -> None:
     r = Response({"a": 1})
     with pytest.raises(AttributeError):
