@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import support
 from scripted_server import TINY_SPEC, Reply, ScriptedServer
+
+import support
 
 pytestmark = pytest.mark.official
 
