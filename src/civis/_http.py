@@ -287,6 +287,12 @@ class HTTPClient:
         """Send one API request (with retries) and return the final response.
 
         Error statuses are returned, not raised; see `raise_for_api_error`.
+
+        Examples
+        --------
+        >>> http = HTTPClient("key", base_url="http://127.0.0.1:8000/")  # doctest: +SKIP
+        >>> http.request("GET", "users/me").json()["username"]  # doctest: +SKIP
+        'ada'
         """
         url = self.url(path)
         kwargs: dict[str, Any] = {"params": params, "timeout": self.timeouts.as_requests(),

@@ -169,7 +169,13 @@ class Response:
         return self._data.items()
 
     def keys(self) -> Any:
-        """The snake_case keys (so ``dict(response)`` works)."""
+        """The snake_case keys (so ``dict(response)`` works).
+
+        Examples
+        --------
+        >>> list(Response({"fileId": 5}).keys()), dict(Response({"fileId": 5}))
+        (['file_id'], {'file_id': 5})
+        """
         return self._data.keys()
 
     def __iter__(self) -> Iterator[str]:
@@ -276,7 +282,13 @@ class ListResponse(list[Any]):
         self.headers = headers
 
     def json(self, snake_case: bool = True) -> list[Any]:
-        """Return the items as plain dicts (see `Response.json`)."""
+        """Return the items as plain dicts (see `Response.json`).
+
+        Examples
+        --------
+        >>> ListResponse([Response({"fileId": 1})]).json(snake_case=False)
+        [{'fileId': 1}]
+        """
         return [r.json(snake_case) if isinstance(r, Response) else r for r in self]
 
 
@@ -346,7 +358,14 @@ class PaginatedResponse:
         return next(self._iter)
 
     def json(self, snake_case: bool = True) -> list[Any]:
-        """Fetch the remaining items and return them as plain dicts."""
+        """Fetch the remaining items and return them as plain dicts.
+
+        Examples
+        --------
+        >>> runs = client.scripts.list_containers_runs(7, iterator=True)  # doctest: +SKIP
+        >>> runs.json()  # doctest: +SKIP
+        [{'id': 3, 'state': 'succeeded'}, ...]
+        """
         return [r.json(snake_case) if isinstance(r, Response) else r for r in self]
 
 
