@@ -148,7 +148,7 @@ class _ResourceGroup(click.Group):
     def _operations(self, ctx: click.Context) -> dict[str, Operation]:
         ops: dict[str, Operation] = {}
         for op in _model(ctx).operations(self._resource):
-            ops.setdefault(op.cli_name, op)
+            ops[op.cli_name] = op  # a duplicate name: the last one wins, as officially
         return ops
 
     def list_commands(self, ctx: click.Context) -> list[str]:
