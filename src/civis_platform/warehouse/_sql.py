@@ -24,7 +24,16 @@ from typing import Any, BinaryIO, Literal
 import pyarrow as pa
 
 from . import _csv
-from ._types import INFERENCE_ORDER, VALUE_PATTERNS, canonical_type, is_text_type, varchar_type
+from ._types import (
+    ALL_TYPES_MASK,
+    INFERENCE_ORDER,
+    INFERENCE_ROUTES,
+    VALUE_PATTERNS,
+    canonical_type,
+    is_text_type,
+    type_mask,
+    varchar_type,
+)
 from .base import (
     Column,
     CsvFormat,
@@ -93,6 +102,10 @@ class SqlWarehouse(abc.ABC):
     @abc.abstractmethod
     def _translate(self, exc: Exception) -> WarehouseError | None:
         """The domain error for an engine exception (``None``: not the engine's)."""
+
+    def _savepoint(self, cur: Any) -> contextlib.AbstractContextManager[Any] | None:
+        """A savepoint to roll back one failed statement to, if the engine has them."""
+        return None
 
     @abc.abstractmethod
     def _sql_regex(self, expr: str, pattern: str) -> str:
@@ -275,10 +288,10 @@ class SqlWarehouse(abc.ABC):
             target = self._prepare_target(
                 cur, schema, table, columns, existing_table_rows, primary_keys, cast_sql
             )
-            rejected = self._check_values(cur, staging, target, staged, max_errors or 0)
-            column_list = ", ".join(quote_ident(c.name) for c in target)
-            cur.execute(
-                f"INSERT INTO {self._ref(schema, table)} ({column_list}) {cast_sql(target)}"
+            rejected = self._insert_staged(
+                cur, f"INSERT INTO {self._ref(schema, table)} "
+                f"({', '.join(quote_ident(c.name) for c in target)}) ",
+                staging, target, staged, max_errors or 0,
             )
             total = sum(s.rows for s in staged)
             cur.execute(f"DROP TABLE {staging}")
@@ -337,29 +350,70 @@ class SqlWarehouse(abc.ABC):
         return names, staged
 
     def _infer_columns(self, cur: Any, staging: str, names: list[str]) -> list[Column]:
-        """Types for staged text columns: the first of `INFERENCE_ORDER` all values fit."""
+        """Types for staged text columns: the first of `INFERENCE_ORDER` all values fit.
+
+        One scan: each value gets the bit set of the types it fits (routed by cheap
+        character tests to the few patterns it could match, most specific first), and
+        the column's set is the AND of its values' sets.
+        """
         selects: list[str] = []
         for i in range(len(names)):
             col = f"c{i}"
-            for sql_type in INFERENCE_ORDER:
-                fits = self._sql_regex(col, VALUE_PATTERNS[sql_type])
-                selects.append(f"sum(CASE WHEN {col} <> '' AND NOT ({fits}) THEN 1 ELSE 0 END)")
+            routes = []
+            for conditions, types in INFERENCE_ROUTES:
+                guard = " AND ".join(
+                    f"substr({col}, {pos}, 1) IN ({', '.join(quote_literal(c) for c in chars)})"
+                    for pos, chars in conditions
+                )
+                tests = " ".join(
+                    f"WHEN {self._sql_regex(col, VALUE_PATTERNS[t])} THEN {type_mask(t)}"
+                    for t in types
+                )
+                routes.append(f"WHEN {guard} THEN (CASE {tests} ELSE 0 END)")
+            selects.append(
+                f"bit_and(CASE WHEN {col} IS NULL OR {col} = '' THEN {ALL_TYPES_MASK} "
+                f"{' '.join(routes)} ELSE 0 END)"
+            )
             selects.append(f"max({self._sql_byte_length(col)})")
         cur.execute(f"SELECT {', '.join(selects)} FROM {staging}")
         stats = cur.fetchone()
-        width = len(INFERENCE_ORDER) + 1
         inferred: list[Column] = []
         for i, name in enumerate(names):
-            counts = stats[i * width : (i + 1) * width]
-            max_bytes = counts[-1]
+            mask, max_bytes = stats[2 * i], stats[2 * i + 1]
             sql_type = varchar_type(int(max_bytes or 0))
-            if max_bytes is not None:  # an all-NULL column stays text
-                for candidate, bad in zip(INFERENCE_ORDER, counts[:-1], strict=True):
-                    if not bad:
-                        sql_type = candidate
-                        break
+            if max_bytes is not None:  # an all-NULL (or all-empty) column stays text
+                fits = [t for bit, t in enumerate(INFERENCE_ORDER) if int(mask) >> bit & 1]
+                sql_type = fits[0] if fits else sql_type
             inferred.append(Column(name, sql_type))
         return inferred
+
+    def _insert_staged(
+        self,
+        cur: Any,
+        insert: str,
+        staging: str,
+        target: list[Column],
+        staged: list[Staged],
+        max_errors: int,
+    ) -> int:
+        """Insert the staged rows cast to ``target``; return how many were rejected.
+
+        Checking every value costs a scan; where the engine has savepoints we first try
+        the plain INSERT and check only if it fails (to name the line and column, or to
+        skip up to ``max_errors`` rows).
+        """
+        savepoint = self._savepoint(cur)
+        if savepoint is not None:
+            try:
+                with savepoint:
+                    cur.execute(insert + self._cast_select(staging, target, checked=False))
+                return 0
+            except Exception as exc:
+                if self._translate(exc) is None:
+                    raise
+        rejected = self._check_values(cur, staging, target, staged, max_errors)
+        cur.execute(insert + self._cast_select(staging, target, checked=rejected > 0))
+        return rejected
 
     def _value_checks(self, target: list[Column]) -> list[str]:
         """Per column, SQL true when the staged value fits the target column's type."""
@@ -374,7 +428,8 @@ class SqlWarehouse(abc.ABC):
                 checks.append(f"(NULLIF({col}, '') IS NULL OR {valid})")
         return checks
 
-    def _cast_select(self, staging: str, target: list[Column]) -> str:
+    def _cast_select(self, staging: str, target: list[Column], *, checked: bool = True) -> str:
+        """SELECT of the staged rows cast to ``target``; ``checked`` skips bad rows."""
         exprs = []
         for i, column in enumerate(target):
             name = quote_ident(column.name)
@@ -383,8 +438,10 @@ class SqlWarehouse(abc.ABC):
             else:
                 sql_type = canonical_type(column.sql_type)
                 exprs.append(f"CAST(NULLIF(c{i}, '') AS {sql_type}) AS {name}")
-        where = " AND ".join(self._value_checks(target)) or "TRUE"
-        return f"SELECT {', '.join(exprs)} FROM {staging} WHERE {where}"
+        select = f"SELECT {', '.join(exprs)} FROM {staging}"
+        if not checked or not target:
+            return select
+        return f"{select} WHERE {' AND '.join(self._value_checks(target))}"
 
     def _check_values(
         self, cur: Any, staging: str, target: list[Column], staged: list[Staged], max_errors: int

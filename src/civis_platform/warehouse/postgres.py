@@ -124,6 +124,9 @@ class PostgresWarehouse(SqlWarehouse):
             return WarehouseError(str(exc).strip())
         return SqlError(str(exc).strip())
 
+    def _savepoint(self, cur: Any) -> contextlib.AbstractContextManager[Any]:
+        return cur.connection.transaction()  # nested: a SAVEPOINT
+
     def _sql_regex(self, expr: str, pattern: str) -> str:
         operator = "~"
         if pattern.startswith("(?i)"):  # PostgreSQL wants the flag as an operator here

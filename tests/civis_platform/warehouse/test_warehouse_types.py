@@ -95,3 +95,30 @@ def test_value_patterns(sql_type: str, yes: list[str], no: list[str]) -> None:
 def test_text_and_varchar_helpers() -> None:
     assert is_text_type("VARCHAR(3)") and is_text_type("text") and not is_text_type("date")
     assert varchar_type(70_000) == "character varying(65535)"
+
+
+SAMPLES = [
+    "0", "1", "-5", "+7", "123456789", "1234567890", "123456789012345678", "1.5", ".5", "1e5",
+    "-2.5E-3", "2024-01-02", "2024-01-02 03:04", "2024-01-02T03:04:05.1", "t", "F", "true",
+    "FALSE", "007", "abc", "1,5", "", " 1", "1.", "99999999999999999999", "1.5e-3",
+    "1.5e-33", "2024-13-99", "12345-7-9", "tru", "f1", "2024-01-02x", "+.5e+10",
+]
+
+
+@pytest.mark.parametrize("value", SAMPLES)
+def test_routes_and_masks_agree_with_patterns(value: str) -> None:
+    # SQL sends a value down the first route whose guard it passes and takes the mask of
+    # the first pattern there it matches: that must equal the set of every pattern the
+    # value matches.
+    from civis_platform.warehouse._types import INFERENCE_ORDER, INFERENCE_ROUTES, type_mask
+
+    matching = {t for t in INFERENCE_ORDER if re.fullmatch(VALUE_PATTERNS[t], value)}
+    expected = sum(1 << INFERENCE_ORDER.index(t) for t in matching)
+    got = 0
+    for conditions, types in INFERENCE_ROUTES:
+        if value and all(value[pos - 1 : pos] in chars and len(value) >= pos
+                         for pos, chars in conditions):
+            first = next((t for t in types if re.fullmatch(VALUE_PATTERNS[t], value)), None)
+            got = type_mask(first) if first else 0
+            break
+    assert got == expected
