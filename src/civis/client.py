@@ -14,14 +14,7 @@ from civis._spec.build import client_class_for
 from civis._spec.loader import load_downloaded_spec, load_spec_file, load_spec_mapping
 from civis._spec.model import Operation, SpecModel
 from civis.base import get_base_url
-from civis.response import (
-    ListResponse,
-    PaginatedResponse,
-    Response,
-    convert_response_data_type,
-    find,
-    find_one,
-)
+from civis.response import PaginatedResponse, convert_response_data_type, find, find_one
 
 if TYPE_CHECKING:
     import requests
@@ -442,6 +435,3 @@ class _Pager:
     def __init__(self, client: APIClient) -> None:
         self._client = client
 
-
-# Re-exported for type checkers and for users who annotate their own helpers.
-_RESPONSE_TYPES = (Response, ListResponse, PaginatedResponse)
