@@ -15,6 +15,7 @@ GET path of the reference spec; paths are written without leading or trailing ``
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 __all__ = [
@@ -117,6 +118,7 @@ _ALL_CAP = re.compile(r"([a-z0-9])([A-Z])")
 _SNAKE_PART = re.compile(r"_([a-z0-9])")
 
 
+@lru_cache(maxsize=8192)  # API keys repeat endlessly across responses
 def to_snake(name: str) -> str:
     """Convert a camelCase API name to snake_case, exactly as the official client does.
 
