@@ -19,6 +19,15 @@ from scripted_server import ScriptedServer  # noqa: E402
 import support  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Module- and session-scoped fixtures must not write to the user's real cache either."""
+    cache = tmp_path_factory.mktemp("session-spec-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CIVIS_SPEC_CACHE_DIR", str(cache))
+        yield cache
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> Path:
     """Every test gets its own spec cache and a clean environment."""
