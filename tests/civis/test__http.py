@@ -51,8 +51,14 @@ def test_delay_is_max_of_retry_after_and_full_jitter_backoff() -> None:
     assert policy.delay(0, None, rand=lambda: 0.25) == 0.5
 
 
-def test_timeouts_reach_requests() -> None:
-    assert Timeouts(connect=1.5, read=2.5).as_requests() == (1.5, 2.5)
+def test_read_timeout_applies(server: ScriptedServer, monkeypatch: Any) -> None:
+    monkeypatch.setenv("CIVIS_API_ENDPOINT", server.url)
+    client = APIClient(api_key="k")
+    client.timeouts = Timeouts(connect=1.5, read=0.05)
+    server.script("POST", "/files", Reply(body={"id": 1}, delay=0.5))
+    with pytest.raises(requests.ReadTimeout):
+        client.files.post("slow.csv")
+    assert len(server.requests_to("POST", "/files")) == 1  # POST: a timeout is not retried
 
 
 @pytest.fixture

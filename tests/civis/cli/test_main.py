@@ -13,7 +13,7 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner
-from scripted_server import TINY_SPEC, Reply, ScriptedServer
+from scripted_server import Reply, ScriptedServer
 
 import support
 from civis._spec.loader import load_spec_file
@@ -120,6 +120,3 @@ def test_missing_key_is_a_clear_error() -> None:
     result = CliRunner().invoke(cli, ["files", "get", "1"], env={"CIVIS_API_KEY": ""})
     assert result.exit_code != 0 and "CIVIS_API_KEY" in result.output
 
-
-def test_tiny_spec_is_what_the_server_serves(server: ScriptedServer) -> None:
-    assert server.spec is TINY_SPEC
