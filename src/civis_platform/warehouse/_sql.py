@@ -3,13 +3,12 @@
 `SqlWarehouse` implements the `Warehouse` protocol in terms of a few engine hooks
 (open a transaction, load raw CSV into a text staging table, stream CSV or Arrow out,
 translate exceptions). Everything both engines do the same way lives here once: the
-``existing_table_rows`` semantics, type inference over the staged data, ``max_errors``
-accounting, the catalogue queries over ``information_schema``.
+``existing_table_rows`` semantics, CSV loads (`_csvload`), exports, the catalogue
+queries over ``information_schema``.
 
-A CSV load always goes through a staging table whose columns are all text plus a row
-number. Inside one transaction we stage every source, infer or check types with SQL,
-prepare the target (create / drop / truncate / delete matching keys) and insert the
-cast rows. Any error rolls the transaction back, so the target is never half-written.
+Every load runs in one transaction: stage the data, prepare the target (create / drop /
+truncate / delete matching keys), insert. Any error rolls the transaction back, so the
+target is never half-written.
 """
 
 from __future__ import annotations
@@ -18,22 +17,14 @@ import abc
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
 
 from . import _csv
-from ._types import (
-    ALL_TYPES_MASK,
-    INFERENCE_ORDER,
-    INFERENCE_ROUTES,
-    VALUE_PATTERNS,
-    canonical_type,
-    is_text_type,
-    type_mask,
-    varchar_type,
-)
+from ._csvload import CsvLoad
+from ._sqltext import quote_ident, quote_literal, strip_query
+from ._types import canonical_type
 from .base import (
     Column,
     CsvFormat,
@@ -49,45 +40,10 @@ from .base import (
     WarehouseError,
 )
 
-__all__ = ["SqlWarehouse", "Staged", "quote_ident", "quote_literal"]
+__all__ = ["SqlWarehouse", "quote_ident", "quote_literal", "strip_query"]
 
 _MODES = ("fail", "truncate", "append", "drop", "upsert")
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
-
-
-def quote_ident(name: str) -> str:
-    """A double-quoted SQL identifier (same rule in DuckDB and PostgreSQL).
-
-    Examples:
-        >>> quote_ident('we"ird')
-        '"we""ird"'
-    """
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    """A single-quoted SQL string literal (standard-conforming strings in both engines).
-
-    Examples:
-        >>> quote_literal("it's")
-        "'it''s'"
-    """
-    return "'" + value.replace("'", "''") + "'"
-
-
-def strip_query(sql: str) -> str:
-    """A query without trailing semicolons, safe to wrap as ``(...)`` (comments too)."""
-    return sql.strip().rstrip(";").rstrip() + "\n"
-
-
-@dataclass(frozen=True)
-class Staged:
-    """Where one CSV source landed in the staging table: first row number and count."""
-
-    source: int
-    first_row: int
-    rows: int
-    header: bool
 
 
 class SqlWarehouse(abc.ABC):
@@ -270,203 +226,28 @@ class SqlWarehouse(abc.ABC):
         if not sources:
             raise CsvImportError("no CSV sources to import")
         CsvFormat(delimiter=delimiter)  # validates the delimiter
-        staging = f"__staging_{uuid.uuid4().hex[:12]}"
         with self._errors(CsvImportError), self._transaction() as cur:
-            names, staged = self._stage_sources(
-                cur, staging, sources, columns, header, delimiter, compression
-            )
+            load = CsvLoad(self, cur)
+            names = load.stage(sources, columns, header, delimiter, compression)
             if columns is None:
-                columns = self._infer_columns(cur, staging, names)
+                columns = load.infer(names)
             elif len(columns) != len(names):
                 raise CsvImportError(
                     f"{len(columns)} columns were given but the CSV has {len(names)}"
                 )
-
-            def cast_sql(target: list[Column]) -> str:
-                return self._cast_select(staging, target)
-
             target = self._prepare_target(
-                cur, schema, table, columns, existing_table_rows, primary_keys, cast_sql
+                cur, schema, table, columns, existing_table_rows, primary_keys, load.cast_select
             )
-            rejected = self._insert_staged(
-                cur, f"INSERT INTO {self._ref(schema, table)} "
-                f"({', '.join(quote_ident(c.name) for c in target)}) ",
-                staging, target, staged, max_errors or 0,
+            column_list = ", ".join(quote_ident(c.name) for c in target)
+            rejected = load.insert(
+                f"INSERT INTO {self._ref(schema, table)} ({column_list}) ",
+                target,
+                max_errors or 0,
             )
-            total = sum(s.rows for s in staged)
-            cur.execute(f"DROP TABLE {staging}")
+            total = load.total_rows
+            load.drop()
         return ImportResult(
             rows_inserted=total - rejected, rows_rejected=rejected, columns=list(target)
-        )
-
-    def _stage_sources(
-        self,
-        cur: Any,
-        staging: str,
-        sources: Sequence[BinaryIO],
-        columns: list[Column] | None,
-        header: bool,
-        delimiter: str,
-        compression: str,
-    ) -> tuple[list[str], list[Staged]]:
-        names: list[str] | None = None
-        staged: list[Staged] = []
-        next_row = 1
-        for index, source in enumerate(sources):
-            stream = _csv.open_source(source, compression)
-            fields, raw, rest = _csv.split_first_record(stream, delimiter)
-            if fields is None:
-                staged.append(Staged(index, next_row, 0, header))
-                continue
-            if names is None:
-                if header:
-                    names = [f.strip() or f"column_{i + 1}" for i, f in enumerate(fields)]
-                else:
-                    names = [f"column_{i + 1}" for i in range(len(fields))]
-                if columns is not None and header is False:
-                    names = [c.name for c in columns] if len(columns) == len(names) else names
-                self._create_staging(cur, staging, names)
-            elif len(fields) != len(names):
-                raise CsvImportError(
-                    f"source {index + 1}, line 1: expected {len(names)} columns, "
-                    f"found {len(fields)}"
-                )
-            data = rest if header else _csv.reattach(raw, rest)
-            try:
-                rows = self._stage_csv(
-                    cur, staging, names, data, delimiter, next_row, 1 if header else 0
-                )
-            except WarehouseError as exc:
-                raise CsvImportError(f"source {index + 1}: {exc}") from exc
-            except Exception as exc:
-                translated = self._translate(exc)
-                if translated is None:
-                    raise
-                raise CsvImportError(f"source {index + 1}: {translated}") from exc
-            staged.append(Staged(index, next_row, rows, header))
-            next_row += rows
-        if names is None:
-            raise CsvImportError("the CSV sources are empty")
-        return names, staged
-
-    def _infer_columns(self, cur: Any, staging: str, names: list[str]) -> list[Column]:
-        """Types for staged text columns: the first of `INFERENCE_ORDER` all values fit.
-
-        One scan: each value gets the bit set of the types it fits (routed by cheap
-        character tests to the few patterns it could match, most specific first), and
-        the column's set is the AND of its values' sets.
-        """
-        selects: list[str] = []
-        for i in range(len(names)):
-            col = f"c{i}"
-            routes = []
-            for conditions, types in INFERENCE_ROUTES:
-                guard = " AND ".join(
-                    f"substr({col}, {pos}, 1) IN ({', '.join(quote_literal(c) for c in chars)})"
-                    for pos, chars in conditions
-                )
-                tests = " ".join(
-                    f"WHEN {self._sql_regex(col, VALUE_PATTERNS[t])} THEN {type_mask(t)}"
-                    for t in types
-                )
-                routes.append(f"WHEN {guard} THEN (CASE {tests} ELSE 0 END)")
-            selects.append(
-                f"bit_and(CASE WHEN {col} IS NULL OR {col} = '' THEN {ALL_TYPES_MASK} "
-                f"{' '.join(routes)} ELSE 0 END)"
-            )
-            selects.append(f"max({self._sql_byte_length(col)})")
-        cur.execute(f"SELECT {', '.join(selects)} FROM {staging}")
-        stats = cur.fetchone()
-        inferred: list[Column] = []
-        for i, name in enumerate(names):
-            mask, max_bytes = stats[2 * i], stats[2 * i + 1]
-            sql_type = varchar_type(int(max_bytes or 0))
-            if max_bytes is not None:  # an all-NULL (or all-empty) column stays text
-                fits = [t for bit, t in enumerate(INFERENCE_ORDER) if int(mask) >> bit & 1]
-                sql_type = fits[0] if fits else sql_type
-            inferred.append(Column(name, sql_type))
-        return inferred
-
-    def _insert_staged(
-        self,
-        cur: Any,
-        insert: str,
-        staging: str,
-        target: list[Column],
-        staged: list[Staged],
-        max_errors: int,
-    ) -> int:
-        """Insert the staged rows cast to ``target``; return how many were rejected.
-
-        Checking every value costs a scan; where the engine has savepoints we first try
-        the plain INSERT and check only if it fails (to name the line and column, or to
-        skip up to ``max_errors`` rows).
-        """
-        savepoint = self._savepoint(cur)
-        if savepoint is not None:
-            try:
-                with savepoint:
-                    cur.execute(insert + self._cast_select(staging, target, checked=False))
-                return 0
-            except Exception as exc:
-                if self._translate(exc) is None:
-                    raise
-        rejected = self._check_values(cur, staging, target, staged, max_errors)
-        cur.execute(insert + self._cast_select(staging, target, checked=rejected > 0))
-        return rejected
-
-    def _value_checks(self, target: list[Column]) -> list[str]:
-        """Per column, SQL true when the staged value fits the target column's type."""
-        checks = []
-        for i, column in enumerate(target):
-            col = f"c{i}"
-            if is_text_type(column.sql_type):
-                valid = self._sql_is_valid(col, column.sql_type)
-                checks.append(f"({col} IS NULL OR {valid})")
-            else:
-                valid = self._sql_is_valid(f"NULLIF({col}, '')", column.sql_type)
-                checks.append(f"(NULLIF({col}, '') IS NULL OR {valid})")
-        return checks
-
-    def _cast_select(self, staging: str, target: list[Column], *, checked: bool = True) -> str:
-        """SELECT of the staged rows cast to ``target``; ``checked`` skips bad rows."""
-        exprs = []
-        for i, column in enumerate(target):
-            name = quote_ident(column.name)
-            if is_text_type(column.sql_type):
-                exprs.append(f"c{i} AS {name}")
-            else:
-                sql_type = canonical_type(column.sql_type)
-                exprs.append(f"CAST(NULLIF(c{i}, '') AS {sql_type}) AS {name}")
-        select = f"SELECT {', '.join(exprs)} FROM {staging}"
-        if not checked or not target:
-            return select
-        return f"{select} WHERE {' AND '.join(self._value_checks(target))}"
-
-    def _check_values(
-        self, cur: Any, staging: str, target: list[Column], staged: list[Staged], max_errors: int
-    ) -> int:
-        """Count rows whose values do not fit; raise if more than ``max_errors``."""
-        checks = self._value_checks(target)
-        if not checks:
-            return 0
-        all_ok = " AND ".join(checks)
-        cur.execute(f"SELECT count(*), min(__row) FROM {staging} WHERE NOT ({all_ok})")
-        bad, first = cur.fetchone()
-        if not bad or bad <= max_errors:
-            return int(bad or 0)
-        cols = ", ".join(f"c{i}" for i in range(len(target)))
-        cur.execute(f"SELECT {', '.join(checks)}, {cols} FROM {staging} WHERE __row = {first}")
-        row = cur.fetchone()
-        oks, values = row[: len(target)], row[len(target) :]
-        position = next(i for i, ok in enumerate(oks) if not ok)
-        column = target[position]
-        source = next(s for s in reversed(staged) if s.first_row <= first)
-        line = first - source.first_row + 1 + (1 if source.header else 0)
-        raise CsvImportError(
-            f"source {source.source + 1}, line {line}, column {column.name!r}: "
-            f"{values[position]!r} is not a valid {column.sql_type} "
-            f"({bad} bad rows, max_errors={max_errors})"
         )
 
     def write_arrow(

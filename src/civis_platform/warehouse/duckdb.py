@@ -21,7 +21,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from . import _csv
-from ._sql import SqlWarehouse, quote_literal, strip_query
+from ._sql import SqlWarehouse
+from ._sqltext import quote_literal, strip_query
 from ._types import canonical_type
 from .base import (
     DEFAULT_PREVIEW_ROWS,

@@ -20,7 +20,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from . import _csv
-from ._sql import SqlWarehouse, quote_ident, quote_literal, strip_query
+from ._sql import SqlWarehouse
+from ._sqltext import quote_ident, quote_literal, strip_query
 from ._types import arrow_type, canonical_type, sql_type_of_arrow
 from .base import (
     DEFAULT_PREVIEW_ROWS,
