@@ -8,9 +8,6 @@ import sys
 
 __all__ = ["civis_logger"]
 
-_DEFAULT_NAME = "civis"
-
-
 class _AtMost(logging.Filter):
     def __init__(self, level: int) -> None:
         super().__init__()
@@ -33,8 +30,8 @@ def civis_logger(
     Parameters
     ----------
     name : str, optional
-        Logger name; defaults to the ``__name__`` of the calling module's package or
-        ``"civis"``.
+        Logger name; by default the root logger, so that every library's records that
+        propagate to it are printed too (as the official client does).
     level : int or str, optional
         Defaults to ``$CIVIS_LOG_LEVEL`` or INFO.
     fmt : str or logging.Formatter
@@ -46,10 +43,11 @@ def civis_logger(
     >>> log.info("hello")
     hello
     """
-    logger = logging.getLogger(name or _DEFAULT_NAME)
+    logger = logging.getLogger(name)
     logger.setLevel(level or os.environ.get("CIVIS_LOG_LEVEL") or logging.INFO)
     logger.propagate = False
     formatter = fmt if isinstance(fmt, logging.Formatter) else logging.Formatter(fmt)
+    # Unlike the official helper, calling it twice does not print every record twice.
     for handler in list(logger.handlers):
         if getattr(handler, "_civis", False):
             logger.removeHandler(handler)

@@ -34,3 +34,20 @@ def test_custom_format(capsys: Any) -> None:
     log = civis_logger("test-civis-logger-fmt", fmt="[%(levelname)s] %(message)s")
     log.info("x")
     assert capsys.readouterr().out.strip() == "[INFO] x"
+
+
+def test_default_is_the_root_logger(capsys: Any) -> None:
+    root = logging.getLogger()
+    saved = (root.level, root.propagate, list(root.handlers))
+    try:
+        log = civis_logger()
+        assert log is root
+        logging.getLogger("some.library").info("from a library")
+        assert capsys.readouterr().out.strip() == "from a library"
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.setLevel(saved[0])
+        root.propagate = saved[1]
+        for handler in saved[2]:
+            root.addHandler(handler)
