@@ -53,7 +53,33 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "detect_csv",
+    "open_warehouse",
 ]
+
+
+def open_warehouse(url: str) -> Warehouse:
+    """The warehouse a URL names: ``duckdb:///abs/path.duckdb`` (``duckdb://rel/path``)
+    or a PostgreSQL URL (``postgresql://user@host:5432/db``, ``postgresql+psycopg://``).
+
+    Examples:
+        >>> import tempfile
+        >>> wh = open_warehouse(f"duckdb://{tempfile.mkdtemp()}/w.duckdb")
+        >>> type(wh).__name__
+        'DuckDBWarehouse'
+        >>> wh.close()
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a warehouse URL: {url!r}")
+    if scheme == "duckdb":
+        from .duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse(rest)
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        from .postgres import PostgresWarehouse
+
+        return PostgresWarehouse(url)
+    raise ValueError(f"unsupported warehouse URL scheme {scheme!r} (use duckdb or postgresql)")
 
 
 def __getattr__(name: str) -> Any:

@@ -151,6 +151,27 @@ class SqlWarehouse(abc.ABC):
             for name, dtype, length, prec, scale, nullable in rows
         ]
 
+    def _ensure_schema(self, schema: str, attempts: int = 3) -> None:
+        """Create the schema if missing, in its own transaction.
+
+        Outside the load's transaction on purpose: two concurrent loads into a new schema
+        would otherwise conflict on creating it (both engines raise). A failed load may
+        leave the (empty) schema behind, never a table.
+        """
+        for attempt in range(attempts):
+            try:
+                with self._errors(), self._transaction() as cur:
+                    cur.execute(
+                        "SELECT 1 FROM information_schema.schemata WHERE catalog_name ="
+                        f" current_database() AND schema_name = {quote_literal(schema)}"
+                    )
+                    if cur.fetchone() is None:
+                        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+                return
+            except WarehouseError:
+                if attempt == attempts - 1:
+                    raise  # a concurrent creator won every time: it is not a race
+
     def _prepare_target(
         self,
         cur: Any,
@@ -178,7 +199,6 @@ class SqlWarehouse(abc.ABC):
             cur.execute(f"DROP TABLE {ref}")
             existing = None
         if existing is None:
-            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
             ddl = ", ".join(
                 f"{quote_ident(c.name)} {canonical_type(c.sql_type)}"
                 + ("" if c.nullable else " NOT NULL")
@@ -226,6 +246,7 @@ class SqlWarehouse(abc.ABC):
         if not sources:
             raise CsvImportError("no CSV sources to import")
         CsvFormat(delimiter=delimiter)  # validates the delimiter
+        self._ensure_schema(schema)
         with self._errors(CsvImportError), self._transaction() as cur:
             load = CsvLoad(self, cur)
             names = load.stage(sources, columns, header, delimiter, compression)
@@ -264,6 +285,7 @@ class SqlWarehouse(abc.ABC):
 
         temp = f"__arrow_{uuid.uuid4().hex[:12]}"
         columns = [Column(f.name, sql_type_of_arrow(f.type)) for f in reader.schema]
+        self._ensure_schema(schema)
         with self._errors(), self._transaction() as cur:
             self._stage_arrow(cur, temp, reader)
 

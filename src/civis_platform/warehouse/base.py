@@ -10,7 +10,7 @@ Errors. No engine exception escapes a warehouse; callers see only this tree::
 
     WarehouseError                 anything the engine refused, with its message
      ├── SqlError                  bad SQL (syntax, unknown column, ...): engine's message
-     ├── TableNotFoundError        describe/drop/read of a table that does not exist
+     ├── TableNotFoundError        describe/drop of a missing table, or SQL naming one
      ├── TableExistsError          import with existing_table_rows="fail" onto a table
      └── CsvImportError            malformed CSV, wrong column count, too many bad values
 
@@ -241,11 +241,15 @@ class Warehouse(Protocol):
         """Stream a query's result into several CSV files of about ``max_file_size`` bytes.
 
         ``open_part(i)`` is called for part 0, 1, ...; the warehouse closes each sink.
-        A part ends on a row boundary once the bytes written to its sink reach
-        ``max_file_size``. Each part carries the header row when ``fmt.include_header``;
-        (Civis itself writes parts without one and puts the header in the manifest, which
-        the caller builds from `ExportResult`-style column names: use
-        ``export_columns``). An empty result still yields one part.
+        A part ends on a row boundary once the bytes written to its sink (compressed,
+        if gzip) reach ``max_file_size``, so a part may overshoot by one chunk (at most
+        256 KiB of CSV). An empty result still yields one part.
+
+        Each part starts with the header row when ``fmt.include_header``. Civis's
+        multifile export (``civis_to_multifile_csv``) instead writes its parts without
+        a header and puts the column names in the manifest's ``header`` list; a caller
+        that wants that passes ``include_header=False`` and gets the names from
+        `export_columns`.
         """
         ...
 
