@@ -253,7 +253,8 @@ def split_first_record(
             break
     if not raw:
         return None, b"", buffered
-    text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark is not data
+    text = raw.decode("utf-8", errors="replace")
     fields = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     return fields, raw, buffered
 
@@ -277,6 +278,8 @@ def render_value(value: object) -> str | None:
         >>> import datetime
         >>> render_value(True), render_value(None), render_value(datetime.datetime(2024, 1, 2, 3))
         ('t', None, '2024-01-02 03:00:00')
+        >>> render_value(datetime.datetime(2024, 1, 2, 3, 4, 5, 500000))
+        '2024-01-02 03:04:05.5'
     """
     if value is None:
         return None
@@ -286,7 +289,12 @@ def render_value(value: object) -> str | None:
         return str(int(value))  # as the engines print floats: 1000, not 1000.0
     isoformat = getattr(value, "isoformat", None)
     if isoformat is not None and hasattr(value, "hour") and hasattr(value, "day"):
-        return str(isoformat(sep=" "))
+        text = str(isoformat(sep=" "))
+        if "." in text[19:26]:  # as the engines print: 23:59:59.5, not 23:59:59.500000
+            head, _, fraction = text.partition(".")
+            digits = fraction[:6].rstrip("0")
+            text = head + ("." + digits if digits else "") + fraction[6:]
+        return text
     if isoformat is not None:
         return str(isoformat())
     return str(value)

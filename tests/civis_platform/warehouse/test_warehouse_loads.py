@@ -154,3 +154,24 @@ def test_write_arrow_modes(warehouse: Warehouse, schema: str) -> None:
     assert _rows(warehouse, schema) == [["1", "a"], ["2", "B"], ["3", "c"]]
     warehouse.write_arrow(schema, "t", reader([9], ["z"]), existing_table_rows="truncate")
     assert _rows(warehouse, schema) == [["9", "z"]]
+
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (b"a,b\n1,\xff\xfe\n", "UTF8|utf-8|UTF-8"),  # not UTF-8
+        (b"a,b\n1,2\n3\n", "columns|missing data"),  # a short row
+    ],
+)
+def test_undecodable_or_short_rows(
+    warehouse: Warehouse, schema: str, data: bytes, fragment: str
+) -> None:
+    with pytest.raises(CsvImportError, match=fragment):
+        warehouse.import_csv(schema, "t", [io.BytesIO(data)])
+
+
+def test_byte_order_mark_is_not_data(warehouse: Warehouse, schema: str) -> None:
+    warehouse.import_csv(schema, "t", [io.BytesIO(b"\xef\xbb\xbfid,v\n1,x\n")])
+    assert [c.name for c in warehouse.describe_table(schema, "t").columns] == ["id", "v"]
+    warehouse.import_csv(schema, "u", [io.BytesIO(b"\xef\xbb\xbf7,x\n")], header=False)
+    assert _rows(warehouse, schema, "u") == [["7", "x"]]
