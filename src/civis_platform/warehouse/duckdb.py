@@ -50,6 +50,17 @@ _REPORTED = {
 }
 
 
+_NO_ROWS = {
+    duckdb.StatementType.INSERT,
+    duckdb.StatementType.UPDATE,
+    duckdb.StatementType.DELETE,
+    duckdb.StatementType.CREATE,
+    duckdb.StatementType.COPY,
+    duckdb.StatementType.DROP,
+    duckdb.StatementType.ALTER,
+}
+
+
 def _string_bytes(array: pa.Array) -> bytes:
     """The concatenated values of a null-free string array, straight from its buffers."""
     if len(array) == 0:
@@ -332,6 +343,12 @@ class DuckDBWarehouse(SqlWarehouse):
                 relation = cur.sql(sql, params=params) if params else cur.sql(sql)
                 if relation is None:
                     return QueryPreview(columns=[], rows=[], row_count=None)
+                if relation.columns == ["Count"] and not self._returns_rows(cur, sql):
+                    # DML and DDL report a "Count" row: make it a row count, as PostgreSQL.
+                    counted = relation.fetchall()
+                    return QueryPreview(
+                        columns=[], rows=[], row_count=int(counted[0][0]) if counted else None
+                    )
                 rows: list[list[str | None]] = []
                 count = 0
                 for batch in relation.to_arrow_reader(BATCH_ROWS):
@@ -343,6 +360,11 @@ class DuckDBWarehouse(SqlWarehouse):
                 return QueryPreview(columns=list(relation.columns), rows=rows, row_count=count)
         finally:
             cur.close()
+
+    @staticmethod
+    def _returns_rows(cur: Any, sql: str) -> bool:
+        statements = cur.extract_statements(sql)
+        return bool(statements) and statements[-1].type not in _NO_ROWS
 
     def read_arrow(self, sql: str, *, batch_size: int = BATCH_ROWS) -> pa.RecordBatchReader:
         """See `Warehouse.read_arrow`."""

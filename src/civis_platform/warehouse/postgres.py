@@ -254,7 +254,8 @@ class PostgresWarehouse(SqlWarehouse):
             while cur.nextset():  # the preview is of the last statement
                 pass
             if cur.description is None:
-                return QueryPreview(columns=[], rows=[], row_count=max(cur.rowcount, 0))
+                count = cur.rowcount if cur.rowcount >= 0 else None
+                return QueryPreview(columns=[], rows=[], row_count=count)
             head = cur.fetchmany(preview_rows)
             rows = [[_csv.render_value(v) for v in row] for row in head]
             columns = [col.name for col in cur.description]

@@ -111,3 +111,15 @@ def test_declared_type_names_are_reported_canonically(warehouse: Warehouse, sche
     if warehouse.__class__.__name__ == "DuckDBWarehouse":
         expected[3] = "character varying"  # DuckDB keeps no VARCHAR length
     assert types == expected
+
+
+def test_statement_row_counts(warehouse: Warehouse, schema: str) -> None:
+    warehouse.execute(f"create schema {schema}")
+    created = warehouse.execute(f"create table {schema}.t (a integer)")
+    assert (created.columns, created.row_count) == ([], None)
+    inserted = warehouse.execute(f"insert into {schema}.t values (1), (2)")
+    assert (inserted.columns, inserted.rows, inserted.row_count) == ([], [], 2)
+    updated = warehouse.execute(f"update {schema}.t set a = a + 1")
+    assert updated.row_count == 2
+    counted = warehouse.execute(f'select count(*) as "Count" from {schema}.t')
+    assert (counted.columns, counted.rows) == (["Count"], [["2"]])
