@@ -206,3 +206,13 @@ class CivisImportError(Exception):
     ...
     civis.base.CivisImportError: install pandas to use return_as='pandas'
     """
+
+
+def __getattr__(name: str) -> Any:
+    # ``civis.base.Endpoint`` is the base class of every generated resource in the official
+    # client; code checks ``isinstance(x, Endpoint)``.  Ours lives in the spec builder.
+    if name == "Endpoint":
+        from civis._spec.build import Resource
+
+        return Resource
+    raise AttributeError(f"module 'civis.base' has no attribute {name!r}")

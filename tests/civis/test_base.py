@@ -47,3 +47,14 @@ def test_api_error_without_request_still_formats() -> None:
 
     err = base.CivisAPIError(Fake())
     assert str(err) == "(500) bad" and err.status_code == 500
+
+
+def test_endpoint_is_the_resource_base_class() -> None:
+    from scripted_server import TINY_SPEC
+
+    from civis.client import APIClient
+
+    client = APIClient(api_key="k", local_api_spec=TINY_SPEC)
+    assert isinstance(client.files, base.Endpoint)
+    with pytest.raises(AttributeError):
+        base.NoSuchThing  # noqa: B018
