@@ -228,7 +228,11 @@ class Warehouse(Protocol):
         ...
 
     def export_csv(self, sql: str, sink: BinaryIO, fmt: CsvFormat) -> ExportResult:
-        """Stream a query's result into ``sink`` as CSV (see "CSV rendering" above)."""
+        """Stream a query's result into ``sink`` as CSV (see "CSV rendering" above).
+
+        ``sql`` is one query (it is wrapped as a subquery; a trailing ``;`` is fine).
+        The sink is flushed, not closed. Raises `SqlError`, `TableNotFoundError`.
+        """
         ...
 
     def export_csv_parts(

@@ -211,6 +211,8 @@ class DuckDBWarehouse(SqlWarehouse):
         except StopIteration:
             return 0
         except pa.ArrowInvalid as exc:
+            if str(exc) == "Empty CSV file":  # a header and nothing else
+                return 0
             raise self._parse_error(exc, counted[0], line_offset) from exc
         failures: list[Exception] = []
         schema = pa.schema([pa.field("__row", pa.int64()), *reader.schema])

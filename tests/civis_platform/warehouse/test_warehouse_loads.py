@@ -175,3 +175,10 @@ def test_byte_order_mark_is_not_data(warehouse: Warehouse, schema: str) -> None:
     assert [c.name for c in warehouse.describe_table(schema, "t").columns] == ["id", "v"]
     warehouse.import_csv(schema, "u", [io.BytesIO(b"\xef\xbb\xbf7,x\n")], header=False)
     assert _rows(warehouse, schema, "u") == [["7", "x"]]
+
+
+def test_header_only_creates_an_empty_table(warehouse: Warehouse, schema: str) -> None:
+    result = warehouse.import_csv(schema, "t", [io.BytesIO(b"a,b\n"), io.BytesIO(b"a,b")])
+    assert result.rows_inserted == 0
+    info = warehouse.describe_table(schema, "t")
+    assert ([c.name for c in info.columns], info.row_count) == (["a", "b"], 0)
