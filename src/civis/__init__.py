@@ -16,10 +16,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from civis.client import APIClient
-from civis.loggers import civis_logger
 from civis.response import ListResponse, PaginatedResponse, Response, find, find_one
 
 if TYPE_CHECKING:
+    from civis.loggers import civis_logger
+
     __version__: str
 
 __all__ = [
@@ -39,6 +40,12 @@ _LAZY_SUBMODULES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "civis_logger":
+        # logging is a sizeable import that many users of the client never need.
+        from civis.loggers import civis_logger
+
+        globals()["civis_logger"] = civis_logger
+        return civis_logger
     if name == "__version__":
         # importlib.metadata costs ~50 ms to import: only pay when someone asks.
         from importlib.metadata import version

@@ -15,8 +15,6 @@ and requests have connect/read timeouts.
 from __future__ import annotations
 
 import os
-import platform
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -133,12 +131,16 @@ class RetryPolicy(NamedTuple):
             and isinstance(error, (requests.ConnectionError, requests.Timeout))
         )
 
-    def backoff(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
+    def backoff(self, attempt: int, rand: Callable[[], float] | None = None) -> float:
         """Full-jitter exponential backoff before attempt ``attempt + 1`` (0-based)."""
+        if rand is None:
+            import random
+
+            rand = random.random
         return rand() * min(self.backoff_max, self.backoff_base * (2.0**attempt))
 
     def delay(self, attempt: int, retry_after: str | None,
-              rand: Callable[[], float] = random.random) -> float:
+              rand: Callable[[], float] | None = None) -> float:
         """Seconds to wait: the larger of Retry-After and the backoff."""
         return max(_parse_retry_after(retry_after), self.backoff(attempt, rand))
 
@@ -174,6 +176,8 @@ def raise_for_api_error(response: requests.Response) -> None:
 
 def user_agent_header(user_agent: str | None) -> str:
     """The User-Agent sent with every request."""
+    import platform
+
     import requests
 
     from civis import __version__

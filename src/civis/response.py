@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civis._spec.naming import to_snake
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = [
     "CivisClientError",
@@ -324,6 +326,8 @@ class PaginatedResponse:
 
     def _fetch(self, page_num: int) -> Future[Any]:
         """Fetch one page in a background thread (the client is thread-safe)."""
+        from concurrent.futures import Future
+
         future: Future[Any] = Future()
         client = self._endpoint._client
         params = {**self._params, "page_num": page_num}

@@ -18,7 +18,6 @@ A cache that cannot be written (read-only home, full disk) is silently skipped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import marshal
 import os
@@ -128,6 +127,8 @@ def _read_model(key: str) -> dict[str, Any] | None:
 
 
 def _model_from_bytes(content: bytes) -> SpecModel:
+    import hashlib
+
     key = hashlib.blake2b(content, digest_size=16).hexdigest()
     model = _MODELS.get(key)
     if model is not None:
@@ -193,6 +194,8 @@ def load_spec_file(path: str | os.PathLike[str]) -> SpecModel:
 
 
 def _index_path(path: str) -> Path:
+    import hashlib
+
     name = hashlib.blake2b(path.encode(), digest_size=16).hexdigest()
     return cache_dir() / "files" / f"{name}.txt"
 
@@ -232,6 +235,8 @@ def cached_spec_path(base_url: str, api_key: str, api_version: str) -> Path:
     >>> cached_spec_path("http://h/", "key", "1.0").suffix
     '.json'
     """
+    import hashlib
+
     ident = "\0".join((base_url, api_version, api_key)).encode()
     return cache_dir() / "endpoints" / f"{hashlib.blake2b(ident, digest_size=16).hexdigest()}.json"
 

@@ -9,16 +9,15 @@ required arguments positionally, so this order is part of the public contract.
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from civis._spec.model import Operation
 
+if TYPE_CHECKING:
+    import inspect
+
 __all__ = ["bind_arguments", "build_signature"]
 
-_KW = inspect.Parameter.KEYWORD_ONLY
-_POS = inspect.Parameter.POSITIONAL_OR_KEYWORD
-_EMPTY = inspect.Parameter.empty
 _ANNOTATIONS: dict[str | None, Any] = {
     "integer": int,
     "number": float,
@@ -42,18 +41,22 @@ def build_signature(operation: Operation, *, with_self: bool = True) -> inspect.
     >>> str(build_signature(op, with_self=False))
     '(id: int, *, limit: int = None, page_num: int = None, iterator: bool = None)'
     """
-    params = [inspect.Parameter("self", _POS)] if with_self else []
+    import inspect  # ~10 ms to import; only needed once a resource is first used
+
+    kw, pos, empty = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                      inspect.Parameter.empty)
+    params = [inspect.Parameter("self", pos)] if with_self else []
     optional = []
     for p in operation.params:
-        annotation = _ANNOTATIONS.get(p.type, _EMPTY)
+        annotation = _ANNOTATIONS.get(p.type, empty)
         if p.required:
-            params.append(inspect.Parameter(p.name, _POS, annotation=annotation))
+            params.append(inspect.Parameter(p.name, pos, annotation=annotation))
         else:
-            optional.append(inspect.Parameter(p.name, _KW, default=p.default,
+            optional.append(inspect.Parameter(p.name, kw, default=p.default,
                                               annotation=annotation))
     params.extend(optional)
     if operation.iterable:
-        params.append(inspect.Parameter("iterator", _KW, default=None, annotation=bool))
+        params.append(inspect.Parameter("iterator", kw, default=None, annotation=bool))
     return inspect.Signature(params, __validate_parameters__=False)
 
 
