@@ -225,3 +225,23 @@ def test_concurrent_puts_and_parts(store: LocalBlobStore) -> None:
     assert not errors
     assert store.complete_multipart(upload).size == sum(len(p) for p in payloads.values())
     assert all(store.open(f"obj/{n}").read() == payloads[n] for n in payloads)
+
+
+def test_purge_stale(store: LocalBlobStore) -> None:
+    from datetime import timedelta
+
+    stale = store.create_multipart("old", 1)
+    fresh = store.create_multipart("new", 1)
+    leftover = store.root / "tmp" / "crashed.tmp"
+    leftover.write_bytes(b"partial")
+    old = os.stat(leftover).st_mtime - 7200
+    upload_dir = store.root / "uploads" / stale
+    for path in [leftover, upload_dir, *upload_dir.iterdir()]:
+        os.utime(path, (old, old))
+    assert store.purge_stale(timedelta(hours=1)) == 2
+    assert not leftover.exists()
+    with pytest.raises(MultipartError):
+        store.put_part(stale, 1, io.BytesIO(b"x"))
+    store.put_part(fresh, 1, io.BytesIO(b"x"))
+    store.put("keep", io.BytesIO(b"x"))
+    assert store.purge_stale(timedelta(0)) >= 1 and store.exists("keep")
