@@ -363,6 +363,8 @@ def _key_owner(ctx: Context, id: str) -> int:
         user_id = int(id)
     except ValueError:
         raise NotFoundError(f"User {id} was not found.") from None
+    if not 0 < user_id < 2**31:  # ids are 32-bit; anything else names no user
+        raise NotFoundError(f"User {id} was not found.")
     if user_id != ctx.user.id and not ctx.user.is_admin:
         raise NotFoundError(f"User {id} was not found.")
     return user_id
