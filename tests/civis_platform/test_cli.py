@@ -15,8 +15,10 @@ import requests
 CLI = str(Path(sys.executable).parent / "civis-platform")
 
 
-def run(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CIVIS_PLATFORM_HOME": str(home)}
+def run(
+    *args: str, home: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CIVIS_PLATFORM_HOME": str(home), **(env or {})}
     result = subprocess.run(
         [CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -96,8 +98,9 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert response.status_code == 200
         assert response.json()["username"] == "admin"
-        status = run("status", home=tmp_path, check=False)
+        status = run("status", home=tmp_path, env={"CIVIS_PLATFORM_PORT": str(port)})
         assert "Users: 1" in status.stdout
+        assert f"Server: answering at http://127.0.0.1:{port}/" in status.stdout
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     finally:
