@@ -1,9 +1,10 @@
 """One CSV load, inside a warehouse's transaction: stage, infer, check, insert.
 
 `SqlWarehouse.import_csv` drives a `CsvLoad`: every source is copied as text into a
-staging table (``__row`` then ``c0, c1, ...``) by the engine's own fast path; then
-plain SQL, written once here for both engines, infers the column types, finds values
-that do not fit (naming their line and column) and inserts the cast rows.
+staging table (``__row`` then ``c0, c1, ...``) by the engine's own fast path, which
+also feeds the rows to a `TypeStats` when types are to be inferred; then plain SQL,
+written once here for both engines, finds values that do not fit (naming their line
+and column) and inserts the cast rows.
 """
 
 from __future__ import annotations
@@ -14,17 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import _csv
-from ._sqltext import quote_ident, quote_literal
-from ._types import (
-    ALL_TYPES_MASK,
-    INFERENCE_ORDER,
-    INFERENCE_ROUTES,
-    VALUE_PATTERNS,
-    canonical_type,
-    is_text_type,
-    type_mask,
-    varchar_type,
-)
+from ._inference import TypeStats
+from ._sqltext import quote_ident
+from ._types import canonical_type, is_text_type
 from .base import Column, CsvImportError, WarehouseError
 
 if TYPE_CHECKING:
@@ -57,6 +50,7 @@ class CsvLoad:
     cur: Any
     staging: str = field(default_factory=lambda: f"__staging_{uuid.uuid4().hex[:12]}")
     staged: list[Staged] = field(default_factory=list)
+    stats: TypeStats | None = None
 
     @property
     def total_rows(self) -> int:
@@ -74,8 +68,13 @@ class CsvLoad:
         header: bool,
         delimiter: str,
         compression: str,
+        *,
+        infer: bool = False,
     ) -> list[str]:
-        """Stage every source in order; return the column names (header or generated)."""
+        """Stage every source in order; return the column names (header or generated).
+
+        With ``infer``, the engine also feeds every row to a `TypeStats` on the way.
+        """
         cur, staging = self.cur, self.staging
         names: list[str] | None = None
         staged: list[Staged] = []
@@ -94,6 +93,8 @@ class CsvLoad:
                 if columns is not None and header is False:
                     names = [c.name for c in columns] if len(columns) == len(names) else names
                 self.engine._create_staging(cur, staging, names)
+                if infer:
+                    self.stats = TypeStats(len(names))
             elif len(fields) != len(names):
                 raise CsvImportError(
                     f"source {index + 1}, line 1: expected {len(names)} columns, "
@@ -102,7 +103,8 @@ class CsvLoad:
             data = rest if header else _csv.reattach(raw, rest)
             try:
                 rows = self.engine._stage_csv(
-                    cur, staging, names, data, delimiter, next_row, 1 if header else 0
+                    cur, staging, names, data, delimiter, next_row, 1 if header else 0,
+                    self.stats,
                 )
             except WarehouseError as exc:
                 raise CsvImportError(f"source {index + 1}: {exc}") from exc
@@ -119,42 +121,10 @@ class CsvLoad:
         return names
 
     def infer(self, names: list[str]) -> list[Column]:
-        """Types for staged text columns: the first of `INFERENCE_ORDER` all values fit.
-
-        One scan: each value gets the bit set of the types it fits (routed by cheap
-        character tests to the few patterns it could match, most specific first), and
-        the column's set is the AND of its values' sets.
-        """
-        selects: list[str] = []
-        for i in range(len(names)):
-            col = f"c{i}"
-            routes = []
-            for conditions, types in INFERENCE_ROUTES:
-                guard = " AND ".join(
-                    f"substr({col}, {pos}, 1) IN ({', '.join(quote_literal(c) for c in chars)})"
-                    for pos, chars in conditions
-                )
-                tests = " ".join(
-                    f"WHEN {self.engine._sql_regex(col, VALUE_PATTERNS[t])} THEN {type_mask(t)}"
-                    for t in types
-                )
-                routes.append(f"WHEN {guard} THEN (CASE {tests} ELSE 0 END)")
-            selects.append(
-                f"bit_and(CASE WHEN {col} IS NULL OR {col} = '' THEN {ALL_TYPES_MASK} "
-                f"{' '.join(routes)} ELSE 0 END)"
-            )
-            selects.append(f"max({self.engine._sql_byte_length(col)})")
-        self.cur.execute(f"SELECT {', '.join(selects)} FROM {self.staging}")
-        stats = self.cur.fetchone()
-        inferred: list[Column] = []
-        for i, name in enumerate(names):
-            mask, max_bytes = stats[2 * i], stats[2 * i + 1]
-            sql_type = varchar_type(int(max_bytes or 0))
-            if max_bytes is not None:  # an all-NULL (or all-empty) column stays text
-                fits = [t for bit, t in enumerate(INFERENCE_ORDER) if int(mask) >> bit & 1]
-                sql_type = fits[0] if fits else sql_type
-            inferred.append(Column(name, sql_type))
-        return inferred
+        """The column types inferred while staging (`stage` with ``infer=True``)."""
+        if self.stats is None:
+            raise RuntimeError("stage() was called without infer=True")
+        return self.stats.columns(names)
 
     def insert(self, insert: str, target: list[Column], max_errors: int) -> int:
         """Insert the staged rows cast to ``target``; return how many were rejected.

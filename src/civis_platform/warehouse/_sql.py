@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO, Literal
@@ -23,6 +24,7 @@ import pyarrow as pa
 
 from . import _csv
 from ._csvload import CsvLoad
+from ._inference import TypeStats
 from ._sqltext import quote_ident, quote_literal, strip_query
 from ._types import canonical_type
 from .base import (
@@ -64,14 +66,6 @@ class SqlWarehouse(abc.ABC):
         return None
 
     @abc.abstractmethod
-    def _sql_regex(self, expr: str, pattern: str) -> str:
-        """SQL that is true when ``expr`` matches ``pattern`` as a whole."""
-
-    @abc.abstractmethod
-    def _sql_byte_length(self, expr: str) -> str:
-        """SQL for the UTF-8 byte length of a text expression."""
-
-    @abc.abstractmethod
     def _sql_is_valid(self, expr: str, sql_type: str) -> str:
         """SQL that is true when non-null text ``expr`` converts to ``sql_type``."""
 
@@ -85,12 +79,14 @@ class SqlWarehouse(abc.ABC):
         delimiter: str,
         first_row: int,
         line_offset: int,
+        stats: TypeStats | None,
     ) -> int:
         """Append a CSV stream (no header) to the staging table; return its row count.
 
         The staging table has ``__row bigint`` then text columns ``c0, c1, ...``; rows
         are numbered from ``first_row`` in file order. Errors should name the line of the
-        file: the stream's first line is line ``line_offset + 1``.
+        file: the stream's first line is line ``line_offset + 1``. When ``stats`` is
+        given, every row's text goes through it (as Arrow batches) for type inference.
         """
 
     @abc.abstractmethod
@@ -151,7 +147,7 @@ class SqlWarehouse(abc.ABC):
             for name, dtype, length, prec, scale, nullable in rows
         ]
 
-    def _ensure_schema(self, schema: str, attempts: int = 3) -> None:
+    def _ensure_schema(self, schema: str, attempts: int = 5) -> None:
         """Create the schema if missing, in its own transaction.
 
         Outside the load's transaction on purpose: two concurrent loads into a new schema
@@ -171,6 +167,7 @@ class SqlWarehouse(abc.ABC):
             except WarehouseError:
                 if attempt == attempts - 1:
                     raise  # a concurrent creator won every time: it is not a race
+                time.sleep(0.02 * (attempt + 1))  # let the concurrent creator commit
 
     def _prepare_target(
         self,
@@ -249,7 +246,9 @@ class SqlWarehouse(abc.ABC):
         self._ensure_schema(schema)
         with self._errors(CsvImportError), self._transaction() as cur:
             load = CsvLoad(self, cur)
-            names = load.stage(sources, columns, header, delimiter, compression)
+            names = load.stage(
+                sources, columns, header, delimiter, compression, infer=columns is None
+            )
             if columns is None:
                 columns = load.infer(names)
             elif len(columns) != len(names):

@@ -201,8 +201,8 @@ INFERENCE_ORDER = list(VALUE_PATTERNS)
 """Candidate types, narrowest first: a column gets the first type all its values match,
 else ``character varying(n)``."""
 
-# Every value that matches the key's pattern also matches these (a test checks): so a
-# value's set of types is known from the first pattern it matches.
+# Every value that matches the key's pattern also matches these (a test checks): once a
+# batch fits the key, the implied types need no test of their own.
 IMPLIED_TYPES: dict[str, tuple[str, ...]] = {
     "integer": ("bigint", "double precision"),
     "bigint": ("double precision",),
@@ -211,33 +211,3 @@ IMPLIED_TYPES: dict[str, tuple[str, ...]] = {
     "timestamp without time zone": (),
     "boolean": (),
 }
-
-INFERENCE_ROUTES: list[tuple[list[tuple[int, str]], list[str]]] = [
-    ([(1, "tTfF")], ["boolean"]),
-    ([(5, "-"), (8, "-")], ["date", "timestamp without time zone"]),
-    ([(1, "+-.0123456789")], ["integer", "bigint", "double precision"]),
-]
-"""Cheap guards in front of the patterns, so most values cost one regular expression.
-
-Each route is (conditions, types): a value is tested against the route's types (in
-order, most specific first) only if, for every condition ``(position, characters)``,
-its character at that 1-based position is one of ``characters``; a value that passes
-no route's guard fits no type. Routes are tried in order; a test checks that a value
-matching a type always reaches that type's route.
-"""
-
-
-def type_mask(sql_type: str) -> int:
-    """Bit set of `INFERENCE_ORDER` types a value of (inferable) ``sql_type`` fits.
-
-    Examples:
-        >>> bin(type_mask("integer")), bin(type_mask("boolean"))
-        ('0b1110', '0b1')
-    """
-    mask = 0
-    for name in (sql_type, *IMPLIED_TYPES[sql_type]):
-        mask |= 1 << INFERENCE_ORDER.index(name)
-    return mask
-
-
-ALL_TYPES_MASK = (1 << len(INFERENCE_ORDER)) - 1

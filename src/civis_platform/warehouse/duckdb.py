@@ -18,9 +18,9 @@ from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from . import _csv
+from ._inference import TypeStats
 from ._sql import SqlWarehouse
 from ._sqltext import quote_literal, strip_query
 from ._types import canonical_type
@@ -37,7 +37,6 @@ from .base import (
 __all__ = ["DuckDBWarehouse"]
 
 BATCH_ROWS = 65_536
-CSV_BLOCK_BYTES = 1 << 20
 
 _REPORTED = {
     "FLOAT": "real",
@@ -167,12 +166,6 @@ class DuckDBWarehouse(SqlWarehouse):
             return TableNotFoundError(message)
         return SqlError(message)
 
-    def _sql_regex(self, expr: str, pattern: str) -> str:
-        return f"regexp_full_match({expr}, {quote_literal(pattern)})"
-
-    def _sql_byte_length(self, expr: str) -> str:
-        return f"strlen({expr})"
-
     def _sql_is_valid(self, expr: str, sql_type: str) -> str:
         # TRY_CAST is exact: it accepts precisely what the INSERT's CAST will accept.
         return f"(TRY_CAST({expr} AS {canonical_type(sql_type)}) IS NOT NULL)"
@@ -190,30 +183,16 @@ class DuckDBWarehouse(SqlWarehouse):
         delimiter: str,
         first_row: int,
         line_offset: int,
+        stats: TypeStats | None,
     ) -> int:
-        cols = [f"c{i}" for i in range(len(names))]
         counted = [0]
         quotes = _QuoteParity(stream)
         try:
-            reader = pacsv.open_csv(
-                quotes,
-                read_options=pacsv.ReadOptions(column_names=cols, block_size=CSV_BLOCK_BYTES),
-                # No invalid_row_handler: a Python callback makes parsing ~7x slower, and
-                # pyarrow's message already quotes the bad row.
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={c: pa.string() for c in cols},
-                    strings_can_be_null=True,
-                    null_values=[""],
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-        except StopIteration:
-            return 0
+            reader = _csv.open_text_reader(quotes, len(names), delimiter)  # type: ignore[arg-type]
         except pa.ArrowInvalid as exc:
-            if str(exc) == "Empty CSV file":  # a header and nothing else
-                return 0
             raise self._parse_error(exc, counted[0], line_offset) from exc
+        if reader is None:
+            return 0
         failures: list[Exception] = []
         schema = pa.schema([pa.field("__row", pa.int64()), *reader.schema])
 
@@ -222,6 +201,8 @@ class DuckDBWarehouse(SqlWarehouse):
                 for batch in reader:
                     start = first_row + counted[0]
                     counted[0] += batch.num_rows
+                    if stats is not None:
+                        stats.update(batch)
                     rows = pa.array(range(start, start + batch.num_rows), pa.int64())
                     yield pa.RecordBatch.from_arrays([rows, *batch.columns], schema=schema)
             except pa.ArrowInvalid as exc:  # keep pyarrow's message, DuckDB would wrap it

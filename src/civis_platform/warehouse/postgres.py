@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from . import _csv
+from ._inference import TypeStats
 from ._sql import SqlWarehouse
 from ._sqltext import quote_ident, quote_literal, strip_query
 from ._types import arrow_type, canonical_type, sql_type_of_arrow
@@ -70,6 +71,24 @@ def _copy_line(exc: psycopg.Error) -> tuple[int | None, str]:
     if not match:
         return None, ""
     return int(match.group(1)), f" in the row {match.group(2)}" if match.group(2) else ""
+
+
+class _Tee(io.RawIOBase):
+    """Reads from ``stream`` and writes every byte read to ``copy`` as well."""
+
+    def __init__(self, stream: BinaryIO, copy: Any) -> None:
+        self.stream = stream
+        self.copy = copy
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.stream.read(len(buffer))
+        if data:
+            self.copy.write(data)
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _as_is(values: list[Any]) -> list[Any]:
@@ -134,9 +153,6 @@ class PostgresWarehouse(SqlWarehouse):
             operator, pattern = "~*", pattern[4:]
         return f"({expr} {operator} {quote_literal('^(' + pattern + ')$')})"
 
-    def _sql_byte_length(self, expr: str) -> str:
-        return f"octet_length({expr})"
-
     def _sql_is_valid(self, expr: str, sql_type: str) -> str:
         canonical = canonical_type(sql_type)
         if (self._server_version or 0) >= 160000:
@@ -165,31 +181,49 @@ class PostgresWarehouse(SqlWarehouse):
         )
 
     def _stage_csv(
-        self,
-        cur: Any,
-        staging: str,
-        names: list[str],
-        stream: BinaryIO,
-        delimiter: str,
-        first_row: int,
-        line_offset: int,
+        self, cur: Any, staging: str, names: list[str], stream: BinaryIO, delimiter: str,
+        first_row: int, line_offset: int, stats: TypeStats | None,
     ) -> int:
         # The identity column numbers rows across all sources in COPY order, which is
         # exactly first_row, first_row + 1, ... because sources are staged one by one.
         cols = ", ".join(f"c{i}" for i in range(len(names)))
         copy_sql = (
-            f"COPY {staging} ({cols}) FROM STDIN (FORMAT csv, DELIMITER {quote_literal(delimiter)})"
+            f"COPY {staging} ({cols}) FROM STDIN "
+            f"(FORMAT csv, DELIMITER {quote_literal(delimiter)})"
         )
         try:
             with cur.copy(copy_sql) as copy:
-                while data := stream.read(COPY_CHUNK_BYTES):
-                    copy.write(data)
+                if stats is None:
+                    while data := stream.read(COPY_CHUNK_BYTES):
+                        copy.write(data)
+                else:
+                    self._copy_and_infer(copy, stream, len(names), delimiter, stats)
         except psycopg.Error as exc:
             line, row = _copy_line(exc)
             where = f"line {line + line_offset}: " if line is not None else ""
             message = exc.diag.message_primary or str(exc)
             raise CsvImportError(f"{where}{message}{row}") from exc
         return int(cur.rowcount)
+
+    @staticmethod
+    def _copy_and_infer(
+        copy: Any, stream: BinaryIO, width: int, delimiter: str, stats: TypeStats
+    ) -> None:
+        """Send the raw bytes to COPY as pyarrow parses them for type inference.
+
+        If pyarrow finds the CSV malformed, the rest still goes to COPY, so that the
+        error users see is PostgreSQL's, which names the line.
+        """
+        tee = _Tee(stream, copy)
+        try:
+            # One thread: the tee writes to the connection, which is not shareable.
+            reader = _csv.open_text_reader(tee, width, delimiter, use_threads=False)  # type: ignore[arg-type]
+            for batch in reader or ():
+                stats.update(batch)
+        except pa.ArrowInvalid as exc:
+            while data := stream.read(COPY_CHUNK_BYTES):
+                copy.write(data)
+            raise CsvImportError(str(exc).removeprefix("CSV parse error: ")) from exc
 
     def _stage_arrow(self, cur: Any, temp: str, reader: pa.RecordBatchReader) -> None:
         ddl = ", ".join(f"{quote_ident(f.name)} {sql_type_of_arrow(f.type)}" for f in reader.schema)

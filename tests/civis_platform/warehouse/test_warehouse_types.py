@@ -106,19 +106,37 @@ SAMPLES = [
 
 
 @pytest.mark.parametrize("value", SAMPLES)
-def test_routes_and_masks_agree_with_patterns(value: str) -> None:
-    # SQL sends a value down the first route whose guard it passes and takes the mask of
-    # the first pattern there it matches: that must equal the set of every pattern the
-    # value matches.
-    from civis_platform.warehouse._types import INFERENCE_ORDER, INFERENCE_ROUTES, type_mask
+def test_implied_types_hold(value: str) -> None:
+    # TypeStats skips testing the types implied by one a batch fits: that is only sound
+    # if every value matching a type matches its implied types too.
+    from civis_platform.warehouse._types import IMPLIED_TYPES
 
-    matching = {t for t in INFERENCE_ORDER if re.fullmatch(VALUE_PATTERNS[t], value)}
-    expected = sum(1 << INFERENCE_ORDER.index(t) for t in matching)
-    got = 0
-    for conditions, types in INFERENCE_ROUTES:
-        if value and all(value[pos - 1 : pos] in chars and len(value) >= pos
-                         for pos, chars in conditions):
-            first = next((t for t in types if re.fullmatch(VALUE_PATTERNS[t], value)), None)
-            got = type_mask(first) if first else 0
-            break
-    assert got == expected
+    for name, implied in IMPLIED_TYPES.items():
+        if re.fullmatch(VALUE_PATTERNS[name], value):
+            assert all(re.fullmatch(VALUE_PATTERNS[t], value) for t in implied)
+
+
+@pytest.mark.parametrize("value", SAMPLES)
+def test_arrow_inference_agrees_with_python_patterns(value: str) -> None:
+    # Arrow's RE2 and Python's re must read the patterns alike (detect_csv uses re).
+    from civis_platform.warehouse._inference import TypeStats
+    from civis_platform.warehouse._types import INFERENCE_ORDER, varchar_type
+
+    stats = TypeStats(1)
+    stats.update(pa.record_batch([pa.array([value, None, ""])], names=["c0"]))
+    python = next((t for t in INFERENCE_ORDER if re.fullmatch(VALUE_PATTERNS[t], value)),
+                  varchar_type(len(value.encode())))
+    assert stats.columns(["c"])[0].sql_type == python
+
+
+def test_type_stats_across_batches() -> None:
+    from civis_platform.warehouse._inference import TypeStats
+
+    stats = TypeStats(3)
+    stats.update(pa.record_batch([pa.array(["t", "1", "1"]), pa.array(["1", "2", "3"]),
+                                  pa.array(["2024-01-01", None, "x"])], names=["a", "b", "c"]))
+    stats.update(pa.record_batch([pa.array(["f", "2", "1.5"]), pa.array(["4", "", "9" * 12]),
+                                  pa.array(["", "", ""])], names=["a", "b", "c"]))
+    assert [c.sql_type for c in stats.columns(["a", "b", "c"])] == [
+        "character varying(16)", "bigint", "character varying(16)"
+    ]
