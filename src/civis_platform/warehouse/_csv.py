@@ -272,7 +272,7 @@ def open_text_reader(
     an empty stream; raises ``pyarrow.ArrowInvalid`` on malformed CSV.
 
     Examples:
-        >>> open_text_reader(io.BytesIO(b'1,""\n,x\n'), 2, ",").read_all().to_pylist()
+        >>> open_text_reader(io.BytesIO(b'1,""\\n,x\\n'), 2, ",").read_all().to_pylist()
         [{'c0': '1', 'c1': ''}, {'c0': None, 'c1': 'x'}]
     """
     import pyarrow.csv as pacsv
