@@ -182,3 +182,16 @@ def test_header_only_creates_an_empty_table(warehouse: Warehouse, schema: str) -
     assert result.rows_inserted == 0
     info = warehouse.describe_table(schema, "t")
     assert ([c.name for c in info.columns], info.row_count) == (["a", "b"], 0)
+
+
+@pytest.mark.parametrize("mode", ["append", "truncate", "upsert", "drop"])
+def test_type_mismatch_leaves_existing_table_unchanged(
+    loaded: Warehouse, schema: str, mode: str
+) -> None:
+    columns = [Column("k", "integer"), Column("v", "text")]
+    source = "k,v\n" + "".join(f"{i},x\n" for i in range(10, 3000)) + "oops,y\n"
+    with pytest.raises(CsvImportError, match=r"line 2992, column 'k': 'oops'"):
+        loaded.import_csv(schema, "t", _csv(source), columns=columns,
+                          existing_table_rows=mode,  # type: ignore[arg-type]
+                          primary_keys=["k"] if mode == "upsert" else None)
+    assert _rows(loaded, schema) == [["1", "a"], ["2", "b"]]
