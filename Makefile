@@ -30,7 +30,7 @@ $(OFFICIAL)/.installed: | $(BIN)/uv
 official: $(OFFICIAL)/.installed
 
 demo: venv
-	$(BIN)/civis-platform demo
+	$(BIN)/civis-platform demo --examples examples
 
 test: venv official
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
