@@ -4,8 +4,8 @@
 the Redshift-style name of the table in `base`; both engines accept the canonical names
 in DDL, so DDL is written once. `VALUE_PATTERNS` are the regular expressions that decide
 which type a CSV text value belongs to; `csv_detect` applies them in Python and the
-warehouses apply them to Arrow batches (`_inference`), so a file's ``detectedInfo`` and the table an import
-creates agree.
+warehouses to Arrow batches (`_inference`), so a file's ``detectedInfo`` and the table
+an import creates agree.
 """
 
 from __future__ import annotations
