@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -114,6 +114,10 @@ class _QuoteParity(io.RawIOBase):
 class DuckDBWarehouse(SqlWarehouse):
     """A `Warehouse` over a DuckDB database file (created if missing).
 
+    ``config`` passes DuckDB settings (``memory_limit``, ``threads``, ``temp_directory``)
+    to the connection: large loads stage in temporary tables that spill to disk past
+    the memory limit.
+
     Examples:
         >>> import tempfile, pathlib
         >>> wh = DuckDBWarehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
@@ -122,11 +126,12 @@ class DuckDBWarehouse(SqlWarehouse):
         >>> wh.close()
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, config: Mapping[str, str] | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = duckdb.connect(str(self.path))
+            # config: DuckDB settings such as {"memory_limit": "2GB", "threads": "4"}.
+            self._conn = duckdb.connect(str(self.path), config=dict(config or {}))
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open DuckDB database {self.path}: {exc}") from exc
         self._lock = threading.Lock()

@@ -30,3 +30,11 @@ def test_open_warehouse(tmp_path) -> None:  # type: ignore[no-untyped-def]
     wh = open_warehouse(f"duckdb://{tmp_path}/x.duckdb")
     assert wh.execute("select 1").rows == [["1"]]
     wh.close()
+
+
+def test_duckdb_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from civis_platform.warehouse import DuckDBWarehouse
+
+    wh = DuckDBWarehouse(tmp_path / "c.duckdb", config={"threads": "1"})
+    assert wh.execute("select current_setting('threads')").rows == [["1"]]
+    wh.close()
