@@ -32,11 +32,14 @@ __all__ = [
     "civis_logger",
     "find",
     "find_one",
+    "futures",
+    "io",
+    "utils",
 ]
 
 # Imported on first attribute access; they may not all exist yet.
 _LAZY_SUBMODULES = frozenset(
-    {"io", "ml", "parallel", "futures", "utils", "cli", "tests", "resources"})
+    {"io", "ml", "parallel", "futures", "polling", "utils", "cli", "tests", "resources"})
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,220 @@
+"""Futures for Civis job runs: `CivisFuture` and `ContainerFuture`.
+
+Both are `concurrent.futures.Future` objects polled by the shared scheduler of
+`civis.polling`.  A failed run becomes `CivisJobFailure`; when the run reports no error
+text, the last log lines are fetched at once to explain it (the official client sleeps
+15 s first).
+
+Examples
+--------
+>>> import civis
+>>> client = civis.APIClient()  # doctest: +SKIP
+>>> run = client.jobs.post_runs(42)  # doctest: +SKIP
+>>> fut = CivisFuture(client.jobs.get_runs, (42, run.id), client=client)  # doctest: +SKIP
+>>> fut.result().state  # doctest: +SKIP
+'succeeded'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from civis.base import CivisAPIError, CivisJobFailure
+from civis.polling import PollableResult
+
+__all__ = ["CivisFuture", "ContainerFuture"]
+
+_PLATFORM_URL = "https://platform.civisanalytics.com/spa/#/jobs/{}"
+# Log lines fetched to explain a failure that carries no error text.
+_FAILURE_LOG_LINES = 15
+_OOM_PREFIX = "Process ran out of its"
+
+
+def _error_text(response: Any) -> str:
+    error = response.get("error") if hasattr(response, "get") else None
+    return "" if error is None else str(error)
+
+
+class CivisFuture(PollableResult):
+    """A future for one Civis job run.
+
+    Parameters
+    ----------
+    poller : callable
+        Returns the run, e.g. ``client.scripts.get_sql_runs``.
+    poller_args : sequence
+        ``(job_id, run_id)``, passed to ``poller``.
+    polling_interval : int or float, optional
+        Fixed seconds between polls; by default 50 ms growing to 15 s.
+    client : APIClient, optional
+    poll_on_creation : bool
+        Poll once in the constructor.
+
+    Examples
+    --------
+    >>> from civis.response import Response
+    >>> fut = CivisFuture(lambda j, r: Response({"state": "succeeded"}), (7, 3))
+    >>> fut.job_id, fut.run_id, fut.succeeded()
+    (7, 3, True)
+    >>> fut.job_run_url
+    'https://platform.civisanalytics.com/spa/#/jobs/7?runId=3'
+    """
+
+    def __init__(
+        self,
+        poller: Callable[..., Any],
+        poller_args: Sequence[Any],
+        polling_interval: int | float | None = None,
+        client: Any = None,
+        poll_on_creation: bool = True,
+    ) -> None:
+        super().__init__(poller, poller_args, polling_interval=polling_interval,
+                         client=client, poll_on_creation=poll_on_creation)
+
+    @property
+    def job_id(self) -> Any:
+        """The job (script) id: the first poller argument."""
+        return self.poller_args[0]
+
+    @property
+    def run_id(self) -> Any:
+        """The run id: the second poller argument, or None."""
+        return self.poller_args[1] if len(self.poller_args) > 1 else None
+
+    @property
+    def job_url(self) -> str:
+        """The job's page on Civis Platform."""
+        return _PLATFORM_URL.format(self.job_id)
+
+    @property
+    def job_run_url(self) -> str:
+        """The run's page on Civis Platform."""
+        return f"{self.job_url}?runId={self.run_id}"
+
+    def outputs(self) -> list[Any]:
+        """Wait for the run, then return its outputs (``GET /jobs/{id}/runs/{run}/outputs``).
+
+        Examples
+        --------
+        >>> fut.outputs()  # doctest: +SKIP
+        [Response({'object_type': 'File', 'object_id': 9, 'name': 'out.csv', ...})]
+        """
+        self.result()
+        return list(self.client.jobs.list_runs_outputs(self.job_id, self.run_id))
+
+    def _failure_exception(self, response: Any) -> BaseException:
+        message = _error_text(response)
+        if not message and self.run_id is not None:
+            # A run that failed silently: its last log lines are the best explanation.
+            try:
+                logs = self.client.jobs.list_runs_logs(
+                    self.job_id, self.run_id, limit=_FAILURE_LOG_LINES)
+            except Exception:
+                logs = []
+            lines = list(reversed(list(logs)))
+            if lines:
+                last = lines[-1]
+                if (str(last.get("level")) == "error"
+                        and str(last.get("message", "")).startswith(_OOM_PREFIX)):
+                    return MemoryError(str(last.get("message")))
+                message = "\n".join(str(line.get("message", "")) for line in lines)
+        return CivisJobFailure(message, response, self.job_id, self.run_id)
+
+    def cancel(self) -> bool:
+        """Cancel the run on the server (``DELETE /jobs/{id}/runs/{run_id}``).
+
+        Returns False if the future is already done (cancelling a finished run is not an
+        error).
+
+        Examples
+        --------
+        >>> fut.cancel()  # doctest: +SKIP
+        True
+        """
+        if self.done():
+            return False
+        self.cleanup()
+        if self.run_id is not None:
+            try:
+                self.client.jobs.delete_runs(self.job_id, self.run_id)
+            except CivisAPIError as err:
+                if err.status_code != 404:
+                    raise
+        return self._set_cancelled()
+
+
+class ContainerFuture(CivisFuture):
+    """A future for a container (or custom) script run, rerun up to ``max_n_retries`` times.
+
+    Parameters
+    ----------
+    job_id, run_id : int
+    max_n_retries : int
+        Failed runs are restarted (``POST /jobs/{id}/runs``) this many times.
+    polling_interval : int or float, optional
+    client : APIClient, optional
+    poll_on_creation : bool
+
+    Examples
+    --------
+    >>> fut = ContainerFuture(42, 7, max_n_retries=2)  # doctest: +SKIP
+    >>> fut.result().state  # doctest: +SKIP
+    'succeeded'
+    """
+
+    def __init__(
+        self,
+        job_id: int,
+        run_id: int,
+        max_n_retries: int = 0,
+        polling_interval: int | float | None = None,
+        client: Any = None,
+        poll_on_creation: bool = True,
+    ) -> None:
+        self._max_n_retries = max_n_retries
+        if client is None:
+            from civis.client import APIClient
+
+            client = APIClient()
+        super().__init__(client.scripts.get_containers_runs, (job_id, run_id),
+                         polling_interval=polling_interval, client=client,
+                         poll_on_creation=poll_on_creation)
+
+    def _on_failure(self, response: Any) -> None:
+        if self._max_n_retries > 0:
+            self._max_n_retries -= 1
+            try:
+                run = self.client.jobs.post_runs(self.job_id)
+            except BaseException as exc:
+                self._set_exception_safely(exc)
+                return
+            self.poller_args = (self.job_id, run.id)
+            self._civis_state = "queued"
+            return  # polling continues with the new run
+        super()._on_failure(response)
+
+    def cancel(self) -> bool:
+        """Cancel the container run (``POST /scripts/{id}/cancel``).
+
+        Returns True if the server reports the run cancelled, False if it was already
+        done (a 404 means the run had finished).
+
+        Examples
+        --------
+        >>> fut.cancel()  # doctest: +SKIP
+        True
+        """
+        if self.done():
+            return False
+        try:
+            response = self.client.scripts.post_cancel(self.job_id)
+        except CivisAPIError as err:
+            if err.status_code == 404:
+                return False
+            raise
+        if response.get("state") == "cancelled":
+            self.cleanup()
+            self._last_result = response
+            return self._set_cancelled()
+        return False
