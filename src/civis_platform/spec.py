@@ -12,6 +12,7 @@ recursive); there are no path-level ``parameters``.
 from __future__ import annotations
 
 import typing
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,8 @@ def schema_of(annotation: Any) -> dict[str, Any]:
         {'type': 'array', 'items': {'type': 'integer'}}
     """
     annotation = unwrap_optional(annotation)
+    if annotation is datetime:
+        return {"type": "string", "format": "date-time"}
     if annotation in SCALARS:
         return {"type": SCALARS[annotation]}
     origin = typing.get_origin(annotation)

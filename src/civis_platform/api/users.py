@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
@@ -166,7 +167,7 @@ class UserMeUpdate(RequestModel):
     """Body of ``PATCH /users/me``; preference keys may be snake_case or camelCase."""
 
     preferences: CamelKeyedMap | None = None
-    last_checked_announcements: str | None = None
+    last_checked_announcements: datetime | None = None
 
 
 class UserListQuery(PagedQuery):

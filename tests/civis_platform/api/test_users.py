@@ -85,3 +85,13 @@ def test_other_users_keys_are_hidden(new_user) -> None:
     user, _api = new_user()
     _other, other_api = new_user()
     assert_civis_error(other_api.get(f"users/{user.id}/api_keys"), 404)
+
+
+def test_patch_me_last_checked_announcements(new_user) -> None:
+    _user, api = new_user()
+    ok = api.patch("users/me", json={"lastCheckedAnnouncements": "2024-05-06T07:08:09Z"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["lastCheckedAnnouncements"] == "2024-05-06T07:08:09.000Z"
+    bad = api.patch("users/me", json={"last_checked_announcements": "not a time"})
+    assert_civis_error(bad, 400)
+    assert "last_checked_announcements" in bad.json()["errorDescription"]
