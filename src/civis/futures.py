@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from civis.base import CivisAPIError, CivisJobFailure
-from civis.polling import PollableResult
+from civis.polling import PollableResult, field_of
 
 __all__ = ["CivisFuture", "ContainerFuture"]
 
@@ -32,7 +32,7 @@ _OOM_PREFIX = "Process ran out of its"
 
 
 def _error_text(response: Any) -> str:
-    error = response.get("error") if hasattr(response, "get") else None
+    error = field_of(response, "error")
     return "" if error is None else str(error)
 
 
@@ -189,7 +189,7 @@ class ContainerFuture(CivisFuture):
             except BaseException as exc:
                 self._set_exception_safely(exc)
                 return
-            self.poller_args = (self.job_id, run.id)
+            self.poller_args = (self.job_id, field_of(run, "id"))
             self._civis_state = "queued"
             return  # polling continues with the new run
         super()._on_failure(response)
@@ -213,7 +213,7 @@ class ContainerFuture(CivisFuture):
             if err.status_code == 404:
                 return False
             raise
-        if response.get("state") == "cancelled":
+        if field_of(response, "state") == "cancelled":
             self.cleanup()
             self._last_result = response
             return self._set_cancelled()

@@ -12,6 +12,7 @@ on a local server is seen within ~100 ms, and a long run costs about four polls 
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -37,6 +38,14 @@ DEFAULT_BACKOFF_FACTOR = 1.5
 # Workers only make short GETs; a few absorb a slow answer without delaying other polls.
 _MAX_WORKERS = 8
 _KNOWN_STATES = frozenset(DONE + NOT_FINISHED)
+
+
+def field_of(response: Any, name: str) -> Any:
+    """``response.name`` for Response objects, ``response[name]`` for raw-dict clients."""
+    if isinstance(response, dict):
+        return response.get(name)
+    getter = getattr(response, "get", None)
+    return getter(name) if getter is not None else getattr(response, name, None)
 
 
 class _Scheduler:
@@ -191,7 +200,7 @@ class PollableResult(futures.Future):  # type: ignore[type-arg]
                 self._set_exception_safely(exc)
 
     def _set_api_result(self, response: Any) -> None:
-        state = response.state
+        state = field_of(response, "state")
         if state not in _KNOWN_STATES:
             raise ValueError(f"Unknown run state {state!r} (expected one of "
                              f"{sorted(_KNOWN_STATES)})")
@@ -213,20 +222,15 @@ class PollableResult(futures.Future):  # type: ignore[type-arg]
         self._set_exception_safely(self._failure_exception(response))
 
     def _failure_exception(self, response: Any) -> BaseException:
-        return CivisJobFailure(str(response.get("error") if hasattr(response, "get")
-                                   else getattr(response, "error", "")), response)
+        return CivisJobFailure(str(field_of(response, "error") or ""), response)
 
     def _set_result_safely(self, value: Any) -> None:
-        try:
+        with contextlib.suppress(futures.InvalidStateError):  # cancelled meanwhile
             self.set_result(value)
-        except futures.InvalidStateError:
-            pass  # cancelled meanwhile
 
     def _set_exception_safely(self, exc: BaseException) -> None:
-        try:
+        with contextlib.suppress(futures.InvalidStateError):
             self.set_exception(exc)
-        except futures.InvalidStateError:
-            pass
 
     def _set_cancelled(self) -> bool:
         """Put the future in the cancelled state, whatever its current local state."""

@@ -1,0 +1,213 @@
+"""file_to_civis / civis_to_file and friends against a server that checks the protocol."""
+
+from __future__ import annotations
+
+import gc
+import io
+import os
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from files_server import FilesServer
+
+import civis.io._files as files
+from civis.base import EmptyResultError
+from civis.io import (
+    civis_to_file,
+    file_id_from_run_output,
+    file_to_civis,
+    file_to_json,
+    json_to_file,
+    split_schema_tablename,
+)
+
+
+def _round_trip(client: Any, data: bytes) -> bytes:
+    file_id = file_to_civis(io.BytesIO(data), "blob.bin", client=client)
+    out = io.BytesIO()
+    civis_to_file(file_id, out, client=client)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("size", [0, 1, 1_000_000])
+def test_single_upload_round_trip(srv: FilesServer, client: Any, size: int) -> None:
+    data = os.urandom(size)
+    assert _round_trip(client, data) == data
+    (upload,) = srv.requests_to("POST", r"/upload/\d+")
+    assert "Authorization" not in upload
+    file_id = max(srv.files)
+    fields = srv.files[file_id].form_fields
+    assert [n for n, _ in fields] == ["key", "policy", "x-amz-signature", "file"]
+    assert all(filename for _, filename in fields)
+    (download,) = srv.requests_to("GET", r"/download/\d+")
+    assert "Authorization" not in download
+    # The API calls themselves are authenticated.
+    assert srv.requests_to("POST", r"/files")[0]["Authorization"].startswith("Basic ")
+
+
+def test_upload_from_path_name_options(srv: FilesServer, client: Any, tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    file_id = file_to_civis(path, client=client, expires_at=None, description="d")
+    stored = srv.files[file_id]
+    assert stored.name == "report.csv" and stored.expires_at is None
+    assert stored.description == "d"
+    other = file_to_civis(str(path), "x.csv", expires_at="2030-01-01T00:00:00",
+                          client=client)
+    assert srv.files[other].expires_at == "2030-01-01T00:00:00"
+    default = file_to_civis(io.BytesIO(b""), "e", client=client)
+    assert srv.files[default].expires_at == "absent"  # DEFAULT sends nothing
+    with pytest.raises(ValueError, match="512"):
+        file_to_civis(path, description="x" * 513, client=client)
+
+
+def test_upload_text_and_partly_read_buffers(srv: FilesServer, client: Any,
+                                             tmp_path: Path) -> None:
+    text_id = file_to_civis(io.StringIO("héllo"), "t.txt", client=client)
+    assert srv.file_bytes(text_id) == "héllo".encode()
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"0123456789")
+    with open(path, "rb") as fh:
+        fh.read(4)
+        partial = file_to_civis(fh, client=client)  # from the current position on
+    assert srv.file_bytes(partial) == b"456789"
+    assert srv.files[partial].name == "f.bin"
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_multipart_round_trip(srv: FilesServer, client: Any) -> None:
+    data = os.urandom(300_000)
+    assert _round_trip(client, data) == data
+    file_id = max(srv.files)
+    part_size, num_parts = files.part_layout(len(data), files.MIN_PART_SIZE)
+    assert srv.files[file_id].num_parts == num_parts > 1
+    puts = srv.requests_to("PUT", rf"/parts/{file_id}/\d+")
+    assert len(puts) == num_parts and not any("Authorization" in h for h in puts)
+    assert srv.requests_to("POST", rf"/files/multipart/{file_id}/complete")
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_part_failures_are_retried(srv: FilesServer, client: Any,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    srv.part_failures = {1: 2}
+    data = os.urandom(200_000)
+    file_id = file_to_civis(io.BytesIO(data), "b", client=client)
+    assert srv.file_bytes(file_id) == data
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_a_lost_part_is_an_error_not_a_corrupt_file(srv: FilesServer, client: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    srv.part_failures = {2: -1}
+    with pytest.raises(requests.HTTPError, match="part 3"):
+        file_to_civis(io.BytesIO(os.urandom(200_000)), "b", client=client)
+    assert not srv.requests_to("POST", r"/files/multipart/\d+/complete")
+
+
+def test_upload_form_failure_raises(srv: FilesServer, client: Any,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    monkeypatch.setattr(FilesServer, "upload_form",
+                        lambda self, h, fid, **kw: h.reply(403, {"error": "denied"}))
+    with pytest.raises(requests.HTTPError, match="AWS Content"):
+        file_to_civis(io.BytesIO(b"x"), "x", client=client)
+
+
+def test_large_upload_memory_stays_bounded(srv: FilesServer, client: Any, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "MULTIPART_THRESHOLD", 8 * 2**20)
+    monkeypatch.setattr(files, "MIN_PART_SIZE", 4 * 2**20)
+    path = tmp_path / "big.bin"
+    size = 64 * 2**20
+    with open(path, "wb") as fh:
+        for _ in range(size // 2**20):
+            fh.write(os.urandom(2**20))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        file_id = file_to_civis(path, client=client)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Parts stream from the file: the peak is a few read blocks (server included; ~1 MiB
+    # measured), far below one part (16 MiB) and the file (64 MiB).
+    assert peak < 4 * 2**20, peak
+    assert srv.files[file_id].path.stat().st_size == size  # type: ignore[union-attr]
+
+
+def test_real_multipart_over_50_mib(srv: FilesServer, client: Any, tmp_path: Path) -> None:
+    size = 60 * 2**20
+    path = tmp_path / "big.bin"
+    block = os.urandom(2**20)
+    path.write_bytes(block * (size // 2**20))
+    started = time.monotonic()
+    file_id = file_to_civis(path, client=client)
+    up = time.monotonic() - started
+    assert srv.files[file_id].num_parts == files.part_layout(size)[1] > 1
+    out = tmp_path / "copy.bin"
+    started = time.monotonic()
+    civis_to_file(file_id, out, client=client)
+    down = time.monotonic() - started
+    print(f"60 MiB: upload {size / up / 2**20:.0f} MiB/s, download {size / down / 2**20:.0f} MiB/s")
+    assert out.stat().st_size == size and out.read_bytes()[-2**20:] == block
+
+
+def test_download_resumes_after_a_dropped_connection(srv: FilesServer, client: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    data = os.urandom(3 * 2**20)
+    file_id = file_to_civis(io.BytesIO(data), "d", client=client)
+    srv.drop_download_after = 2**20 + 17
+    out = io.BytesIO(b"prefix")
+    out.seek(6)
+    civis_to_file(file_id, out, client=client)
+    assert out.getvalue() == b"prefix" + data
+    ranges = [h.get("Range") for h in srv.requests_to("GET", r"/download/\d+")]
+    assert ranges[0] is None and len(ranges) == 2 and ranges[1].startswith("bytes=")
+
+
+def test_expired_or_missing_file(srv: FilesServer, client: Any) -> None:
+    file_id = file_to_civis(io.BytesIO(b"x"), "x", client=client)
+    srv.files[file_id].expired = True
+    with pytest.raises(EmptyResultError, match="expired"):
+        civis_to_file(file_id, io.BytesIO(), client=client)
+
+
+def test_json_round_trip(srv: FilesServer, client: Any) -> None:
+    obj = {"a": [1, 2.5, None], "ü": "ß"}
+    file_id = json_to_file(obj, client=client)
+    assert srv.files[file_id].name == "file.json"
+    assert file_to_json(file_id, client=client) == obj
+
+
+def test_file_id_from_run_output(srv: FilesServer, client: Any) -> None:
+    run = srv.new_run(30, "succeeded")
+    run.outputs.extend([
+        {"objectType": "JSONValue", "objectId": 1, "name": "report.csv"},
+        {"objectType": "File", "objectId": 2, "name": "report.csv"},
+        {"objectType": "File", "objectId": 3, "name": "part_007.csv"},
+    ])
+    assert file_id_from_run_output("report.csv", 30, run.id, client=client) == 2
+    assert file_id_from_run_output(r"part_\d+", 30, run.id, regex=True, client=client) == 3
+    with pytest.raises(FileNotFoundError):
+        file_id_from_run_output("nope", 30, run.id, client=client)
+    with pytest.raises(OSError):
+        file_id_from_run_output("x", 30, 99999, client=client)
+
+
+@pytest.mark.parametrize("table, expected", [
+    ("a.b", ("a", "b")), ("b", (None, "b")), ('"a.b".c', ("a.b", "c")),
+])
+def test_split_schema_tablename(table: str, expected: tuple[str | None, str]) -> None:
+    assert split_schema_tablename(table) == expected
+
+
+def test_split_schema_tablename_rejects_three_parts() -> None:
+    with pytest.raises(ValueError):
+        split_schema_tablename("a.b.c")
