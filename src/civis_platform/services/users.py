@@ -315,6 +315,8 @@ def patch_user(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, A
         _get_row(conn, id)
         values = {k: body[k] for k in _USER_COLUMNS if k in body}
         if "account_status" in body:
+            if body["account_status"] not in ("active", "inactive"):
+                raise BadRequestError("accountStatus must be active or inactive.", "accountStatus")
             values["active"] = body["account_status"] == "active"
         if "primary_group_id" in body:
             _check_groups(conn, [body["primary_group_id"]], "primaryGroupId")

@@ -95,3 +95,15 @@ def test_patch_me_last_checked_announcements(new_user) -> None:
     bad = api.patch("users/me", json={"last_checked_announcements": "not a time"})
     assert_civis_error(bad, 400)
     assert "last_checked_announcements" in bad.json()["errorDescription"]
+
+
+def test_deactivated_users_lose_access_at_once(new_user, admin: Api) -> None:
+    user, api = new_user()
+    assert api.get("users/me").status_code == 200
+    assert_civis_error(admin.patch(f"users/{user.id}", json={"accountStatus": "gone"}), 400)
+    patched = admin.patch(f"users/{user.id}", json={"accountStatus": "inactive"})
+    assert patched.json()["accountStatus"] == "inactive"
+    assert_civis_error(api.get("users/me"), 401)
+    assert user.username not in [u["user"] for u in admin.get("users").json()]
+    listed = admin.get("users", params={"account_status": "inactive"}).json()
+    assert user.username in [u["user"] for u in listed]
