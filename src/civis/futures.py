@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +30,9 @@ _PLATFORM_URL = "https://platform.civisanalytics.com/spa/#/jobs/{}"
 # Log lines fetched to explain a failure that carries no error text.
 _FAILURE_LOG_LINES = 15
 _OOM_PREFIX = "Process ran out of its"
+_CONTAINER_FUTURE_DEPRECATED = (
+    "ContainerFuture is deprecated (as in civis-python 2.10): CivisFuture supports "
+    "cancel() and automatic retries (max_retries); please migrate to CivisFuture.")
 
 
 def _error_text(response: Any) -> str:
@@ -50,6 +54,9 @@ class CivisFuture(PollableResult):
     client : APIClient, optional
     poll_on_creation : bool
         Poll once in the constructor.
+    max_retries : int, optional
+        Restart a failed run with a new run (``POST /jobs/{id}/runs``) up to this many
+        times.  Only for idempotent jobs.
 
     Examples
     --------
@@ -68,7 +75,15 @@ class CivisFuture(PollableResult):
         polling_interval: int | float | None = None,
         client: Any = None,
         poll_on_creation: bool = True,
+        max_retries: int | None = None,
     ) -> None:
+        if max_retries is not None and max_retries < 0:
+            raise ValueError("max_retries must not be negative.")
+        if max_retries and len(poller_args) < 2:
+            raise ValueError("max_retries requires a poller that tracks a specific run "
+                             "(poller_args must include a run ID).")
+        # Set before the first poll: a run that has already failed is rerun at once.
+        self._retries_left = max_retries or 0
         super().__init__(poller, poller_args, polling_interval=polling_interval,
                          client=client, poll_on_creation=poll_on_creation)
 
@@ -103,6 +118,19 @@ class CivisFuture(PollableResult):
         self.result()
         return list(self.client.jobs.list_runs_outputs(self.job_id, self.run_id))
 
+    def _on_failure(self, response: Any) -> None:
+        if self._retries_left > 0:
+            self._retries_left -= 1
+            try:
+                run = self.client.jobs.post_runs(self.job_id)
+            except BaseException as exc:  # noqa: BLE001 - the rerun failed: report it
+                self._set_exception_safely(exc)
+                return
+            self.poller_args = (self.job_id, field_of(run, "id"), *self.poller_args[2:])
+            self._civis_state = "queued"
+            return  # polling goes on, now of the new run
+        super()._on_failure(response)
+
     def _failure_exception(self, response: Any) -> BaseException:
         message = _error_text(response)
         if not message and self.run_id is not None:
@@ -124,28 +152,35 @@ class CivisFuture(PollableResult):
     def cancel(self) -> bool:
         """Cancel the run on the server (``DELETE /jobs/{id}/runs/{run_id}``).
 
-        Returns False if the future is already done (cancelling a finished run is not an
-        error).
+        Returns True if the future is now cancelled, False if the run had already finished
+        (cancelling a finished run is not an error) or the server refused.
 
         Examples
         --------
         >>> fut.cancel()  # doctest: +SKIP
         True
         """
+        if self.cancelled():
+            return True
         if self.done():
             return False
+        try:
+            self.client.jobs.delete_runs(self.job_id, self.run_id)
+        except CivisAPIError as err:
+            if err.status_code != 404:  # 404: most likely the run just finished
+                warnings.warn(f"Unexpected error when attempting to cancel job ID "
+                              f"{self.job_id} / run ID {self.run_id}:\n{err}", stacklevel=2)
+            return False
         self.cleanup()
-        if self.run_id is not None:
-            try:
-                self.client.jobs.delete_runs(self.job_id, self.run_id)
-            except CivisAPIError as err:
-                if err.status_code != 404:
-                    raise
         return self._set_cancelled()
 
 
 class ContainerFuture(CivisFuture):
     """A future for a container (or custom) script run, rerun up to ``max_n_retries`` times.
+
+    Deprecated, as in the official client 2.10: `CivisFuture` now cancels and retries.
+    Polls ``GET /scripts/containers/{id}/runs/{run_id}``; cancels with
+    ``POST /scripts/{id}/cancel``.
 
     Parameters
     ----------
@@ -172,27 +207,14 @@ class ContainerFuture(CivisFuture):
         client: Any = None,
         poll_on_creation: bool = True,
     ) -> None:
-        self._max_n_retries = max_n_retries
+        warnings.warn(_CONTAINER_FUTURE_DEPRECATED, FutureWarning, stacklevel=2)
         if client is None:
             from civis.client import APIClient
 
             client = APIClient()
         super().__init__(client.scripts.get_containers_runs, (job_id, run_id),
                          polling_interval=polling_interval, client=client,
-                         poll_on_creation=poll_on_creation)
-
-    def _on_failure(self, response: Any) -> None:
-        if self._max_n_retries > 0:
-            self._max_n_retries -= 1
-            try:
-                run = self.client.jobs.post_runs(self.job_id)
-            except BaseException as exc:
-                self._set_exception_safely(exc)
-                return
-            self.poller_args = (self.job_id, field_of(run, "id"))
-            self._civis_state = "queued"
-            return  # polling continues with the new run
-        super()._on_failure(response)
+                         poll_on_creation=poll_on_creation, max_retries=max_n_retries)
 
     def cancel(self) -> bool:
         """Cancel the container run (``POST /scripts/{id}/cancel``).
@@ -205,6 +227,8 @@ class ContainerFuture(CivisFuture):
         >>> fut.cancel()  # doctest: +SKIP
         True
         """
+        if self.cancelled():
+            return True
         if self.done():
             return False
         try:

@@ -37,6 +37,11 @@ def _future(srv: FilesServer, client: Any, job_id: int = 10, **kwargs: Any) -> C
     return CivisFuture(client.jobs.get_runs, (job_id, run.id), client=client, **kwargs)
 
 
+def _container(*args: Any, **kwargs: Any) -> ContainerFuture:
+    with pytest.warns(FutureWarning, match="deprecated"):
+        return ContainerFuture(*args, **kwargs)
+
+
 def _finish_later(srv: FilesServer, run_id: int, delay: float, state: str = "succeeded",
                   error: str | None = None) -> list[float]:
     finished: list[float] = []
@@ -205,9 +210,22 @@ def test_many_futures_share_one_poller(srv: FilesServer, client: Any) -> None:
     assert _SCHEDULER.thread_count() <= 9
     for f in futs:
         srv.set_state(f.run_id, "succeeded")
-    done, not_done = concurrent.futures.wait(futs, timeout=20)
+    _, not_done = concurrent.futures.wait(futs, timeout=20)
     assert not not_done
     assert all(f.succeeded() for f in futs)
+
+
+def test_civis_future_max_retries(srv: FilesServer, client: Any) -> None:
+    first = srv.new_run(24)
+    srv.on_new_run = lambda run: setattr(run, "state", "succeeded")
+    fut = CivisFuture(client.jobs.get_runs, (24, first.id), client=client, max_retries=1)
+    srv.set_state(first.id, "failed", "flaky")
+    assert fut.result(timeout=5).state == "succeeded"
+    assert fut.run_id != first.id
+    with pytest.raises(ValueError):
+        CivisFuture(client.jobs.get_runs, (24,), client=client, max_retries=1)
+    with pytest.raises(ValueError):
+        CivisFuture(client.jobs.get_runs, (24, first.id), client=client, max_retries=-1)
 
 
 def test_container_future_reruns_failed_runs(srv: FilesServer, client: Any) -> None:
@@ -223,7 +241,7 @@ def test_container_future_reruns_failed_runs(srv: FilesServer, client: Any) -> N
             run.state = "succeeded"
 
     srv.on_new_run = fail_first_rerun
-    fut = ContainerFuture(20, first.id, max_n_retries=2, client=client)
+    fut = _container(20, first.id, max_n_retries=2, client=client)
     assert fut.result(timeout=5).state == "succeeded"
     assert len(reruns) == 2 and fut.run_id == reruns[-1]
 
@@ -232,7 +250,7 @@ def test_container_future_gives_up_after_retries(srv: FilesServer, client: Any) 
     first = srv.new_run(21)
     srv.set_state(first.id, "failed", "broken")
     srv.on_new_run = lambda run: setattr(run, "state", "failed") or setattr(run, "error", "x")
-    fut = ContainerFuture(21, first.id, max_n_retries=1, client=client)
+    fut = _container(21, first.id, max_n_retries=1, client=client)
     with pytest.raises(CivisJobFailure):
         fut.result(timeout=5)
     assert len(srv.requests_to("POST", r"/jobs/21/runs")) == 1
@@ -240,10 +258,10 @@ def test_container_future_gives_up_after_retries(srv: FilesServer, client: Any) 
 
 def test_container_future_cancel(srv: FilesServer, client: Any) -> None:
     run = srv.new_run(22)
-    fut = ContainerFuture(22, run.id, client=client)
+    fut = _container(22, run.id, client=client)
     assert fut.cancel() is True and fut.cancelled()
     assert srv.runs[run.id].state == "cancelled"
     other = srv.new_run(23)
-    done = ContainerFuture(23, other.id, client=client, polling_interval=60)
+    done = _container(23, other.id, client=client, polling_interval=60)
     srv.set_state(other.id, "succeeded")
     assert done.cancel() is False  # 404 from the server: already finished

@@ -156,5 +156,11 @@ def _write_pandas_fast(df: Any, path: str, index: bool) -> bool:
                 0, pl.Series(str(df.index.name or ""), df.index.to_numpy()))
     except Exception:
         return False
-    frame.write_csv(path)
+    import csv
+
+    # The header comes from the csv module: polars would quote an empty index name.
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        csv.writer(out, lineterminator="\n").writerow(frame.columns)
+    with open(path, "ab") as out:
+        frame.write_csv(out, include_header=False)
     return True

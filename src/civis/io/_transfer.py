@@ -175,7 +175,8 @@ class FormBody:
                 size -= len(self._head)
                 self._stage = 1
             elif self._stage == 1:
-                chunk = self._source.read(min(size, self._left, _READ_CHUNK)) if self._left else b""
+                chunk = (self._source.read(min(size, self._left, _READ_CHUNK))
+                         if self._left else b"")
                 if not chunk:
                     if self._left:
                         raise OSError(f"file shrank during upload ({self._left} bytes missing)")

@@ -28,7 +28,7 @@ class DeprecatedKwargDefault:
         return False
 
     def __repr__(self) -> str:
-        return "<DeprecatedKwargDefault>"
+        return "DEPRECATED"  # as the official signature shows it
 
 
 def _client_or_default(client: Any) -> Any:

@@ -83,7 +83,7 @@ def test_multipart_round_trip(srv: FilesServer, client: Any) -> None:
     data = os.urandom(300_000)
     assert _round_trip(client, data) == data
     file_id = max(srv.files)
-    part_size, num_parts = files.part_layout(len(data), files.MIN_PART_SIZE)
+    _, num_parts = files.part_layout(len(data), files.MIN_PART_SIZE)
     assert srv.files[file_id].num_parts == num_parts > 1
     puts = srv.requests_to("PUT", rf"/parts/{file_id}/\d+")
     assert len(puts) == num_parts and not any("Authorization" in h for h in puts)

@@ -1,0 +1,76 @@
+"""dataframe_to_file / file_to_dataframe with pandas and polars."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pytest
+from files_server import FilesServer
+
+from civis.io import dataframe_to_file, file_to_civis, file_to_dataframe
+from civis.io._frames import _write_csv
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "zip": ["02139", "00501", None],
+        "n": [1, 2, 3],
+        "x": [1.0, 0.1, float("nan")],
+        "text": ['say "hi"', "a,b", "line\nbreak"],
+    })
+
+
+@pytest.mark.parametrize("kws", [{}, {"index": False}])
+def test_fast_writer_matches_pandas_to_csv(frame: pd.DataFrame, tmp_path: Any,
+                                           kws: dict[str, Any]) -> None:
+    ours, theirs = tmp_path / "ours.csv", tmp_path / "theirs.csv"
+    _write_csv(frame, str(ours), dict(kws))
+    frame.to_csv(theirs, **kws)
+    assert pd.read_csv(ours).equals(pd.read_csv(theirs))
+    assert ours.read_text().splitlines()[0] == theirs.read_text().splitlines()[0]
+
+
+def test_pandas_round_trip(srv: FilesServer, client: Any, frame: pd.DataFrame) -> None:
+    file_id = dataframe_to_file(frame, index=False, client=client)
+    assert srv.files[file_id].name == "data.csv"
+    back = file_to_dataframe(file_id, client=client, dtype={"zip": str})
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_pandas_default_keeps_the_index_like_to_csv(client: Any, frame: pd.DataFrame) -> None:
+    file_id = dataframe_to_file(frame, client=client)
+    back = file_to_dataframe(file_id, client=client, index_col=0, dtype={"zip": str})
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_pandas_kwargs_fall_back_to_to_csv(srv: FilesServer, client: Any,
+                                           frame: pd.DataFrame) -> None:
+    file_id = dataframe_to_file(frame, name="semi.csv", client=client, sep=";", index=False)
+    assert srv.file_bytes(file_id).startswith(b"zip;n;x;text")
+
+
+def test_polars_round_trip(srv: FilesServer, client: Any) -> None:
+    df = pl.DataFrame({"zip": ["02139", None], "n": [1, 2], "x": [1.5, None]})
+    file_id = dataframe_to_file(df, name="p.csv", client=client)
+    back = file_to_dataframe(file_id, return_as="polars", client=client,
+                             schema_overrides={"zip": pl.String})
+    assert back.equals(df)
+
+
+def test_compression_inferred_from_the_name(client: Any) -> None:
+    payload = gzip.compress(b"a,b\n1,x\n2,y\n")
+    file_id = file_to_civis(io.BytesIO(payload), "data.csv.gz", client=client)
+    expected = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    pd.testing.assert_frame_equal(file_to_dataframe(file_id, client=client), expected)
+    polars_df = file_to_dataframe(file_id, return_as="polars", client=client)
+    assert polars_df.to_pandas().equals(expected)
+
+
+def test_bad_return_as(client: Any) -> None:
+    with pytest.raises(ValueError):
+        file_to_dataframe(1, return_as="arrow", client=client)
