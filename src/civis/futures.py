@@ -123,7 +123,7 @@ class CivisFuture(PollableResult):
             self._retries_left -= 1
             try:
                 run = self.client.jobs.post_runs(self.job_id)
-            except BaseException as exc:  # noqa: BLE001 - the rerun failed: report it
+            except BaseException as exc:
                 self._set_exception_safely(exc)
                 return
             self.poller_args = (self.job_id, field_of(run, "id"), *self.poller_args[2:])

@@ -113,7 +113,7 @@ class _Scheduler:
 _SCHEDULER = _Scheduler()
 
 
-class PollableResult(futures.Future):  # type: ignore[type-arg]
+class PollableResult(futures.Future[Any]):
     """A future whose result comes from polling a Civis API call until a final state.
 
     Parameters
@@ -140,6 +140,9 @@ class PollableResult(futures.Future):  # type: ignore[type-arg]
     >>> result.succeeded()
     True
     """
+
+    # Private state of concurrent.futures.Future that typeshed does not declare.
+    _done_callbacks: list[Callable[[Any], Any]]
 
     def __init__(
         self,

@@ -4,10 +4,10 @@ the futures, polling, utils and io functions."""
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import subprocess
 import time
-from typing import Any
 
 import pytest
 
@@ -33,10 +33,10 @@ def test_backoff_is_geometric_from_50_ms() -> None:
     poller = Steps("queued", "queued", "queued", "queued", "succeeded")
     result = PollableResult(poller, (), poll_on_creation=False)
     assert result.result(timeout=5).state == "succeeded"
-    gaps = [b - a for a, b in zip(poller.times, poller.times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(poller.times)]
     assert len(poller.times) == 5
-    assert poller.times[0] - poller.times[0] < DEFAULT_FIRST_INTERVAL * 3
-    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:], strict=False))
+    assert gaps[0] < DEFAULT_FIRST_INTERVAL * 3
+    assert all(later > earlier for earlier, later in itertools.pairwise(gaps))
     assert _MAX_POLLING_INTERVAL == 15
 
 

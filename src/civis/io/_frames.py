@@ -99,10 +99,10 @@ def dataframe_to_file(df: Any, name: str = "data.csv", expires_at: Any = "DEFAUL
     """Write a DataFrame as CSV and upload it as a Civis file; return the file id.
 
     pandas frames are written with polars' CSV writer (several times faster than
-    ``DataFrame.to_csv``) when that gives the same text, keeping pandas' default layout: the index as the first
-    column, under its name or an empty header.  ``to_csv_kws`` other than ``index``
-    switch to ``DataFrame.to_csv`` for its exact semantics.  polars frames use
-    ``write_csv(**to_csv_kws)``.
+    ``DataFrame.to_csv``) when that gives the same text, keeping pandas' default layout:
+    the index as the first column, under its name or an empty header.  ``to_csv_kws``
+    other than ``index`` switch to ``DataFrame.to_csv`` for its exact semantics.  polars
+    frames use ``write_csv(**to_csv_kws)``.
 
     Examples
     --------

@@ -43,7 +43,8 @@ def session_of(client: Any) -> requests.Session:
     """The client's pooled session (a plain one for clients without our HTTP seam)."""
     http = getattr(client, "_http", None)
     if http is not None:
-        return http.session  # type: ignore[no-any-return]
+        session: requests.Session = http.session
+        return session
     import requests
 
     return requests.Session()
@@ -63,7 +64,7 @@ def raise_for_transfer(response: requests.Response, what: str) -> None:
 
 
 def send_with_retries(send: Callable[[], T], attempts: int = TRANSFER_ATTEMPTS,
-                      sleep: Callable[[float], None] = time.sleep) -> T:
+                      sleep: Callable[[float], None] | None = None) -> T:
     """Call ``send()`` until it returns, at most ``attempts`` times; re-raise the last error.
 
     Examples
@@ -83,7 +84,7 @@ def send_with_retries(send: Callable[[], T], attempts: int = TRANSFER_ATTEMPTS,
         except Exception:
             if attempt >= attempts:
                 raise
-            sleep(random.uniform(0, min(10.0, 0.25 * 2 ** attempt)))
+            (sleep or time.sleep)(random.uniform(0, min(10.0, 0.25 * 2 ** attempt)))
     raise AssertionError("unreachable")
 
 

@@ -199,7 +199,7 @@ def job_logs(job_id: int, run_id: int | None = None, finished_timeout: float | N
         caught_up = max_id_header is None or (
             local_max is not None and local_max >= int(max_id_header))
         if not caught_up:
-            last_id = local_max
+            last_id = local_max or 0
             continue
         if final or _finished_long_ago(client, job_id, run_id, finished_timeout):
             return

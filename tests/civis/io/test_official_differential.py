@@ -15,9 +15,8 @@ import pytest
 from files_server import FilesServer, env_for_official
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-import support  # noqa: E402
-
-from civis.io import civis_to_file, file_to_civis  # noqa: E402
+import support
+from civis.io import civis_to_file, file_to_civis
 
 _OFFICIAL_SCRIPT = """
 import json, sys
