@@ -74,3 +74,17 @@ def test_compression_inferred_from_the_name(client: Any) -> None:
 def test_bad_return_as(client: Any) -> None:
     with pytest.raises(ValueError):
         file_to_dataframe(1, return_as="arrow", client=client)
+
+
+@pytest.mark.parametrize("text", [
+    b"a,b,c,d,e,f\n01,2020-01-01,x,True,1.5,\n02,2020-01-02,,False,,q\n",
+    b"a,a,\n1,2,3\n",  # duplicate and empty names: pandas renames them
+    b"t,n,b\n2020-01-01 10:00,,True\n2020-01-02 11:00,,\n",  # timestamps, nulls
+    b"x\n",  # header only
+    b"i,s\n" + b"".join(b"%d,s%d\n" % (i, i) for i in range(5000)),
+    b"a;b\n1;2\n",
+])
+def test_file_to_dataframe_reads_as_pandas_does(client: Any, text: bytes) -> None:
+    file_id = file_to_civis(io.BytesIO(text), "t.csv", client=client)
+    expected = pd.read_csv(io.BytesIO(text))
+    pd.testing.assert_frame_equal(file_to_dataframe(file_id, client=client), expected)
