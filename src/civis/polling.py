@@ -16,6 +16,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -105,12 +106,20 @@ class _Scheduler:
                 result = self._queue.pop(0)
             result._poll_and_reschedule()
 
+    def reset_after_fork(self) -> None:
+        """In a forked child the threads are gone: forget them (new ones start on demand)."""
+        self._cond = threading.Condition()
+        self._work = threading.Condition()
+        self._queue, self._workers, self._idle, self._thread = [], [], 0, None
+
     def thread_count(self) -> int:
         """Threads this scheduler runs (for tests and diagnostics)."""
         return len(self._workers) + (self._thread is not None)
 
 
 _SCHEDULER = _Scheduler()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_SCHEDULER.reset_after_fork)
 
 
 class PollableResult(futures.Future[Any]):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -12,8 +15,9 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "io"))
-from files_server import FilesServer, make_client
+from files_server import FilesServer, env_for_official, make_client
 
+import support
 from civis.futures import CivisFuture
 from civis.utils import job_logs, run_job, run_template
 
@@ -126,3 +130,40 @@ def test_job_logs_finished_timeout(srv: FilesServer, client: Any) -> None:
     started = time.monotonic()
     assert list(job_logs(9, run.id, finished_timeout=0.1, client=client)) == []
     assert time.monotonic() - started < 3
+
+
+def test_job_logs_match_the_official_client(srv: FilesServer, client: Any) -> None:
+    run = srv.new_run(9, "running")
+    for i in range(260):
+        srv.add_log(run.id, f"line {i}", "info" if i % 7 else "error")
+    srv.set_state(run.id, "failed", "boom")
+    try:
+        python = support.official_python()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    code = ("import json, sys, civis\n"
+            "client = civis.APIClient(local_api_spec=sys.argv[1])\n"
+            "print(json.dumps(list(civis.utils.job_logs(9, client=client))))\n")
+    out = subprocess.run([str(python), "-c", code, str(support.reference_spec_path())],
+                         env=env_for_official(srv), capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert list(job_logs(9, client=client)) == json.loads(out.stdout)
+
+
+def test_run_job_against_the_official_future(srv: FilesServer, client: Any) -> None:
+    """The official run_job on our server sees the same states our future does."""
+    try:
+        python = support.official_python()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    srv.on_new_run = lambda run: setattr(run, "state", "succeeded")
+    code = ("import sys, civis\n"
+            "client = civis.APIClient(local_api_spec=sys.argv[1])\n"
+            "print(civis.utils.run_job(5, client=client).result().state)\n")
+    out = subprocess.run([str(python), "-c", code, str(support.reference_spec_path())],
+                         env={**env_for_official(srv), "PYTHONWARNINGS": "ignore"},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == run_job(5, client=client).result(timeout=5).state
+    assert os.environ.get("CIVIS_API_KEY") is None  # the official run had its own env
