@@ -150,19 +150,19 @@ def file_to_civis(buf: Any, name: str | None = None, expires_at: Any = "DEFAULT"
     """
     options = _file_options(expires_at, description)
     client = _client_or_default(client)
-    with _readable_file(buf) as (fd, default_name):
+    with _readable_file(buf) as (fd, source_name):
         size = os.fstat(fd).st_size
-        name = name or default_name
+        name = name or source_name
         if size > _MAX_FILE_SIZE:
             raise ValueError(f"Files larger than 5 TiB cannot be uploaded ({size} bytes).")
         # Module globals read at call time, so tests can lower them.
         if size <= MULTIPART_THRESHOLD:
-            return _single_upload(client, fd, size, name, options)
+            return _single_upload(client, fd, size, name, options, source_name)
         return _multipart_upload(client, fd, size, name, options, MIN_PART_SIZE)
 
 
-def _single_upload(client: Any, fd: int, size: int, name: str,
-                   options: dict[str, Any]) -> int:
+def _single_upload(client: Any, fd: int, size: int, name: str, options: dict[str, Any],
+                   source_name: str) -> int:
     created = client.files.post(name, **options)
     fields = dict(created.upload_fields.json() if hasattr(created.upload_fields, "json")
                   else created.upload_fields)
@@ -171,7 +171,9 @@ def _single_upload(client: Any, fd: int, size: int, name: str,
     session = session_of(client)
 
     def send() -> None:
-        body = FormBody(form, ByteRange(fd, 0, size), size, filename=name)
+        # The file part's filename is the source's, as requests' form encoding names it
+        # (S3 substitutes it for ${filename} in the key).
+        body = FormBody(form, ByteRange(fd, 0, size), size, filename=source_name)
         kwargs = transfer_kwargs()
         kwargs["headers"]["Content-Type"] = body.content_type
         response = session.post(created.upload_url, data=body, **kwargs)

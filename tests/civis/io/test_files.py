@@ -113,8 +113,11 @@ def test_a_lost_part_is_an_error_not_a_corrupt_file(srv: FilesServer, client: An
 def test_upload_form_failure_raises(srv: FilesServer, client: Any,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "sleep", lambda s: None)
-    monkeypatch.setattr(FilesServer, "upload_form",
-                        lambda self, h, fid, **kw: h.reply(403, {"error": "denied"}))
+    def deny(self: FilesServer, h: Any, file_id: int, **kw: Any) -> None:
+        h.body_bytes()  # read the upload first: the connection is kept alive
+        h.reply(403, {"error": "denied"})
+
+    monkeypatch.setattr(FilesServer, "upload_form", deny)
     with pytest.raises(requests.HTTPError, match="AWS Content"):
         file_to_civis(io.BytesIO(b"x"), "x", client=client)
 
