@@ -108,3 +108,16 @@ def test_official_signatures() -> None:
                                                                        strict=True):
                 if "object at" not in their_default:
                     assert ours_default == their_default, (obj, name)
+
+
+@pytest.mark.parametrize("name", [
+    "civis.polling", "civis.futures", "civis.io._transfer", "civis.io._files",
+    "civis.io._tables", "civis.io._frames", "civis.utils._jobs",
+])
+def test_examples_run(name: str) -> None:
+    """The Examples sections of the data-plane modules run (network ones are skipped)."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

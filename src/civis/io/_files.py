@@ -63,7 +63,7 @@ def part_layout(size: int, min_part_size: int = MIN_PART_SIZE) -> tuple[int, int
     Examples
     --------
     >>> part_layout(100 * 2**20)
-    (22906492, 5)
+    (23446872, 5)
     """
     part_size = max(int(math.sqrt(min_part_size) * math.sqrt(size)), min_part_size)
     return part_size, max(1, math.ceil(size / part_size))

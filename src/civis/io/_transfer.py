@@ -100,6 +100,7 @@ class ByteRange:
     >>> import tempfile
     >>> with tempfile.TemporaryFile() as fh:
     ...     _ = fh.write(b"0123456789")
+    ...     fh.flush()  # pread sees the OS file, not Python's write buffer
     ...     part = ByteRange(fh.fileno(), 2, 5)
     ...     len(part), part.read(3), part.read()
     (5, b'234', b'56')
