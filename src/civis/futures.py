@@ -119,35 +119,47 @@ class CivisFuture(PollableResult):
         return list(self.client.jobs.list_runs_outputs(self.job_id, self.run_id))
 
     def _on_failure(self, response: Any) -> None:
-        if self._retries_left > 0:
-            self._retries_left -= 1
-            try:
-                run = self.client.jobs.post_runs(self.job_id)
-            except BaseException as exc:
-                self._set_exception_safely(exc)
-                return
-            self.poller_args = (self.job_id, field_of(run, "id"), *self.poller_args[2:])
-            self._civis_state = "queued"
-            return  # polling goes on, now of the new run
-        super()._on_failure(response)
+        if not self._rerun():
+            super()._on_failure(response)
+
+    def _on_poll_error(self, exc: BaseException) -> None:
+        # As officially, a poll that errors also counts as a failed attempt.
+        if not self._rerun():
+            super()._on_poll_error(exc)
+
+    def _rerun(self) -> bool:
+        """Start a new run if retries are left; True if polling goes on with it."""
+        if self._retries_left <= 0:
+            return False
+        self._retries_left -= 1
+        try:
+            run = self.client.jobs.post_runs(self.job_id)
+        except Exception as exc:  # the rerun itself failed: that is the future's error
+            self._set_exception_safely(exc)
+            return True
+        self.poller_args = (self.job_id, field_of(run, "id"), *self.poller_args[2:])
+        self._civis_state = "queued"
+        return True
 
     def _failure_exception(self, response: Any) -> BaseException:
         message = _error_text(response)
-        if not message and self.run_id is not None:
-            # A run that failed silently: its last log lines are the best explanation.
-            try:
-                logs = self.client.jobs.list_runs_logs(
-                    self.job_id, self.run_id, limit=_FAILURE_LOG_LINES)
-            except Exception:
-                logs = []
-            lines = list(reversed(list(logs)))
-            if lines:
-                last = lines[-1]
-                if (str(last.get("level")) == "error"
-                        and str(last.get("message", "")).startswith(_OOM_PREFIX)):
-                    return MemoryError(str(last.get("message")))
-                message = "\n".join(str(line.get("message", "")) for line in lines)
-        return CivisJobFailure(message, response, self.job_id, self.run_id)
+        if message not in ("", "None") or self.run_id is None:
+            return CivisJobFailure(message, response, self.job_id, self.run_id)
+        # A run that failed silently: its last log lines are the best explanation.  The
+        # official client sleeps 15 s first; our server writes logs before the state.
+        try:
+            logs = list(self.client.jobs.list_runs_logs(
+                self.job_id, self.run_id, limit=_FAILURE_LOG_LINES))
+        except Exception:  # keep the failure, lose only its detail
+            logs = []
+        logs.reverse()  # the API answers newest first
+        for line in logs:
+            text = str(line.get("message", ""))
+            if line.get("level") == "error" and text.startswith(_OOM_PREFIX):
+                return MemoryError(f"(From job {self.job_id} / run {self.run_id}) {text}")
+        # As officially: the log lines, then the (empty) error text.
+        text = "\n".join(str(line.get("message", "")) for line in logs) + "\n"
+        return CivisJobFailure(text, response, self.job_id, self.run_id)
 
     def cancel(self) -> bool:
         """Cancel the run on the server (``DELETE /jobs/{id}/runs/{run_id}``).

@@ -207,9 +207,13 @@ class PollableResult(futures.Future[Any]):
         try:
             response = self.poller(*self.poller_args)
             self._set_api_result(response)
-        except BaseException as exc:
+        except Exception as exc:  # any poller error (404, network) ends the future
             if not self.done():
-                self._set_exception_safely(exc)
+                self._on_poll_error(exc)
+
+    def _on_poll_error(self, exc: BaseException) -> None:
+        """Hook for subclasses (reruns)."""
+        self._set_exception_safely(exc)
 
     def _set_api_result(self, response: Any) -> None:
         state = field_of(response, "state")
@@ -298,7 +302,7 @@ class PollableResult(futures.Future[Any]):
         self._callback_thread = threading.get_ident()
         try:
             fn(self)
-        except BaseException as exc:
+        except BaseException as exc:  # surfaced by result(), as officially
             if self._callback_exception is None:
                 self._callback_exception = exc
             log.exception("exception calling callback for %r", self)

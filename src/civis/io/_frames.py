@@ -165,7 +165,7 @@ def _write_pandas_fast(df: Any, path: str, index: bool) -> bool:
         if index:
             frame = frame.insert_column(
                 0, pl.Series(str(df.index.name or ""), df.index.to_numpy()))
-    except Exception:
+    except Exception:  # mixed-type object columns and the like: pandas writes them
         return False
     import csv
 
