@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from typing import Any
@@ -56,7 +57,7 @@ class _Scheduler:
         self._heap: list[tuple[float, int, PollableResult]] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
-        self._queue: list[PollableResult] = []
+        self._queue: deque[PollableResult] = deque()
         self._work = threading.Condition()
         self._idle = 0
         self._workers: list[threading.Thread] = []
@@ -103,14 +104,14 @@ class _Scheduler:
                 while not self._queue:
                     self._work.wait()
                 self._idle -= 1
-                result = self._queue.pop(0)
+                result = self._queue.popleft()
             result._poll_and_reschedule()
 
     def reset_after_fork(self) -> None:
         """In a forked child the threads are gone: forget them (new ones start on demand)."""
         self._cond = threading.Condition()
         self._work = threading.Condition()
-        self._queue, self._workers, self._idle, self._thread = [], [], 0, None
+        self._queue, self._workers, self._idle, self._thread = deque(), [], 0, None
 
     def thread_count(self) -> int:
         """Threads this scheduler runs (for tests and diagnostics)."""
