@@ -276,18 +276,22 @@ def _download(client: Any, url: str, buf: IO[bytes]) -> None:
         start = None
     written = 0
     rewound = False
+    # Range offsets count stored bytes; with a Content-Encoding we see decoded ones.
+    resumable = True
 
     def fetch() -> None:
-        nonlocal written, rewound
+        nonlocal written, rewound, resumable
         kwargs = transfer_kwargs()
-        if written:
+        if written and resumable:
             kwargs["headers"]["Range"] = f"bytes={written}-"
         with session.get(url, stream=True, **kwargs) as response:
             raise_for_transfer(response, "Download")
-            if response.status_code != 206 and written:
+            if response.headers.get("Content-Encoding", "identity") != "identity":
+                resumable = False
+            if written and response.status_code != 206:
                 if start is None:
                     raise OSError("download failed and the buffer cannot be rewound")
-                buf.seek(start)  # the server ignored Range: start over
+                buf.seek(start)  # no partial answer: start over
                 written, rewound = 0, True
             for chunk in response.iter_content(_DOWNLOAD_CHUNK):
                 buf.write(chunk)

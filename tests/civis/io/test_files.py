@@ -175,6 +175,18 @@ def test_download_resumes_after_a_dropped_connection(srv: FilesServer, client: A
     assert ranges[0] is None and len(ranges) == 2 and ranges[1].startswith("bytes=")
 
 
+def test_download_restarts_when_range_is_ignored(srv: FilesServer, client: Any,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+    data = os.urandom(3 * 2**20)
+    file_id = file_to_civis(io.BytesIO(data), "d", client=client)
+    srv.drop_download_after, srv.ignore_range = 2**20 + 17, True
+    out = io.BytesIO(b"prefix" + b"x" * (4 * 2**20))  # old bytes past the start
+    out.seek(6)
+    civis_to_file(file_id, out, client=client)
+    assert out.getvalue() == b"prefix" + data
+
+
 def test_expired_or_missing_file(srv: FilesServer, client: Any) -> None:
     file_id = file_to_civis(io.BytesIO(b"x"), "x", client=client)
     srv.files[file_id].expired = True
