@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -84,7 +85,9 @@ def _readable_file(buf: Any) -> Iterator[tuple[int, str]]:
     raw = buf.buffer if isinstance(buf, io.TextIOWrapper) else buf
     try:
         fd = raw.fileno()
-        at_start = raw.tell() == 0 and os.lseek(fd, 0, os.SEEK_CUR) == 0
+        # Only a regular file has a size and can be read by offset (pipes cannot).
+        at_start = (stat.S_ISREG(os.fstat(fd).st_mode) and raw.tell() == 0
+                    and os.lseek(fd, 0, os.SEEK_CUR) == 0)
     except (AttributeError, OSError, io.UnsupportedOperation):
         fd, at_start = -1, False
     if fd >= 0 and at_start and not isinstance(buf, io.TextIOWrapper):

@@ -78,6 +78,15 @@ def test_upload_text_and_partly_read_buffers(srv: FilesServer, client: Any,
     assert srv.files[partial].name == "f.bin"
 
 
+def test_upload_from_a_pipe(srv: FilesServer, client: Any) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"through a pipe")
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        file_id = file_to_civis(pipe, "p.txt", client=client)
+    assert srv.file_bytes(file_id) == b"through a pipe"
+
+
 @pytest.mark.usefixtures("small_parts")
 def test_multipart_round_trip(srv: FilesServer, client: Any) -> None:
     data = os.urandom(300_000)
