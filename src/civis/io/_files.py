@@ -25,6 +25,7 @@ from civis.base import EmptyResultError
 from civis.io._transfer import (
     ByteRange,
     FormBody,
+    MemoryRange,
     raise_for_transfer,
     send_with_retries,
     session_of,
@@ -70,18 +71,40 @@ def part_layout(size: int, min_part_size: int = MIN_PART_SIZE) -> tuple[int, int
     return part_size, max(1, math.ceil(size / part_size))
 
 
-@contextmanager
-def _readable_file(buf: Any) -> Iterator[tuple[int, str]]:
-    """Yield ``(fd, name)`` of a real file holding the bytes to upload from ``buf``.
+class _Source:
+    """The bytes to upload: their size, a default name, and readers of any byte range."""
 
-    Paths and binary files at position 0 are used as they are (no copy); anything else
-    (BytesIO, text, pipes, files read part-way) is spooled to a temporary file first.
+    def __init__(self, name: str, size: int, fd: int = -1,
+                 view: memoryview | None = None) -> None:
+        self.name, self.size, self._fd, self._view = name, size, fd, view
+
+    def part(self, offset: int, length: int) -> ByteRange | MemoryRange:
+        if self._view is not None:
+            return MemoryRange(self._view, offset, length)
+        return ByteRange(self._fd, offset, length)
+
+
+@contextmanager
+def _readable_source(buf: Any) -> Iterator[_Source]:
+    """Yield a `_Source` for ``buf`` without copying it when possible.
+
+    Paths and regular files at position 0 are read in place, a BytesIO through its
+    buffer; anything else (text, pipes, files read part-way) is spooled to a temporary
+    file first.
     """
     if isinstance(buf, (str, os.PathLike)):
         with open(buf, "rb") as fh:
-            yield fh.fileno(), os.path.basename(os.fspath(buf))
+            fd = fh.fileno()
+            yield _Source(os.path.basename(os.fspath(buf)), os.fstat(fd).st_size, fd)
         return
     name = os.path.basename(str(getattr(buf, "name", "") or "")) or "file"
+    if isinstance(buf, io.BytesIO):
+        view = buf.getbuffer()[buf.tell():]
+        try:
+            yield _Source(name, len(view), view=view)
+        finally:
+            view.release()  # the BytesIO may be resized again
+        return
     raw = buf.buffer if isinstance(buf, io.TextIOWrapper) else buf
     try:
         fd = raw.fileno()
@@ -91,7 +114,7 @@ def _readable_file(buf: Any) -> Iterator[tuple[int, str]]:
     except (AttributeError, OSError, io.UnsupportedOperation):
         fd, at_start = -1, False
     if fd >= 0 and at_start and not isinstance(buf, io.TextIOWrapper):
-        yield fd, name
+        yield _Source(name, os.fstat(fd).st_size, fd)
         return
     with tempfile.TemporaryFile() as tmp:
         if isinstance(buf, io.TextIOBase):
@@ -100,7 +123,7 @@ def _readable_file(buf: Any) -> Iterator[tuple[int, str]]:
         else:
             shutil.copyfileobj(buf, tmp, _DOWNLOAD_CHUNK)
         tmp.flush()
-        yield tmp.fileno(), name
+        yield _Source(name, os.fstat(tmp.fileno()).st_size, tmp.fileno())
 
 
 def _file_options(expires_at: Any, description: str | None) -> dict[str, Any]:
@@ -153,19 +176,18 @@ def file_to_civis(buf: Any, name: str | None = None, expires_at: Any = "DEFAULT"
     """
     options = _file_options(expires_at, description)
     client = _client_or_default(client)
-    with _readable_file(buf) as (fd, source_name):
-        size = os.fstat(fd).st_size
-        name = name or source_name
+    with _readable_source(buf) as source:
+        size = source.size
+        name = name or source.name
         if size > _MAX_FILE_SIZE:
             raise ValueError(f"Files larger than 5 TiB cannot be uploaded ({size} bytes).")
         # Module globals read at call time, so tests can lower them.
         if size <= MULTIPART_THRESHOLD:
-            return _single_upload(client, fd, size, name, options, source_name)
-        return _multipart_upload(client, fd, size, name, options, MIN_PART_SIZE)
+            return _single_upload(client, source, name, options)
+        return _multipart_upload(client, source, name, options, MIN_PART_SIZE)
 
 
-def _single_upload(client: Any, fd: int, size: int, name: str, options: dict[str, Any],
-                   source_name: str) -> int:
+def _single_upload(client: Any, source: _Source, name: str, options: dict[str, Any]) -> int:
     created = client.files.post(name, **options)
     fields = dict(created.upload_fields.json() if hasattr(created.upload_fields, "json")
                   else created.upload_fields)
@@ -176,7 +198,7 @@ def _single_upload(client: Any, fd: int, size: int, name: str, options: dict[str
     def send() -> None:
         # The file part's filename is the source's, as requests' form encoding names it
         # (S3 substitutes it for ${filename} in the key).
-        body = FormBody(form, ByteRange(fd, 0, size), size, filename=source_name)
+        body = FormBody(form, source.part(0, source.size), source.size, filename=source.name)
         kwargs = transfer_kwargs()
         kwargs["headers"]["Content-Type"] = body.content_type
         response = session.post(created.upload_url, data=body, **kwargs)
@@ -187,8 +209,9 @@ def _single_upload(client: Any, fd: int, size: int, name: str, options: dict[str
     return int(created.id)
 
 
-def _multipart_upload(client: Any, fd: int, size: int, name: str, options: dict[str, Any],
+def _multipart_upload(client: Any, source: _Source, name: str, options: dict[str, Any],
                       min_part_size: int) -> int:
+    size = source.size
     part_size, num_parts = part_layout(size, min_part_size)
     created = client.files.post_multipart(name, num_parts, **options)
     urls = list(created.upload_urls)
@@ -204,7 +227,7 @@ def _multipart_upload(client: Any, fd: int, size: int, name: str, options: dict[
         def send() -> None:
             if failed.is_set():
                 raise RuntimeError("another part failed")  # stop retrying: we abort anyway
-            response = session.put(urls[index], data=ByteRange(fd, offset, length),
+            response = session.put(urls[index], data=source.part(offset, length),
                                    **transfer_kwargs())
             raise_for_transfer(response, f"Upload of part {index + 1}/{num_parts}")
             response.close()

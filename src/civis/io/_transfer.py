@@ -18,7 +18,14 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["TRANSFER_ATTEMPTS", "TRANSFER_TIMEOUT", "ByteRange", "FormBody", "send_with_retries"]
+__all__ = [
+    "TRANSFER_ATTEMPTS",
+    "TRANSFER_TIMEOUT",
+    "ByteRange",
+    "FormBody",
+    "MemoryRange",
+    "send_with_retries",
+]
 
 TRANSFER_TIMEOUT = 60.0
 TRANSFER_ATTEMPTS = 5
@@ -126,6 +133,30 @@ class ByteRange:
         return data
 
 
+class MemoryRange:
+    """Like `ByteRange`, over a slice of memory (a BytesIO's buffer): no copy up front.
+
+    Examples
+    --------
+    >>> part = MemoryRange(memoryview(b"0123456789"), 2, 5)
+    >>> len(part), part.read(3), part.read()
+    (5, b'234', b'56')
+    """
+
+    def __init__(self, view: memoryview, offset: int, length: int) -> None:
+        self._view = view[offset:offset + length]
+        self._pos = 0
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._view) if size is None or size < 0 else self._pos + size
+        data = bytes(self._view[self._pos:end])
+        self._pos += len(data)
+        return data
+
+
 class FormBody:
     """A multipart/form-data body streamed from a file: text fields, then the file.
 
@@ -143,7 +174,8 @@ class FormBody:
     True
     """
 
-    def __init__(self, fields: dict[str, Any], source: IO[bytes] | ByteRange, size: int,
+    def __init__(self, fields: dict[str, Any], source: IO[bytes] | ByteRange | MemoryRange,
+                 size: int,
                  boundary: str | None = None, filename: str = "file") -> None:
         self.boundary = boundary or os.urandom(16).hex()
         head = b"".join(self._part(name, str(value).encode()) for name, value in fields.items())

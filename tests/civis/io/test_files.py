@@ -76,6 +76,10 @@ def test_upload_text_and_partly_read_buffers(srv: FilesServer, client: Any,
         partial = file_to_civis(fh, client=client)  # from the current position on
     assert srv.file_bytes(partial) == b"456789"
     assert srv.files[partial].name == "f.bin"
+    memory = io.BytesIO(b"0123456789")
+    memory.seek(3)
+    assert srv.file_bytes(file_to_civis(memory, "m", client=client)) == b"3456789"
+    memory.write(b"still writable")  # the upload released the BytesIO's buffer
 
 
 def test_upload_from_a_pipe(srv: FilesServer, client: Any) -> None:
