@@ -184,6 +184,10 @@ class CivisFuture(PollableResult):
                               f"{self.job_id} / run ID {self.run_id}:\n{err}", stacklevel=2)
             return False
         self.cleanup()
+        # The run may have finished just before the DELETE (a no-op then): one poll tells.
+        self._poll_once()
+        if self.done():
+            return self.cancelled()
         return self._set_cancelled()
 
 

@@ -172,6 +172,11 @@ def test_cancel_cancels_the_run_and_is_idempotent(srv: FilesServer, client: Any)
     srv.set_state(finished.run_id, "succeeded")
     finished.result(timeout=5)
     assert finished.cancel() is False and not finished.cancelled()
+    # Finished on the server but not yet seen by a poll: the result wins, not "cancelled".
+    raced = _future(srv, client, polling_interval=60)
+    srv.set_state(raced.run_id, "succeeded")
+    assert raced.cancel() is False
+    assert raced.result(timeout=1).state == "succeeded"
 
 
 def test_run_cancelled_on_the_server(srv: FilesServer, client: Any) -> None:
