@@ -329,6 +329,9 @@ def _endpoint(operation: Operation) -> Callable[[Request], Any]:
             kwargs["body"] = await parse_body(operation, request)
         if operation.wants_request:
             result = operation.call(request, **kwargs)
+        elif operation.verb == "get" and request.app.state.store.reads_never_wait:
+            # Reads that cannot block (see Store.reads_never_wait) skip the thread hop.
+            result = operation.call(service_context(request), **kwargs)
         else:
             result = await run_in_threadpool(operation.call, service_context(request), **kwargs)
         headers: dict[str, str] = {}

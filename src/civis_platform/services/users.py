@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, or_, select, update
 
 from civis_platform.services import _generic as g
 from civis_platform.services.auth import NewKey, mint_key
@@ -62,13 +62,19 @@ def require_admin(ctx: Context) -> None:
         raise ForbiddenError("Only an admin may do this.")
 
 
+# Built once: these run on every users/me call (the client's `username` lookup, and the
+# first call most scripts make), and building a select costs more than running it.
+_GROUPS_OF_USER = (
+    select(t.groups)
+    .join(t.group_members, t.group_members.c.group_id == t.groups.c.id)
+    .where(t.group_members.c.user_id == bindparam("user_id"))
+    .order_by(t.groups.c.id)
+)
+_USER_BY_ID = select(t.users).where(t.users.c.id == bindparam("user_id"))
+
+
 def _groups_of(conn: Connection, user_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(t.groups)
-        .join(t.group_members, t.group_members.c.group_id == t.groups.c.id)
-        .where(t.group_members.c.user_id == user_id)
-        .order_by(t.groups.c.id)
-    )
+    rows = conn.execute(_GROUPS_OF_USER, {"user_id": user_id})
     return [
         {
             "id": r.id,
@@ -134,7 +140,7 @@ def _user_me(conn: Connection, row: Row[Any]) -> dict[str, Any]:
 
 
 def _get_row(conn: Connection, user_id: int) -> Row[Any]:
-    row = conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+    row = conn.execute(_USER_BY_ID, {"user_id": user_id}).first()
     if row is None:
         raise NotFoundError(f"User {user_id} was not found.")
     return row

@@ -49,6 +49,10 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite reads in WAL mode never wait on a lock or a network: they only need the
+        # CPU (and the GIL). Callers may run them on the event loop instead of paying a
+        # thread hop that costs more than the query. PostgreSQL reads wait on the wire.
+        self.reads_never_wait = engine.dialect.name == "sqlite"
 
     @classmethod
     def from_url(cls, url: str) -> Store:
