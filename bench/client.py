@@ -77,30 +77,54 @@ def bench_calls(rounds: int, calls: int) -> dict[str, float]:
     return {name: median(v) for name, v in per_second.items()}
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _times(slow: float, fast: float) -> str:
+    ratio = slow / fast
+    return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
+
+
 def report(construction: dict[str, dict[str, float]], calls: dict[str, float],
            rounds: int, n_calls: int) -> str:
     off, ours = construction["official"], construction["ours"]
-    ms = lambda s: f"{s * 1000:.1f} ms"  # noqa: E731
-    x = lambda a, b: f"{a / b:.0f}x" if a / b >= 10 else f"{a / b:.1f}x"  # noqa: E731
-    return f"""
-## Client: construction and small calls (`bench/client.py`)
-
-{machine_note()} {rounds} rounds; each round runs every client in a fresh interpreter.
-
-| measure | official civis 2.10.1 | ours | ours is |
-|---|---:|---:|---:|
-| `import civis` | {ms(off['import'])} | {ms(ours['import'])} | {x(off['import'], ours['import'])} faster |
-| `APIClient(local_api_spec=<reference spec>)`, first in a process | {ms(off['cold'])} | {ms(ours['cold'])} | {x(off['cold'], ours['cold'])} faster |
-| the same, repeated in the process | {ms(off['warm'])} | {ms(ours['warm'])} | {x(off['warm'], ours['warm'])} faster |
-| repeated, until `client.users.get_me` is ready | {ms(off['ready'])} | {ms(ours['ready'])} | {x(off['ready'], ours['ready'])} faster |
-| sequential `users.get_me()` calls per second ({n_calls} calls, our server over loopback) | {calls['official']:.0f}/s | {calls['ours']:.0f}/s | {calls['ours'] / calls['official']:.1f}x |
-
-Goals: construction at least 30x faster (met: {'yes' if off['warm'] / ours['warm'] >= 30 else 'NO'}), at least 2x the calls per second (met: {'yes' if calls['ours'] / calls['official'] >= 2 else 'NO'}).
-Why: the official client re-parses the 2.5 MB spec and renders every docstring on each
-construction from a local spec, and opens a new connection per request behind one process-wide
-lock; ours keeps a pre-digested spec keyed by content hash, builds resources on first use, and
-reuses pooled connections.
-"""
+    rows = [
+        ("`import civis`", "import"),
+        ("`APIClient(local_api_spec=<reference spec>)`, first in a process", "cold"),
+        ("the same, repeated in the process", "warm"),
+        ("repeated, until `client.users.get_me` is ready", "ready"),
+    ]
+    table = [
+        f"| {label} | {_ms(off[key])} | {_ms(ours[key])} | {_times(off[key], ours[key])} faster |"
+        for label, key in rows
+    ]
+    calls_ratio = calls["ours"] / calls["official"]
+    table.append(
+        f"| sequential `users.get_me()` calls per second ({n_calls} calls, our server over "
+        f"loopback) | {calls['official']:.0f}/s | {calls['ours']:.0f}/s | {calls_ratio:.1f}x |"
+    )
+    construction_met = "yes" if off["cold"] / ours["cold"] >= 30 else "NO"
+    calls_met = "yes" if calls_ratio >= 2 else "NO"
+    return "\n".join([
+        "## Client: construction and small calls (`bench/client.py`)",
+        "",
+        f"{machine_note()} {rounds} rounds; each round runs every client in a fresh "
+        "interpreter.",
+        "",
+        "| measure | official civis 2.10.1 | ours | ours is |",
+        "|---|---:|---:|---:|",
+        *table,
+        "",
+        f"Goals: construction at least 30x faster, first client in a process (met: "
+        f"{construction_met}); at least 2x the calls per second (met: {calls_met}).",
+        "",
+        "Why: the official client re-parses the 2.5 MB spec and renders every docstring on "
+        "each construction from a local spec, and opens a new connection per request behind "
+        "one process-wide lock; ours keeps a pre-digested spec keyed by content hash, builds "
+        "resources on first use, and reuses pooled connections. Both clients call the same "
+        "server, whose own time per call is in both figures.",
+    ])
 
 
 def main() -> None:

@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 from contract_support import assert_all_ok, run_scenario
 
+from civis_platform.config import Settings
+from civis_platform.testing import ThreadedServer
+
 LIMIT, WINDOW = 4, 2
 
 
 @pytest.fixture(scope="module")
 def strict_platform() -> Iterator[Any]:
-    from civis_platform.testing import ThreadedServer
-
-    from civis_platform.config import Settings
-
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home), rate_limit=LIMIT, rate_limit_window_seconds=WINDOW)
         with ThreadedServer(settings) as server:
