@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from civis._http import RetryPolicy, Timeouts
 from civis.client import APIClient
 from civis.response import ListResponse, PaginatedResponse, Response, find, find_one
 
@@ -28,6 +29,8 @@ __all__ = [
     "ListResponse",
     "PaginatedResponse",
     "Response",
+    "RetryPolicy",
+    "Timeouts",
     "__version__",
     "civis_logger",
     "find",

@@ -27,6 +27,13 @@ def test_import_civis_loads_neither_requests_nor_submodules() -> None:
     assert not {"civis.io", "civis.cli", "civis.tests", "civis.ml"} & set(loaded)
 
 
+def test_client_knobs_are_public() -> None:
+    # Beyond the official surface: the timeout and retry settings a client can be given.
+    assert {"Timeouts", "RetryPolicy"} <= set(civis.__all__)
+    assert civis.Timeouts(connect=1, read=2).read == 2
+    assert civis.RetryPolicy(max_attempts=3).max_attempts == 3
+
+
 def test_unknown_attribute() -> None:
     import pytest
 
