@@ -419,17 +419,22 @@ def list_object_projects(
         return [project_summary(conn, row) for row in conn.execute(stmt)]
 
 
+def _in_project(project_id: int, kind: Kind, object_id: int) -> ColumnElement[bool]:
+    """The project_objects row that puts one object into one project."""
+    return and_(
+        t.project_objects.c.project_id == project_id,
+        t.project_objects.c.object_type == kind.name,
+        t.project_objects.c.object_id == object_id,
+    )
+
+
 def add_to_project(ctx: Context, kind: Kind, object_id: int, *, project_id: int) -> None:
     """Put a readable object into a project the caller may write to (idempotent)."""
     with ctx.store.transaction() as conn:
         fetch(conn, ctx, kind, object_id)
         fetch(conn, ctx, PROJECT, project_id, need="write")
         present = conn.execute(
-            select(t.project_objects).where(
-                t.project_objects.c.project_id == project_id,
-                t.project_objects.c.object_type == kind.name,
-                t.project_objects.c.object_id == object_id,
-            )
+            select(t.project_objects).where(_in_project(project_id, kind, object_id))
         ).first()
         if present is None:
             conn.execute(
@@ -448,11 +453,7 @@ def remove_from_project(ctx: Context, kind: Kind, object_id: int, *, project_id:
         fetch(conn, ctx, kind, object_id)
         fetch(conn, ctx, PROJECT, project_id, need="write")
         result = conn.execute(
-            delete(t.project_objects).where(
-                t.project_objects.c.project_id == project_id,
-                t.project_objects.c.object_type == kind.name,
-                t.project_objects.c.object_id == object_id,
-            )
+            delete(t.project_objects).where(_in_project(project_id, kind, object_id))
         )
         if not result.rowcount:
             raise NotFoundError(f"{kind.label} {object_id} is not in project {project_id}.")
