@@ -18,6 +18,7 @@ from civis_platform.api.credentials import credentials
 from civis_platform.api.databases import databases
 from civis_platform.api.endpoints import endpoints
 from civis_platform.api.errors import install_error_handlers
+from civis_platform.api.files import StorageRoutes, files
 from civis_platform.api.groups import groups
 from civis_platform.api.middleware import CivisMiddleware
 from civis_platform.api.projects import projects
@@ -25,12 +26,23 @@ from civis_platform.api.remote_hosts import remote_hosts
 from civis_platform.api.testing import testing_routes
 from civis_platform.api.users import users
 from civis_platform.config import Settings
+from civis_platform.services import files as file_services
 from civis_platform.services.auth import KeyVerifier, RateLimiter
 from civis_platform.spec import build_spec
 from civis_platform.store.db import Store
 from civis_platform.store.migrate import upgrade_to_head
 
-RESOURCES = [users, groups, credentials, databases, remote_hosts, aliases, projects, endpoints]
+RESOURCES = [
+    users,
+    groups,
+    credentials,
+    databases,
+    remote_hosts,
+    aliases,
+    projects,
+    files,
+    endpoints,
+]
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -47,6 +59,9 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         upgrade_to_head(store.engine)
+        # File contents and the URL signing secret (both under home by default).
+        app.state.blobs = file_services.blob_store(settings)
+        file_services.signing_secret(settings)
         yield
         store.dispose()
 
@@ -64,4 +79,6 @@ def create_app(settings: Settings) -> FastAPI:
         routes.extend(testing_routes())
     app.state.spec = build_spec(app)
     app.add_middleware(CivisMiddleware, verifier=verifier, limiter=app.state.limiter)
+    # Outermost: presigned storage URLs carry their own token, so they skip API auth.
+    app.add_middleware(StorageRoutes, state=app.state)
     return app

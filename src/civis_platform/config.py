@@ -12,6 +12,9 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from pathlib import Path
 
 from pydantic import Field
@@ -25,6 +28,14 @@ DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 300
 DEFAULT_KEY_EXPIRY_SECONDS = 365 * 24 * 3600
 DEFAULT_KEY_CACHE_SECONDS = 30.0
 METADATA_FILENAME = "metadata.sqlite"
+BLOBS_DIRNAME = "blobs"
+SIGNING_KEY_FILENAME = "signing.key"
+DEFAULT_BLOB_MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for all parts but the last
+DEFAULT_RUNNER_WORKERS = 2
+DEFAULT_RUNNER_POLL_SECONDS = 1.0
+DEFAULT_RUNNER_HEARTBEAT_SECONDS = 2.0
+DEFAULT_RUNNER_STALE_SECONDS = 20.0
+DEFAULT_RUNNER_GRACE_SECONDS = 5.0
 
 
 def _default_home() -> Path:
@@ -46,6 +57,20 @@ class Settings(BaseSettings):
     key_expiry_seconds: int = DEFAULT_KEY_EXPIRY_SECONDS
     key_cache_seconds: float = DEFAULT_KEY_CACHE_SECONDS
     testing: bool = False
+    # File contents: ``file:///abs/folder`` or a folder path; default ``<home>/blobs``.
+    blob_url: str | None = None
+    blob_min_part_size: int = DEFAULT_BLOB_MIN_PART_SIZE
+    # Secret for presigned file URLs; default: generated once into ``<home>/signing.key``
+    # so URLs handed out stay valid across restarts.
+    signing_secret: str | None = None
+    # The run engine: worker threads per process; how often idle workers look for runs
+    # queued by other processes; heartbeat period; a running run whose heartbeat is
+    # older than ``runner_stale_seconds`` is failed; shutdown grace for running programs.
+    runner_workers: int = DEFAULT_RUNNER_WORKERS
+    runner_poll_seconds: float = DEFAULT_RUNNER_POLL_SECONDS
+    runner_heartbeat_seconds: float = DEFAULT_RUNNER_HEARTBEAT_SECONDS
+    runner_stale_seconds: float = DEFAULT_RUNNER_STALE_SECONDS
+    runner_grace_seconds: float = DEFAULT_RUNNER_GRACE_SECONDS
 
     def resolved_metadata_url(self) -> str:
         """The metadata database URL: the configured one, else a SQLite file under home."""
@@ -61,3 +86,37 @@ class Settings(BaseSettings):
     def warehouse_path(self) -> Path:
         """Where the default DuckDB warehouse file lives."""
         return Path(self.home).expanduser() / "warehouse.duckdb"
+
+    def resolved_blob_url(self) -> str:
+        """Where file contents live: the configured URL, else ``<home>/blobs``."""
+        return self.blob_url or str(Path(self.home).expanduser() / BLOBS_DIRNAME)
+
+    def resolved_signing_secret(self) -> bytes:
+        """The secret that signs file URLs; created under home on first use.
+
+        Examples:
+            >>> Settings(home="/tmp/x", signing_secret="abc").resolved_signing_secret()
+            b'abc'
+        """
+        if self.signing_secret:
+            return self.signing_secret.encode()
+        path = Path(self.home).expanduser() / SIGNING_KEY_FILENAME
+        try:
+            return path.read_bytes().strip()
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{SIGNING_KEY_FILENAME}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_hex(32).encode())
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # atomic and never overwrites: a concurrent creator wins
+        except FileExistsError:
+            pass
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return path.read_bytes().strip()

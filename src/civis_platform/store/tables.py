@@ -7,6 +7,7 @@ checks that the migrated schema equals this metadata on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -206,4 +207,27 @@ project_objects = Table(
     Column("object_id", Integer, primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_project_objects_object", "object_type", "object_id"),
+)
+
+# Uploaded files: metadata here, contents in the blob store under ``blob_key``.
+# ``state`` is "pending" until the contents are stored, then "complete" (never back).
+# Deleting a user (testing reset) takes their files with them.
+files = Table(
+    "files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),  # NULL: never expires
+    Column("upload_kind", String(16), nullable=False),  # "single" or "multipart"
+    Column("state", String(16), nullable=False),
+    Column("num_parts", Integer, nullable=True),
+    Column("multipart_upload_id", String(64), nullable=True),
+    Column("blob_key", Text, nullable=True),
+    Column("size", BigInteger, nullable=True),
+    Column("md5", String(32), nullable=True),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    *_timestamps(),
+    Index("ix_files_owner", "owner_id"),
 )
