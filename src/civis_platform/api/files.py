@@ -345,20 +345,38 @@ class _PartReader(io.RawIOBase):
         return size
 
 
+BATCH_BYTES = 1 << 20
+
+
 def _sync_body(request: Request) -> Iterator[bytes]:
-    """The request body, from a worker thread, chunk by chunk as it arrives."""
+    """The request body, from a worker thread, as it arrives (in batches of up to
+    ``BATCH_BYTES``, so the thread hops to the event loop once per batch, not per
+    socket read)."""
     stream = request.stream()
+
+    async def batch() -> tuple[bytes, bool]:
+        parts: list[bytes] = []
+        size = 0
+        while size < BATCH_BYTES:
+            try:
+                chunk = await stream.__anext__()
+            except StopAsyncIteration:
+                return b"".join(parts), True
+            parts.append(chunk)
+            size += len(chunk)
+        return b"".join(parts), False
+
     while True:
         try:
-            chunk = anyio.from_thread.run(stream.__anext__)
-        except StopAsyncIteration:
-            return
+            data, done = anyio.from_thread.run(batch)
         except ClientDisconnect:
             raise IncompleteUploadError(
                 "the client disconnected before the body was complete"
             ) from None
-        if chunk:
-            yield chunk
+        if data:
+            yield data
+        if done:
+            return
 
 
 def _boundary(request: Request) -> bytes:

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import make_settings
 from platform_helpers import Api, assert_civis_error
 
+from civis_platform.config import Settings
 from civis_platform.services import files as svc
 from civis_platform.storage import sign
 from civis_platform.testing import ThreadedServer
@@ -478,7 +478,7 @@ def test_files_are_private_until_shared(new_user) -> None:
 
 def test_files_survive_a_restart(engine_url: str | None, tmp_path_factory) -> None:
     home = tmp_path_factory.mktemp("restart")
-    settings = make_settings(home, engine_url)
+    settings = Settings(home=home, metadata_url=engine_url, testing=True)
     data = os.urandom(300_000)
     with ThreadedServer(settings) as first:
         api = Api(first.base_url, first.admin_api_key)
