@@ -155,6 +155,24 @@ class FileQuery(QueryModel):
     inline: bool | None = None
 
 
+class DependenciesQuery(QueryModel):
+    """Query of ``GET /files/{id}/dependencies``."""
+
+    user_id: int | None = None
+
+
+class Dependency(ResponseModel):
+    """An object this one depends on (files depend on nothing)."""
+
+    object_type: str | None = None
+    fco_type: str | None = None
+    id: int | None = None
+    name: str | None = None
+    permission_level: str | None = None
+    description: str | None = None
+    shareable: bool | None = None
+
+
 files = Resource("files")
 files.op(
     "post",
@@ -209,6 +227,15 @@ files.op(
     body_name="FilePatch",
     body_required=False,
     response=File,
+)
+files.op(
+    "get",
+    "/files/{id}/dependencies",
+    "List dependent objects for this object",
+    svc.list_dependencies,
+    query=DependenciesQuery,
+    response=Dependency,
+    array=True,
 )
 files.shares(svc.KIND, level_noun="a file")
 files.transfer(svc.KIND)

@@ -352,6 +352,15 @@ def update_file(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, 
         return _view(ctx, conn, g.fetch(conn, ctx, KIND, id))
 
 
+def list_dependencies(
+    ctx: Context, *, id: int, query: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """``GET /files/{id}/dependencies``: a file depends on no other object."""
+    with ctx.store.transaction() as conn:
+        g.fetch(conn, ctx, KIND, id)
+    return []
+
+
 # ------------------------------------------------------------------ storage routes
 # Called by the unauthenticated storage routes after a token was verified: the token
 # is the authority, so these take the store, not a Context.

@@ -99,8 +99,15 @@ def test_post_returns_a_presigned_form_upload(server: ThreadedServer, new_user) 
     _user, api = new_user()
     created = create(api, description="d")
     assert list(created) == [
-        "id", "name", "createdAt", "fileSize", "expiresAt", "description",
-        "uploadUrl", "uploadFields", "myPermissionLevel",
+        "id",
+        "name",
+        "createdAt",
+        "fileSize",
+        "expiresAt",
+        "description",
+        "uploadUrl",
+        "uploadFields",
+        "myPermissionLevel",
     ]
     assert created["uploadUrl"].startswith(server.base_url + "storage/upload/")
     assert "key" in created["uploadFields"]
@@ -248,7 +255,13 @@ def test_multipart_round_trip(server: ThreadedServer, new_user) -> None:
     parts = [os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(1234)]
     created = _multipart(api, 3)
     assert list(created) == [
-        "id", "name", "createdAt", "fileSize", "expiresAt", "description", "uploadUrls",
+        "id",
+        "name",
+        "createdAt",
+        "fileSize",
+        "expiresAt",
+        "description",
+        "uploadUrls",
     ]
     assert all(u.startswith(server.base_url + "storage/part/") for u in created["uploadUrls"])
     for url, data in reversed(list(zip(created["uploadUrls"], parts, strict=True))):
@@ -468,6 +481,9 @@ def test_files_are_private_until_shared(new_user) -> None:
     assert requests.get(got["fileUrl"], timeout=30).content == b"secret"
     assert_civis_error(reader_api.patch(path, json={"description": "x"}), 403)
     assert owner_api.get(f"{path}/shares").status_code == 200
+    assert reader_api.get(f"{path}/dependencies", params={"user_id": reader.id}).json() == []
+    _stranger, stranger_api = new_user()
+    assert_civis_error(stranger_api.get(f"{path}/dependencies"), 404)
     project = owner_api.post("projects", json={"name": "P", "description": "d"}).json()
     assert owner_api.put(f"{path}/projects/{project['id']}").status_code == 204
     assert [p["id"] for p in owner_api.get(f"{path}/projects").json()] == [project["id"]]

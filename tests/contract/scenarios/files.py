@@ -82,13 +82,12 @@ def fetched_digest(file_id: int) -> tuple[str, int]:
 
 
 def random_file(size: int) -> str:
-    fh = tempfile.NamedTemporaryFile(delete=False, suffix=".bin")
     block = os.urandom(min(size, MiB)) or b""
     left = size
-    while left > 0:
-        fh.write(block[:left])
-        left -= min(left, len(block))
-    fh.close()
+    with tempfile.NamedTemporaryFile(delete=False, suffix=".bin") as fh:
+        while left > 0:
+            fh.write(block[:left])
+            left -= min(left, len(block))
     return fh.name
 
 
@@ -142,6 +141,14 @@ def _() -> None:
     assert frame.to_dict("list") == {"a": [1, 2], "b": ["x", "y"]}, frame
     gz_url = client.files.get(single_upload("zipped.csv.gz", gzip.compress(text))).file_url
     assert pd.read_csv(gz_url).to_dict("list") == {"a": [1, 2], "b": ["x", "y"]}
+
+
+@check("polars reads a CSV file_url directly")
+def _() -> None:
+    import polars as pl
+
+    url = client.files.get(single_upload("polars.csv", b"a,b\n1,x\n2,y\n")).file_url
+    assert pl.read_csv(url).to_dict(as_series=False) == {"a": [1, 2], "b": ["x", "y"]}
 
 
 @check("expires_at: null never expires, a past date is a 400")
