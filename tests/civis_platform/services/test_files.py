@@ -233,3 +233,13 @@ def test_multipart_services(contexts: list[Context]) -> None:
         svc.check_part_upload(ann.store, created["id"], 1)
     with pytest.raises(BadRequestError):
         svc.create_multipart(ann, body={"name": "m.bin", "num_parts": 0})
+
+
+@pytest.mark.parametrize("name", ["civis_platform.api.files", "civis_platform.services.files"])
+def test_docstring_examples(name: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0
