@@ -20,12 +20,15 @@ from civis_platform.api.endpoints import endpoints
 from civis_platform.api.errors import install_error_handlers
 from civis_platform.api.files import StorageRoutes, files
 from civis_platform.api.groups import groups
+from civis_platform.api.jobs import jobs
 from civis_platform.api.middleware import CivisMiddleware
 from civis_platform.api.projects import projects
 from civis_platform.api.remote_hosts import remote_hosts
 from civis_platform.api.testing import testing_routes
 from civis_platform.api.users import users
 from civis_platform.config import Settings
+from civis_platform.programs import containers as _container_program  # noqa: F401 (registers)
+from civis_platform.runner.dispatcher import Dispatcher
 from civis_platform.services import files as file_services
 from civis_platform.services.auth import KeyVerifier, RateLimiter
 from civis_platform.spec import build_spec
@@ -41,6 +44,7 @@ RESOURCES = [
     aliases,
     projects,
     files,
+    jobs,
     endpoints,
 ]
 
@@ -62,7 +66,10 @@ def create_app(settings: Settings) -> FastAPI:
         # File contents and the URL signing secret (both under home by default).
         app.state.blobs = file_services.blob_store(settings)
         file_services.signing_secret(settings)
+        # The run engine: recovers runs of dead workers, then claims queued runs.
+        app.state.dispatcher = Dispatcher(store, settings, services=app.state).start()
         yield
+        app.state.dispatcher.stop()
         store.dispose()
 
     # FastAPI's own docs/OpenAPI routes are off: /endpoints is the spec of record.

@@ -71,6 +71,8 @@ class Operation:
     path_types: dict[str, str] = field(default_factory=dict)
     # For operations answered from the app itself (the spec), not from a service.
     wants_request: bool = False
+    # Splits a service result into (body value, extra response headers), e.g. logs.
+    headers: Callable[[Any], tuple[Any, dict[str, str]]] | None = None
 
     @property
     def path_params(self) -> list[str]:
@@ -335,6 +337,8 @@ def _endpoint(operation: Operation) -> Callable[[Request], Any]:
         else:
             result = await run_in_threadpool(operation.call, service_context(request), **kwargs)
         headers: dict[str, str] = {}
+        if operation.headers is not None:
+            result, headers = operation.headers(result)
         if isinstance(result, services.Page):
             headers = {
                 "X-Pagination-Per-Page": str(result.per_page),
@@ -343,8 +347,8 @@ def _endpoint(operation: Operation) -> Callable[[Request], Any]:
                 "X-Pagination-Total-Entries": str(result.total),
             }
             result = result.items
-        if operation.status == 204:
-            return Response(status_code=204, headers=headers)
+        if operation.status == 204 or (result is None and operation.response is None):
+            return Response(status_code=operation.status, headers=headers)
         if isinstance(result, list):
             payload: Any = [shape(operation.response, item) for item in result]
         else:

@@ -19,10 +19,17 @@ def current_user(request: Request) -> Principal:
 def service_context(request: Request) -> Context:
     """The Context every service call receives first."""
     state = request.app.state
+    dispatcher = getattr(state, "dispatcher", None)
+    hooks = (
+        {"wake_runner": dispatcher.notify, "cancel_run": dispatcher.request_cancel}
+        if dispatcher is not None
+        else {}
+    )
     return Context(
         user=current_user(request),
         store=state.store,
         settings=state.settings,
         evict_key=state.verifier.evict_key,
         evict_user=state.verifier.evict_user,
+        **hooks,
     )

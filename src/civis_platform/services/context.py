@@ -31,6 +31,9 @@ class Context:
     evict_key: Callable[[int], None] = field(default=lambda _key_id: None)
     # Called after a user's roles or groups change so their cached principal is rebuilt.
     evict_user: Callable[[int], None] = field(default=lambda _user_id: None)
+    # The run engine's doorbells: a run was queued; a run's cancellation was requested.
+    wake_runner: Callable[[], None] = field(default=lambda: None)
+    cancel_run: Callable[[int], None] = field(default=lambda _run_id: None)
 
 
 def utcnow() -> datetime:

@@ -231,3 +231,64 @@ files = Table(
     *_timestamps(),
     Index("ix_files_owner", "owner_id"),
 )
+
+# Jobs: anything that runs. ``type`` is a key of ``runner.base.PROGRAMS``; ``config`` is
+# the program's JSON configuration. Deleting the owner takes their jobs and runs along.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("config", Text, nullable=False, default="{}"),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    *_timestamps(),
+    Index("ix_jobs_owner", "owner_id"),
+)
+
+# Runs of jobs; ``state`` changes only through ``services.runs.transition`` (and the
+# claim in ``runner.queue``). ``worker_id``/``heartbeat_at`` say who runs it and when it
+# last proved alive; stalled runs are found by query.
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("is_cancel_requested", Boolean, nullable=False, default=False),
+    Column("worker_id", String(64), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Index("ix_runs_job", "job_id", "id"),
+    Index("ix_runs_state", "state", "id"),
+)
+
+run_logs = Table(
+    "run_logs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("level", String(16), nullable=False),
+    Index("ix_run_logs_run", "run_id", "id"),
+)
+
+# What a run produced: files, tables, JSON values (``value`` holds JSON text).
+run_outputs = Table(
+    "run_outputs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", Integer, nullable=True),
+    Column("name", Text, nullable=True),
+    Column("value", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_run_outputs_run", "run_id", "id"),
+)

@@ -1,0 +1,114 @@
+"""What a program sees of its run, the program registry, and the Executor protocol.
+
+A *program* is what a job type does: ``program(run: RunContext) -> None``. Returning
+means success; raising means failure, with ``str(exception)`` as the run's error; when
+the run was cancelled meanwhile, the outcome is ``cancelled`` whatever the program did.
+
+Examples:
+    >>> def hello(run: RunContext) -> None:
+    ...     run.log("hello")
+    >>> register("Example::Hello", civis_type="Example")(hello) is hello
+    True
+    >>> PROGRAMS["Example::Hello"] is hello, CIVIS_TYPES["Example::Hello"]
+    (True, 'Example')
+    >>> _ = unregister("Example::Hello")
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from civis_platform.config import Settings
+from civis_platform.services import runs
+from civis_platform.store.db import Store
+
+Program = Callable[["RunContext"], None]
+
+# Job type key -> program. Stable keys are ours; CIVIS_TYPES gives the ``type`` string
+# the API reports for jobs of that key (e.g. "JobTypes::ContainerDocker").
+PROGRAMS: dict[str, Program] = {}
+CIVIS_TYPES: dict[str, str] = {}
+
+
+def register(key: str, *, civis_type: str | None = None) -> Callable[[Program], Program]:
+    """Decorator: make ``program`` run the jobs whose type is ``key``."""
+
+    def decorate(program: Program) -> Program:
+        PROGRAMS[key] = program
+        CIVIS_TYPES[key] = civis_type or key
+        return program
+
+    return decorate
+
+
+def unregister(key: str) -> Program | None:
+    """Remove a program (tests register throwaway ones); returns what was registered."""
+    CIVIS_TYPES.pop(key, None)
+    return PROGRAMS.pop(key, None)
+
+
+def civis_type(key: str) -> str:
+    """The Civis ``type`` string of a job type key (the key itself when unknown).
+
+    Examples:
+        >>> civis_type("Never::Registered")
+        'Never::Registered'
+    """
+    return CIVIS_TYPES.get(key, key)
+
+
+class ProgramError(Exception):
+    """A program's failure whose message is meant for the user as the run's error."""
+
+
+@dataclass
+class RunContext:
+    """One run as its program sees it.
+
+    ``log`` and ``add_output`` write through the run services (each call its own
+    transaction, so logs are visible while the run goes on). ``cancelled`` is set when
+    the run's cancellation is requested; programs that wait should wait on it.
+    """
+
+    job_id: int
+    run_id: int
+    owner_id: int
+    job_type: str
+    config: dict[str, Any]
+    store: Store
+    settings: Settings
+    # Whatever the app keeps for programs (``app.state``: blob store, warehouse, ...).
+    services: Any = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def log(self, message: str, level: str = "info") -> None:
+        """Append a line to the run's logs."""
+        runs.append_log(self.store, self.run_id, message, level)
+
+    def add_output(
+        self,
+        object_type: str,
+        object_id: int | None = None,
+        name: str | None = None,
+        value: Any = None,
+    ) -> None:
+        """Record an output (``File``, ``Table``, ``JSONValue`` with a raw ``value``, ...)."""
+        runs.insert_output(self.store, self.run_id, object_type, object_id, name, value)
+
+    def is_cancel_requested(self) -> bool:
+        """True once someone asked to cancel this run."""
+        return self.cancelled.is_set()
+
+
+class Executor(Protocol):
+    """Runs a program for one run; returns when the program is done.
+
+    Raises whatever the program raised. Implementations: ``local.LocalExecutor``.
+    """
+
+    def execute(self, program: Program, run: RunContext) -> None:
+        """Run ``program(run)`` to completion."""
+        ...
