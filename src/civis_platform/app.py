@@ -24,6 +24,7 @@ from civis_platform.api.jobs import jobs
 from civis_platform.api.middleware import CivisMiddleware
 from civis_platform.api.projects import projects
 from civis_platform.api.remote_hosts import remote_hosts
+from civis_platform.api.scripts_containers import scripts_containers
 from civis_platform.api.testing import testing_routes
 from civis_platform.api.users import users
 from civis_platform.config import Settings
@@ -45,6 +46,7 @@ RESOURCES = [
     projects,
     files,
     jobs,
+    scripts_containers,
     endpoints,
 ]
 

@@ -1,0 +1,169 @@
+"""``/scripts/containers``: container scripts (run as local processes) and their runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from civis_platform.api._generic import Resource
+from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
+from civis_platform.api.jobs import JobOutput, JobRun, LogQuery, RunLog, UserSimple, log_headers
+from civis_platform.services import scripts_containers as svc
+
+
+class ContainerCreate(RequestModel):
+    """Body of ``POST /scripts/containers``."""
+
+    name: str | None = None
+    parent_id: int | None = None
+    user_context: str | None = None
+    params: list[dict[str, Any]] | None = None
+    arguments: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
+    required_resources: dict[str, Any]
+    repo_http_uri: str | None = None
+    repo_ref: str | None = None
+    remote_host_credential_id: int | None = None
+    git_credential_id: int | None = None
+    docker_command: str | None = None
+    docker_image_name: str | None = None
+    docker_image_tag: str | None = None
+    instance_type: str | None = None
+    cancel_timeout: int | None = None
+    time_zone: str | None = None
+    partition_label: str | None = None
+    hidden: bool | None = None
+    target_project_id: int | None = None
+    running_as_id: int | None = None
+
+
+class Container(ResponseModel):
+    """A container script."""
+
+    id: int | None = None
+    from_template_aliases: list[dict[str, Any]] = Field(default_factory=list)
+    name: str | None = None
+    type: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    author: UserSimple | None = None
+    state: str | None = None
+    finished_at: str | None = None
+    category: str | None = None
+    projects: list[dict[str, Any]] = Field(default_factory=list)
+    parent_id: int | None = None
+    user_context: str | None = None
+    params: list[dict[str, Any]] = Field(default_factory=list)
+    arguments: dict[str, Any] | None = None
+    is_template: bool | None = None
+    template_dependents_count: int | None = None
+    published_as_template_id: int | None = None
+    from_template_id: int | None = None
+    template_script_name: str | None = None
+    links: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
+    running_as: UserSimple | None = None
+    required_resources: dict[str, Any] | None = None
+    repo_http_uri: str | None = None
+    repo_ref: str | None = None
+    remote_host_credential_id: int | None = None
+    git_credential_id: int | None = None
+    docker_command: str | None = None
+    docker_image_name: str | None = None
+    docker_image_tag: str | None = None
+    instance_type: str | None = None
+    cancel_timeout: int | None = None
+    last_run: JobRun | None = None
+    time_zone: str | None = None
+    partition_label: str | None = None
+    my_permission_level: str | None = None
+    hidden: bool | None = None
+    archived: bool | None = None
+    target_project_id: int | None = None
+    running_as_id: int | None = None
+
+
+class ContainerRun(ResponseModel):
+    """A run of a container script."""
+
+    id: int | None = None
+    container_id: int | None = None
+    state: str | None = None
+    is_cancel_requested: bool | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+    max_memory_usage: float | None = None
+    max_cpu_usage: float | None = None
+
+
+class OutputCreate(RequestModel):
+    """Body of ``POST /scripts/containers/{id}/runs/{run_id}/outputs``."""
+
+    object_type: str
+    object_id: int
+
+
+scripts_containers = Resource("scripts")
+base = "/scripts/containers"
+run_path = f"{base}/{{id}}/runs/{{run_id}}"
+scripts_containers.op(
+    "post",
+    base,
+    "Create a container",
+    svc.create_container,
+    body=ContainerCreate,
+    body_name="ContainerCreate",
+    response=Container,
+    status=201,
+)
+scripts_containers.op(
+    "get", f"{base}/{{id}}", "View a container", svc.get_container, response=Container
+)
+scripts_containers.op(
+    "post", f"{base}/{{id}}/runs", "Start a run", svc.post_run, response=ContainerRun, status=202
+)
+scripts_containers.op(
+    "get",
+    f"{base}/{{id}}/runs",
+    "List runs for the given Container job",
+    svc.list_runs,
+    query=PagedQuery,
+    response=ContainerRun,
+    array=True,
+)
+scripts_containers.op("get", run_path, "Check status of a run", svc.get_run, response=ContainerRun)
+scripts_containers.op("delete", run_path, "Cancel a run", svc.cancel_run, status=202)
+scripts_containers.op(
+    "get",
+    f"{run_path}/logs",
+    "Get the logs for a run",
+    svc.list_logs,
+    query=LogQuery,
+    response=RunLog,
+    array=True,
+    headers=log_headers,
+)
+scripts_containers.op(
+    "get",
+    f"{run_path}/outputs",
+    "List the outputs for a run",
+    svc.list_outputs,
+    query=PagedQuery,
+    response=JobOutput,
+    array=True,
+)
+scripts_containers.op(
+    "post",
+    f"{run_path}/outputs",
+    "Add an output for a run",
+    svc.post_output,
+    body=OutputCreate,
+    body_name="OutputCreate",
+    response=JobOutput,
+    status=202,
+)
