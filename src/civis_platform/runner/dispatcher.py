@@ -174,7 +174,10 @@ class Dispatcher:
                 self._wake.clear()
                 continue
             self._wake.set()  # there may be more: let another idle worker look too
-            self.run_claimed(claimed)
+            try:
+                self.run_claimed(claimed)
+            except Exception:  # e.g. the job was deleted meanwhile; keep the worker alive
+                log.exception("run %s could not be finished", claimed.run_id)
 
     def _beat(self) -> None:
         stale = timedelta(seconds=self.settings.runner_stale_seconds)
@@ -193,7 +196,9 @@ class Dispatcher:
     def run_claimed(self, claimed: ClaimedRun) -> str:
         """Execute a claimed run to its final state; returns that state."""
         with self.store.transaction() as conn:
-            job = conn.execute(select(t.jobs).where(t.jobs.c.id == claimed.job_id)).one()
+            job = conn.execute(select(t.jobs).where(t.jobs.c.id == claimed.job_id)).first()
+        if job is None:  # deleted since the claim (its runs went with it)
+            return runs.current_state(self.store, claimed.run_id)
         try:
             config = runs.load_config(job.config)
         except ValueError:
@@ -222,7 +227,7 @@ class Dispatcher:
             if program is None:
                 raise ProgramError(f"No program runs jobs of type {run.job_type!r}.")
             self.executor.execute(program, run)
-        except Exception as exc:  # the program failed: that is the run's outcome
+        except (Exception, SystemExit) as exc:  # the program failed: the run's outcome
             if run.is_cancel_requested():
                 return runs.finish_cancelled(self.store, run.run_id)
             error = runs.failure_message(str(exc) or type(exc).__name__)

@@ -57,6 +57,11 @@ def claim(store: Store, worker_id: str, *, from_state: str, to_state: str) -> Cl
             row = conn.execute(stmt).first()
     else:
         with store.engine.connect() as conn:
+            # A plain read first: an idle poll must not take the database's write lock.
+            if conn.execute(pick).first() is None:
+                conn.rollback()
+                return None
+            conn.rollback()
             _begin_immediate(conn)
             row = conn.execute(stmt).first()
             conn.commit()

@@ -122,6 +122,7 @@ def reset(ctx: Context) -> None:
         conn.execute(t.project_objects.delete())
         conn.execute(t.projects.delete())
         conn.execute(t.aliases.delete())
+        conn.execute(t.jobs.delete())  # with their runs, logs and outputs
         conn.execute(
             t.shares.delete().where(
                 ~((t.shares.c.object_type == REMOTE_HOST.name) & t.shares.c.object_id.in_(hosts))

@@ -144,9 +144,10 @@ def heartbeat(store: Store, worker_id: str, run_ids: list[int]) -> set[int]:
 
 
 def current_state(store: Store, run_id: int) -> str:
-    """The state a run is in now."""
+    """The state a run is in now ("" when the run no longer exists)."""
     with store.transaction() as conn:
-        return str(conn.execute(select(t.runs.c.state).where(t.runs.c.id == run_id)).scalar_one())
+        state = conn.execute(select(t.runs.c.state).where(t.runs.c.id == run_id)).scalar()
+        return "" if state is None else str(state)
 
 
 def finish_cancelled(store: Store, run_id: int) -> str:

@@ -201,3 +201,23 @@ def test_dead_local_worker_detection() -> None:
     assert not is_dead_local_worker("another-host:1:x")
     assert not is_dead_local_worker(new_worker_id())
     assert is_dead_local_worker(None)
+
+
+def test_a_job_deleted_mid_run_does_not_kill_the_worker(
+    store: Store, owner_id: int, settings: Settings
+) -> None:
+    GATES["deleted"] = threading.Event()
+    dispatcher = Dispatcher(store, settings, workers=1).start()
+    try:
+        doomed = make_job(store, owner_id, "test.gate", gate="deleted")
+        run_id = _queue(store, doomed)
+        dispatcher.notify()
+        wait_state(store, run_id, {"running"})
+        with store.transaction() as conn:
+            conn.execute(t.jobs.delete().where(t.jobs.c.id == doomed))
+        GATES["deleted"].set()
+        later = _queue(store, make_job(store, owner_id, "test.echo"))
+        dispatcher.notify()
+        assert wait_final(store, later).state == "succeeded"
+    finally:
+        dispatcher.stop()
