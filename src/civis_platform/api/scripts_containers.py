@@ -8,7 +8,15 @@ from pydantic import Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
-from civis_platform.api.jobs import JobOutput, JobRun, LogQuery, RunLog, UserSimple, log_headers
+from civis_platform.api.jobs import (
+    JobOutput,
+    JobRun,
+    LogQuery,
+    RunLog,
+    UserSimple,
+    cancel_answer,
+    log_headers,
+)
 from civis_platform.services import scripts_containers as svc
 
 
@@ -101,6 +109,14 @@ class ContainerRun(ResponseModel):
     max_cpu_usage: float | None = None
 
 
+class ScriptCancel(ResponseModel):
+    """The answer of ``POST /scripts/{id}/cancel``."""
+
+    id: int | None = None
+    state: str | None = None
+    is_cancel_requested: bool | None = None
+
+
 class OutputCreate(RequestModel):
     """Body of ``POST /scripts/containers/{id}/runs/{run_id}/outputs``."""
 
@@ -137,7 +153,7 @@ scripts_containers.op(
     array=True,
 )
 scripts_containers.op("get", run_path, "Check status of a run", svc.get_run, response=ContainerRun)
-scripts_containers.op("delete", run_path, "Cancel a run", svc.cancel_run, status=202)
+scripts_containers.op("delete", run_path, "Cancel a run", cancel_answer(svc.cancel_run), status=202)
 scripts_containers.op(
     "get",
     f"{run_path}/logs",
@@ -165,5 +181,13 @@ scripts_containers.op(
     body=OutputCreate,
     body_name="OutputCreate",
     response=JobOutput,
+    status=202,
+)
+scripts_containers.op(
+    "post",
+    "/scripts/{id}/cancel",
+    "Cancel a run",
+    svc.cancel_script,
+    response=ScriptCancel,
     status=202,
 )

@@ -212,3 +212,16 @@ def post_output(ctx: Context, *, id: int, run_id: int, body: Mapping[str, Any]) 
         ctx, id=id, run_id=run_id, query={"order": "id", "order_dir": "desc", "limit": 1}
     )
     return dict(page.items[0])
+
+
+def cancel_script(ctx: Context, *, id: int) -> dict[str, Any]:
+    """``POST /scripts/{id}/cancel``: cancel the script's active run; 404 when none is."""
+    with ctx.store.transaction() as conn:
+        g.fetch(conn, ctx, jobs.KIND, id, need="write")
+        last = conn.execute(
+            select(t.runs).where(t.runs.c.job_id == id).order_by(t.runs.c.id.desc()).limit(1)
+        ).first()
+    if last is None:
+        raise NotFoundError(f"Script {id} has no active run.")
+    jobs.cancel_run(ctx, id=id, run_id=last.id)
+    return {"id": id, "state": "cancelled", "is_cancel_requested": True}

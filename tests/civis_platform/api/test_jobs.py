@@ -168,7 +168,8 @@ def test_cancel(store: Store, user: tuple[Any, Api]) -> None:
     job = make_job(store, created.id, "test.gate", gate="api-cancel")
     run = _start(api, job)
     response = api.delete(f"jobs/{job}/runs/{run['id']}")
-    assert response.status_code == 202 and response.content == b""
+    assert response.status_code == 202
+    assert response.json() == {"id": run["id"], "state": "cancelled", "isCancelRequested": True}
     done = api.get(f"jobs/{job}/runs/{run['id']}").json()
     assert done["state"] == "cancelled" and done["finishedAt"]
     assert_civis_error(api.delete(f"jobs/{job}/runs/{run['id']}"), 404)

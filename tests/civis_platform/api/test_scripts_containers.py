@@ -148,3 +148,54 @@ def test_official_client_runs_a_container_script(server: ThreadedServer, new_use
     assert "Process exited with status 2: oops" in result["error"]
     assert result["logs"] == sorted(["one", "two", "oops", "Process exited with status 2: oops"])
     assert result["state"] == "succeeded"
+
+
+def test_post_scripts_cancel(new_user: Any) -> None:
+    _user, api = new_user()
+    script = _create(api, "sleep 60")
+    assert_civis_error(api.post(f"scripts/{script['id']}/cancel"), 404)  # never ran
+    run = api.post(f"scripts/containers/{script['id']}/runs").json()
+    answer = api.post(f"scripts/{script['id']}/cancel")
+    assert answer.status_code == 202
+    assert answer.json() == {"id": script["id"], "state": "cancelled", "isCancelRequested": True}
+    assert _finish(api, script["id"], run["id"])["state"] == "cancelled"
+    assert_civis_error(api.post(f"scripts/{script['id']}/cancel"), 404)
+
+
+def test_official_futures_cancel(server: ThreadedServer, new_user: Any) -> None:
+    user, _api = new_user()
+    code = textwrap.dedent(
+        """
+        import json, time, warnings, civis
+        warnings.simplefilter("ignore")
+        client = civis.APIClient()
+        s = client.scripts.post_containers(
+            required_resources={"cpu": 1}, docker_command="sleep 60", docker_image_name="x"
+        )
+        future = civis.utils.run_job(s.id, client=client, polling_interval=0.05)
+        out = {"future": [future.cancel(), future.cancelled()]}
+        out["state"] = client.jobs.get_runs(s.id, future.run_id).state
+        run = client.jobs.post_runs(s.id)
+        container = civis.futures.ContainerFuture(s.id, run.id, client=client,
+                                                  polling_interval=0.05)
+        out["container"] = [container.cancel(), container.cancelled()]
+        out["state2"] = client.jobs.get_runs(s.id, run.id).state
+        print(json.dumps(out))
+        """
+    )
+    env = {"CIVIS_API_KEY": user.api_key, "CIVIS_API_ENDPOINT": server.base_url, "PATH": "/usr/bin"}
+    done = subprocess.run(
+        [str(support.official_python()), "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {
+        "future": [True, True],
+        "state": "cancelled",
+        "container": [True, True],
+        "state2": "cancelled",
+    }
