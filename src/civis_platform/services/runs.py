@@ -245,8 +245,13 @@ def insert_output(
     name: str | None,
     value: Any = None,
 ) -> None:
-    """Record an output of a run (``value`` is any JSON value, for ``JSONValue``)."""
+    """Record an output of a run (``value`` is any JSON value, for ``JSONValue``).
+
+    A File output without a name takes the file's name (clients find outputs by name).
+    """
     with store.transaction() as conn:
+        if name is None and object_type == "File" and object_id is not None:
+            name = conn.execute(select(t.files.c.name).where(t.files.c.id == object_id)).scalar()
         conn.execute(
             insert(t.run_outputs).values(
                 run_id=run_id,

@@ -79,11 +79,16 @@ def test_a_run_registers_its_own_output(new_user: Any) -> None:
         "headers={'Authorization': 'Basic ' + auth, 'Content-Type': 'application/json'}); "
         'print(u.urlopen(r).status)"'
     )
-    script = _create(api, command)
+    uploaded = api.post("files", json={"name": "model_info.json"})
+    assert uploaded.status_code == 201, uploaded.text
+    file_id = uploaded.json()["id"]
+    script = _create(api, command.replace("42", str(file_id)))
     run = api.post(f"scripts/containers/{script['id']}/runs").json()
     assert _finish(api, script["id"], run["id"])["state"] == "succeeded"
     outputs = api.get(f"scripts/containers/{script['id']}/runs/{run['id']}/outputs").json()
-    assert [(o["objectType"], o["objectId"]) for o in outputs] == [("File", 42)]
+    assert [(o["objectType"], o["objectId"], o["name"]) for o in outputs] == [
+        ("File", file_id, "model_info.json")
+    ]
 
 
 def test_cancel_shows_is_cancel_requested(new_user: Any) -> None:
