@@ -261,3 +261,18 @@ def test_our_client_run_job(
     assert future.result().state == "succeeded"
     logs = list(civis.utils.job_logs(job, client=client))
     assert [log["message"] for log in logs] == ["line 0", "line 1"]
+
+
+def test_our_client_cancels_a_running_job(
+    server: ThreadedServer, store: Store, user: tuple[Any, Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import civis
+
+    created, api = user
+    monkeypatch.setenv("CIVIS_API_ENDPOINT", server.base_url)
+    GATES["our-cancel"] = threading.Event()
+    job = make_job(store, created.id, "test.gate", gate="our-cancel")
+    client = civis.APIClient(api_key=created.api_key)
+    future = civis.utils.run_job(job, client=client, polling_interval=0.05)
+    assert future.cancel() and future.cancelled()
+    assert api.get(f"jobs/{job}/runs/{future.run_id}").json()["state"] == "cancelled"
