@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
         # File contents and the URL signing secret (both under home by default).
         app.state.blobs = file_services.blob_store(settings)
         file_services.signing_secret(settings)
+        file_services.housekeeping(settings, store)
         # The run engine: recovers runs of dead workers, then claims queued runs.
         app.state.dispatcher = Dispatcher(store, settings, services=app.state).start()
         yield

@@ -170,7 +170,7 @@ def _summary(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def is_expired(row: Row[Any], now: datetime | None = None) -> bool:
+def is_expired(row: Any, now: datetime | None = None) -> bool:
     """Whether the file's expiry has passed (files without one never expire)."""
     expires = aware(row.expires_at)
     return expires is not None and expires <= (now or utcnow())
@@ -359,6 +359,41 @@ def list_dependencies(
     with ctx.store.transaction() as conn:
         g.fetch(conn, ctx, KIND, id)
     return []
+
+
+# -------------------------------------------------------------------- housekeeping
+
+STALE_UPLOAD_AGE = timedelta(days=7)
+
+
+def housekeeping(settings: Settings, store: Store) -> int:
+    """Free disk: drop the contents of expired files (their metadata stays, as on
+    Civis: GET answers with fileUrl null) and multipart uploads abandoned for
+    ``STALE_UPLOAD_AGE`` (their URLs expired long before). Returns the blobs removed.
+    """
+    blobs = blob_store(settings)
+    purge = getattr(blobs, "purge_stale", None)
+    if purge is not None:
+        purge(STALE_UPLOAD_AGE)
+    now = utcnow()
+    with store.transaction() as conn:
+        rows = conn.execute(
+            select(t.files.c.id, t.files.c.blob_key, t.files.c.expires_at).where(
+                t.files.c.blob_key.is_not(None), t.files.c.expires_at.is_not(None)
+            )
+        ).all()
+    removed = 0
+    for row in rows:
+        if is_expired(row, now):
+            blobs.delete(row.blob_key)
+            with store.transaction() as conn:
+                conn.execute(
+                    update(t.files)
+                    .where(t.files.c.id == row.id, t.files.c.blob_key == row.blob_key)
+                    .values(blob_key=None)
+                )
+            removed += 1
+    return removed
 
 
 # ------------------------------------------------------------------ storage routes

@@ -196,6 +196,28 @@ def test_expired_files_have_no_url_and_refuse_tokens(contexts: list[Context]) ->
         verify(svc.signing_secret(ann.settings), token, "GET", now=datetime(2100, 1, 1, tzinfo=UTC))
 
 
+def test_housekeeping_drops_contents_of_expired_files_only(contexts: list[Context]) -> None:
+    ann, _ben = contexts
+    blobs = svc.blob_store(ann.settings)
+    ids = []
+    for expires in (None, "2100-01-01T00:00:00Z", "2100-01-01T00:00:00Z"):
+        created = svc.create_file(ann, body={"name": "a.csv", "expires_at": expires})
+        key = svc.new_blob_key(created["id"])
+        svc.finish_single_upload(ann.store, blobs, created["id"], blobs.put(key, io.BytesIO(b"x")))
+        ids.append(created["id"])
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    with ann.store.transaction() as conn:
+        conn.execute(update(t.files).where(t.files.c.id == ids[2]).values(expires_at=past))
+    keys = {i: svc.file_row(ann.store, i).blob_key for i in ids}
+    assert svc.housekeeping(ann.settings, ann.store) == 1
+    assert blobs.exists(keys[ids[0]]) and blobs.exists(keys[ids[1]])
+    assert not blobs.exists(keys[ids[2]])
+    view = svc.get_file(ann, id=ids[2])
+    assert view["file_url"] is None and view["file_size"] == 1
+    assert svc.get_file(ann, id=ids[1])["file_url"]
+    assert svc.housekeeping(ann.settings, ann.store) == 0
+
+
 def test_single_upload_completes_once(contexts: list[Context]) -> None:
     ann, _ben = contexts
     created = svc.create_file(ann, body={"name": "a.csv"})
