@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
@@ -231,11 +230,7 @@ class Dispatcher:
             if run.is_cancel_requested():
                 return runs.finish_cancelled(self.store, run.run_id)
             error = runs.failure_message(str(exc) or type(exc).__name__)
-            with contextlib.suppress(Exception):
-                run.log(error, "error")
-            if runs.transition_in(
-                self.store, run.run_id, expected=runs.RUNNING, to=runs.FAILED, error=error
-            ):
+            if runs.fail_running(self.store, run.run_id, error):
                 return runs.FAILED
             return runs.current_state(self.store, run.run_id)
         if run.is_cancel_requested():

@@ -170,9 +170,17 @@ def load_config(text: str | None) -> dict[str, Any]:
 
 
 def fail_running(store: Store, run_id: int, error: str) -> bool:
-    """Log ``error`` then fail a running run (recovery and shutdown); True if it was."""
-    append_log(store, run_id, error, "error")
-    return transition_in(store, run_id, expected=RUNNING, to=FAILED, error=error)
+    """Fail a running run and log ``error`` in one transaction; True if this call did.
+
+    The log line and the state appear together, so a client that sees ``failed`` also
+    sees the line; a caller that loses the race (the run already ended) logs nothing.
+    """
+    message = failure_message(error)
+    with store.transaction() as conn:
+        won = transition(conn, run_id, expected=RUNNING, to=FAILED, error=message)
+        if won:
+            insert_log(conn, run_id, message, "error")
+        return won
 
 
 def recover_stalled(
@@ -191,15 +199,20 @@ def recover_stalled(
 
 def append_log(store: Store, run_id: int, message: str, level: str = "info") -> int:
     """Add one log line to a run; returns its id."""
+    with store.transaction() as conn:
+        return insert_log(conn, run_id, message, level)
+
+
+def insert_log(conn: Connection, run_id: int, message: str, level: str = "info") -> int:
+    """:func:`append_log` inside the caller's transaction."""
     if level not in LOG_LEVELS:
         level = "info"
-    with store.transaction() as conn:
-        result = conn.execute(
-            insert(t.run_logs)
-            .values(run_id=run_id, created_at=utcnow(), message=message, level=level)
-            .returning(t.run_logs.c.id)
-        )
-        return int(result.scalar_one())
+    result = conn.execute(
+        insert(t.run_logs)
+        .values(run_id=run_id, created_at=utcnow(), message=message, level=level)
+        .returning(t.run_logs.c.id)
+    )
+    return int(result.scalar_one())
 
 
 @dataclass(frozen=True)
