@@ -150,3 +150,28 @@ def test_cancel_of_a_queued_run_that_was_just_claimed(store: Store, job_id: int)
         assert runs.request_cancel(conn, run_id, "queued")
     row = run_row(store, run_id)
     assert (row.state, row.is_cancel_requested) == ("cancelled", True)
+
+
+def test_fail_running_logs_once_however_many_callers(store: Store, job_id: int) -> None:
+    from sqlalchemy import func, select
+
+    from civis_platform.store import tables as t
+
+    run_id = _walk_to(store, job_id, "running")
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+
+    def fail() -> None:
+        barrier.wait()
+        results.append(runs.fail_running(store, run_id, runs.RESTART_ERROR))
+
+    threads = [threading.Thread(target=fail) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, False, False, True]
+    with store.transaction() as conn:
+        lines = conn.execute(select(func.count()).where(t.run_logs.c.run_id == run_id)).scalar_one()
+    assert lines == 1
+    assert run_row(store, run_id).error == runs.RESTART_ERROR
