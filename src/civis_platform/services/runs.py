@@ -233,13 +233,17 @@ def read_logs(
     line was written, so final-state logs read afterwards are complete.
     """
     logs = t.run_logs
-    stmt = select(logs).where(logs.c.run_id == run_id)
+    # The maximum first, and rows bounded by it: under READ COMMITTED each statement sees
+    # new commits, so the other order could report a max id newer than every row sent.
+    max_id = conn.execute(select(func.max(logs.c.id)).where(logs.c.run_id == run_id)).scalar()
+    if max_id is None:
+        return LogPage(items=[], max_id=None, final=state in FINAL)
+    stmt = select(logs).where(logs.c.run_id == run_id, logs.c.id <= max_id)
     if last_id is not None:
         stmt = stmt.where(logs.c.id > last_id).order_by(logs.c.id.asc())
     else:
         stmt = stmt.order_by(logs.c.created_at.desc(), logs.c.id.desc())
     rows = conn.execute(stmt.limit(limit)).all()
-    max_id = conn.execute(select(func.max(logs.c.id)).where(logs.c.run_id == run_id)).scalar()
     items = [
         {"id": r.id, "created_at": iso(r.created_at), "message": r.message, "level": r.level}
         for r in rows
