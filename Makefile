@@ -44,6 +44,8 @@ coverage-doc: venv
 
 bench: venv official
 	$(BIN)/python bench/client.py
+	$(BIN)/python bench/futures.py
+	$(BIN)/python bench/runs.py
 
 clean:
 	rm -rf $(VENV) $(OFFICIAL) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
