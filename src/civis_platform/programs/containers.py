@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -43,6 +44,22 @@ def argument_env(arguments: Mapping[str, Any]) -> dict[str, str]:
             continue
         env[str(name)] = value if isinstance(value, str) else json.dumps(value)
     return env
+
+
+def platform_path(inherited: str | None) -> str:
+    """PATH for a script: the platform's own environment first, then the inherited PATH.
+
+    The local stand-in for a container image: ``python`` and ``civis`` in a command are
+    the interpreter and client the platform runs with, even when the server was started
+    without activating its virtual environment.
+
+    Examples:
+        >>> platform_path("/usr/bin").endswith(os.pathsep + "/usr/bin")
+        True
+    """
+    own = os.path.dirname(sys.executable)
+    rest = [p for p in (inherited or "").split(os.pathsep) if p and p != own]
+    return os.pathsep.join([own, *rest])
 
 
 def _defaults(params: Any) -> dict[str, Any]:
@@ -71,6 +88,7 @@ def run_container(run: RunContext) -> None:
     with run.store.transaction() as conn:
         key = mint_key(conn, user_id=run.owner_id, name=f"run {run.run_id}", expires_in=None)
     env = {name: os.environ[name] for name in BASE_ENV_NAMES if name in os.environ}
+    env["PATH"] = platform_path(env.get("PATH"))
     env.update(argument_env(arguments))
     env.update(
         {

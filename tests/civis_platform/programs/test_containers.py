@@ -119,3 +119,22 @@ def test_cancel_kills_the_process_group(store: Store, new_user: Any) -> None:
         assert time.monotonic() < deadline, "the process group outlived the cancel"
         time.sleep(0.02)
     assert_civis_error(api.delete(f"jobs/{job}/runs/{run_id}"), 404)
+
+
+def test_python_in_a_command_is_the_platform_interpreter_with_civis(
+    store: Store, new_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The local stand-in for a datascience image: even when the server's PATH lacks its
+    # own environment (started without activating the venv), `python` has civis.
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    created, api = new_user()
+    command = (
+        'python -c "import sys, civis; print(sys.executable); '
+        "print(civis.APIClient().users.get_me().username)\""
+    )
+    job = make_job(store, created.id, KEY, docker_command=command)
+    run = _run(api, job)
+    assert run["state"] == "succeeded", run
+    executable, username = _messages(api, job, run["id"])[:2]
+    assert Path(executable).parent == Path(sys.executable).parent
+    assert username == created.username
