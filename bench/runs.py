@@ -1,9 +1,9 @@
 """Run engine timings: enqueue -> start latency and trivial runs per second.
 
-Usage: ``.venv/bin/python bench/runs.py [--postgres]``. Prints medians; asserts nothing.
-An in-process dispatcher (2 workers, 1 s slow poll) on a fresh SQLite file or PostgreSQL
-database; runs are queued the way ``POST /jobs/{id}/runs`` queues them (commit, then
-the doorbell).
+Usage: ``.venv/bin/python bench/runs.py``. Measures both metadata engines, prints the
+medians and writes them to docs/PERFORMANCE.md; asserts nothing. An in-process
+dispatcher (2 workers, 1 s slow poll) on a fresh SQLite file or PostgreSQL database;
+runs are queued the way ``POST /jobs/{id}/runs`` queues them (commit, then the doorbell).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from _harness import machine_note, update_performance_doc
 
 import support
 from civis_platform.config import Settings
@@ -35,8 +37,9 @@ def _noop(run: object) -> None:
     started[run.run_id] = time.perf_counter()  # type: ignore[attr-defined]
 
 
-def main() -> None:
-    postgres = "--postgres" in sys.argv
+def measure(postgres: bool) -> tuple[list[float], float]:
+    """Enqueue->start latencies (seconds) and trivial runs per second on one engine."""
+    started.clear()
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = (
@@ -76,12 +79,28 @@ def main() -> None:
             dispatcher.stop()
             unregister("bench.noop")
             store.dispose()
-    engine = "postgresql" if postgres else "sqlite"
-    print(
-        f"{engine}: enqueue->start median {statistics.median(latencies) * 1000:.1f} ms, "
-        f"p90 {sorted(latencies)[int(0.9 * len(latencies))] * 1000:.1f} ms; "
-        f"{THROUGHPUT_RUNS / elapsed:.0f} trivial runs/s (2 workers)"
-    )
+    return latencies, THROUGHPUT_RUNS / elapsed
+
+
+def main() -> None:
+    rows = []
+    for engine, postgres in (("SQLite", False), ("PostgreSQL", True)):
+        latencies, per_second = measure(postgres)
+        p90 = sorted(latencies)[int(0.9 * len(latencies))]
+        rows.append(f"| {engine} | {statistics.median(latencies) * 1000:.1f} ms | "
+                    f"{p90 * 1000:.1f} ms | {per_second:.0f}/s |")
+    text = "\n".join([
+        "## Run engine: queue to start (`bench/runs.py`)",
+        "",
+        f"{machine_note()} An in-process dispatcher with 2 workers; {LATENCY_SAMPLES} "
+        f"latency samples and {THROUGHPUT_RUNS} trivial runs per metadata engine.",
+        "",
+        "| metadata store | enqueue to start, median | p90 | trivial runs per second |",
+        "|---|---:|---:|---:|",
+        *rows,
+    ])
+    print(text)
+    update_performance_doc("runs", text)
 
 
 if __name__ == "__main__":
