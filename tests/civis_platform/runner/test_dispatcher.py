@@ -137,28 +137,31 @@ def test_stop_fails_programs_that_outlive_the_grace(
     store: Store, owner_id: int, settings: Settings
 ) -> None:
     GATES["stubborn"] = threading.Event()
+    from civis_platform.runner.base import RunContext
 
-    dispatcher = Dispatcher(store, settings, workers=1).start()
-    run_id = _queue(store, make_job(store, owner_id, "test.echo"))
-    dispatcher.notify()
-    wait_final(store, run_id)
     # A program that ignores cancellation: the gate program returns on cancel, so
-    # simulate a stubborn one by holding the run as active without a thread.
+    # simulate a stubborn one by holding the run as active without a thread. The run is
+    # claimed before the dispatcher starts: a running dispatcher would race us for it.
+    dispatcher = Dispatcher(store, settings, workers=1)
     claimed_id = _queue(store, make_job(store, owner_id, "test.echo"))
     claimed = runs.claim_next(store, dispatcher.worker_id)
     assert claimed is not None and claimed.run_id == claimed_id
-    from civis_platform.runner.base import RunContext
-
-    dispatcher._active[claimed_id] = RunContext(
-        job_id=claimed.job_id,
-        run_id=claimed_id,
-        owner_id=owner_id,
-        job_type="test.echo",
-        config={},
-        store=store,
-        settings=settings,
-    )
-    dispatcher.stop(grace=0.1)
+    dispatcher.start()
+    try:
+        run_id = _queue(store, make_job(store, owner_id, "test.echo"))
+        dispatcher.notify()
+        wait_final(store, run_id)  # the dispatcher works while holding the stubborn run
+        dispatcher._active[claimed_id] = RunContext(
+            job_id=claimed.job_id,
+            run_id=claimed_id,
+            owner_id=owner_id,
+            job_type="test.echo",
+            config={},
+            store=store,
+            settings=settings,
+        )
+    finally:
+        dispatcher.stop(grace=0.1)
     row = run_row(store, claimed_id)
     assert (row.state, row.error) == ("failed", runs.SHUTDOWN_ERROR)
 
