@@ -106,8 +106,8 @@ class FilePatch(_FileBody):
     description: str | None = None
 
 
-class FilePost(ResponseModel):
-    """Answer of ``POST /files``: where and how to upload the contents."""
+class _FileBase(ResponseModel):
+    """The leading properties every file answer shares, in the reference's order."""
 
     id: int | None = None
     name: str | None = None
@@ -115,32 +115,25 @@ class FilePost(ResponseModel):
     file_size: int | None = None
     expires_at: str | None = None
     description: str | None = None
+
+
+class FilePost(_FileBase):
+    """Answer of ``POST /files``: where and how to upload the contents."""
+
     upload_url: str | None = None
     upload_fields: dict[str, Any] | None = None
     my_permission_level: str | None = None
 
 
-class MultipartPost(ResponseModel):
+class MultipartPost(_FileBase):
     """Answer of ``POST /files/multipart``: one upload URL per part."""
 
-    id: int | None = None
-    name: str | None = None
-    created_at: str | None = None
-    file_size: int | None = None
-    expires_at: str | None = None
-    description: str | None = None
     upload_urls: list[str] | None = None
 
 
-class File(ResponseModel):
+class File(_FileBase):
     """A file; ``fileUrl`` is null until uploaded and once expired."""
 
-    id: int | None = None
-    name: str | None = None
-    created_at: str | None = None
-    file_size: int | None = None
-    expires_at: str | None = None
-    description: str | None = None
     author: UserSummary | None = None
     download_url: str | None = None
     file_url: str | None = None

@@ -27,8 +27,8 @@ class GroupMember(GroupMemberListItem):
     active: bool | None = None
 
 
-class GroupListItem(ResponseModel):
-    """A row of ``GET /groups``."""
+class _GroupBase(ResponseModel):
+    """The leading properties a group shows in lists and alone, in the reference's order."""
 
     id: int | None = None
     name: str | None = None
@@ -40,24 +40,19 @@ class GroupListItem(ResponseModel):
     organization_name: str | None = None
     member_count: int | None = None
     total_member_count: int | None = None
+
+
+class GroupListItem(_GroupBase):
+    """A row of ``GET /groups``."""
+
     last_updated_by_id: int | None = None
     created_by_id: int | None = None
     members: list[GroupMemberListItem] = Field(default_factory=list)
 
 
-class Group(ResponseModel):
+class Group(_GroupBase):
     """One group."""
 
-    id: int | None = None
-    name: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    description: str | None = None
-    slug: str | None = None
-    organization_id: int | None = None
-    organization_name: str | None = None
-    member_count: int | None = None
-    total_member_count: int | None = None
     default_otp_required_for_login: bool | None = None
     role_ids: list[int] = Field(default_factory=list)
     default_time_zone: str | None = None
