@@ -32,6 +32,7 @@ from civis_platform.programs import containers as _container_program  # noqa: F4
 from civis_platform.runner.dispatcher import Dispatcher
 from civis_platform.services import files as file_services
 from civis_platform.services.auth import KeyVerifier, RateLimiter
+from civis_platform.services.warehouses import WarehousePool
 from civis_platform.spec import build_spec
 from civis_platform.store.db import Store
 from civis_platform.store.migrate import upgrade_to_head
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.dispatcher = Dispatcher(store, settings, services=app.state).start()
         yield
         app.state.dispatcher.stop()
+        app.state.warehouses.close()
         store.dispose()
 
     # FastAPI's own docs/OpenAPI routes are off: /endpoints is the spec of record.
@@ -80,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.verifier = verifier
+    app.state.warehouses = WarehousePool(store)
     app.state.resources = list(RESOURCES)
     app.state.limiter = RateLimiter(settings.rate_limit, settings.rate_limit_window_seconds)
     install_error_handlers(app)

@@ -31,5 +31,6 @@ def service_context(request: Request) -> Context:
         settings=state.settings,
         evict_key=state.verifier.evict_key,
         evict_user=state.verifier.evict_user,
+        warehouses=getattr(state, "warehouses", None),
         **hooks,
     )

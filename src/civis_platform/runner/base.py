@@ -23,6 +23,8 @@ from typing import Any, Protocol
 
 from civis_platform.config import Settings
 from civis_platform.services import runs
+from civis_platform.services.auth import load_principal
+from civis_platform.services.context import Context
 from civis_platform.store.db import Store
 
 Program = Callable[["RunContext"], None]
@@ -101,6 +103,20 @@ class RunContext:
     def is_cancel_requested(self) -> bool:
         """True once someone asked to cancel this run."""
         return self.cancelled.is_set()
+
+    def owner_context(self) -> Context:
+        """A service Context acting as the job's owner, so a run can reach exactly
+        what its owner can (their files, credentials and databases) and no more."""
+        with self.store.transaction() as conn:
+            principal = load_principal(conn, self.owner_id)
+        if principal is None:
+            raise ProgramError(f"The owner of job {self.job_id} is no longer an active user.")
+        return Context(
+            user=principal,
+            store=self.store,
+            settings=self.settings,
+            warehouses=getattr(self.services, "warehouses", None),
+        )
 
 
 class Executor(Protocol):

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from civis_platform.config import Settings
 from civis_platform.store.db import Store
+
+if TYPE_CHECKING:
+    from civis_platform.services.warehouses import WarehousePool
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,14 @@ class Context:
     # The run engine's doorbells: a run was queued; a run's cancellation was requested.
     wake_runner: Callable[[], None] = field(default=lambda: None)
     cancel_run: Callable[[int], None] = field(default=lambda _run_id: None)
+    # The app's open warehouses (None where no data plane is wired, e.g. unit tests).
+    warehouses: WarehousePool | None = None
+
+    def warehouse_pool(self) -> WarehousePool:
+        """The app's warehouse pool; services that reach warehouses need one."""
+        if self.warehouses is None:
+            raise RuntimeError("this Context was built without a warehouse pool")
+        return self.warehouses
 
 
 def utcnow() -> datetime:

@@ -19,11 +19,12 @@ the blob key (downloads), an expiry, and the file id (claim ``f``) and part (``p
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Row, select, update
@@ -303,7 +304,7 @@ def _view(
         "author": g.user_summary(conn, row.owner_id),
         "download_url": url,
         "file_url": url,
-        "detected_info": None,
+        "detected_info": json.loads(row.detected_info) if row.detected_info else None,
         "my_permission_level": g.access_level(conn, ctx, KIND, row),
     }
 
@@ -446,3 +447,75 @@ def check_part_upload(store: Store, file_id: Any, part: Any) -> tuple[Row[Any], 
     if not 1 <= part <= (row.num_parts or 0):
         raise BadRequestError(f"Part {part} is not in 1..{row.num_parts}.")
     return row, part
+
+
+# ------------------------------------------------------------------------ programs
+# Programs (SQL exports, CSV preprocessing and imports) make and read files on behalf
+# of the run's owner.
+
+
+def store_file(
+    store: Store,
+    settings: Settings,
+    *,
+    owner_id: int,
+    name: str,
+    source: BinaryIO,
+    detected_info: Mapping[str, Any] | None = None,
+    lifetime: timedelta = DEFAULT_FILE_LIFETIME,
+) -> int:
+    """A new complete file owned by ``owner_id`` holding ``source``'s bytes; its id.
+
+    The row is inserted first so that the blob key carries the file id; a failed
+    write leaves no complete row behind (the pending one is purged by housekeeping).
+    """
+    now = utcnow()
+    with store.transaction() as conn:
+        file_id = g.insert_row(
+            conn,
+            t.files,
+            {
+                "owner_id": owner_id,
+                "name": _check_name(name),
+                "expires_at": now + lifetime,
+                "upload_kind": SINGLE,
+                "state": PENDING,
+                "detected_info": json.dumps(detected_info) if detected_info else None,
+            },
+        )
+    info = blob_store(settings).put(new_blob_key(file_id), source)
+    with store.transaction() as conn:
+        _mark_complete(conn, file_id, info)
+    return file_id
+
+
+def readable_file(ctx: Context, file_id: Any, field: str) -> Row[Any]:
+    """A complete, unexpired file the caller may read (400 naming ``field`` otherwise)."""
+    if isinstance(file_id, bool) or not isinstance(file_id, int):
+        raise BadRequestError(f"{field} must hold file ids (integers).", field=field)
+    with ctx.store.transaction() as conn:
+        try:
+            row = g.fetch(conn, ctx, KIND, file_id)
+        except NotFoundError:
+            raise BadRequestError(f"File {file_id} was not found.", field=field) from None
+    if is_expired(row):
+        raise BadRequestError(f"File {file_id} has expired.", field=field)
+    if row.state != COMPLETE or row.blob_key is None:
+        raise BadRequestError(f"File {file_id} has not been uploaded yet.", field=field)
+    return row
+
+
+def open_contents(settings: Settings, row: Row[Any]) -> BinaryIO:
+    """A binary stream of a complete file's contents (from `readable_file`)."""
+    return blob_store(settings).open(row.blob_key)
+
+
+def signed_url(settings: Settings, row: Row[Any]) -> str | None:
+    """The unauthenticated download URL of a file row (None unless it can be fetched)."""
+    return _download_url(settings, row, until=None, inline=False)
+
+
+def set_detected_info(store: Store, file_id: int, detected_info: Mapping[str, Any]) -> None:
+    """Record what preprocessing found out about a file (served as ``detectedInfo``)."""
+    with store.transaction() as conn:
+        g.update_row(conn, t.files, file_id, {"detected_info": json.dumps(detected_info)})

@@ -228,6 +228,8 @@ files = Table(
     Column("size", BigInteger, nullable=True),
     Column("md5", String(32), nullable=True),
     Column("completed_at", DateTime(timezone=True), nullable=True),
+    # JSON ``detectedInfo`` (set by CSV preprocessing and by SQL exports), else NULL.
+    Column("detected_info", Text, nullable=True),
     *_timestamps(),
     Index("ix_files_owner", "owner_id"),
 )
@@ -291,4 +293,19 @@ run_outputs = Table(
     Column("value", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_run_outputs_run", "run_id", "id"),
+)
+
+# Warehouse tables the API has seen, so that each keeps one id for as long as it exists
+# (Civis table ids are stable; the warehouse itself knows only names). Rows are added
+# when a table is first listed or created and removed when it is found gone.
+warehouse_tables = Table(
+    "warehouse_tables",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("database_id", Integer, ForeignKey("databases.id", ondelete="CASCADE"), nullable=False),
+    Column("schema_name", Text, nullable=False),
+    Column("table_name", Text, nullable=False),
+    Column("refreshed_at", DateTime(timezone=True), nullable=True),
+    *_timestamps(),
+    UniqueConstraint("database_id", "schema_name", "table_name", name="uq_warehouse_tables_name"),
 )
