@@ -17,11 +17,13 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from sqlalchemy import select
 
 from civis_platform.app import create_app
 from civis_platform.config import Settings
 from civis_platform.services.bootstrap import initialise, is_initialised
 from civis_platform.services.users import insert_user, mint_key_for
+from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 from civis_platform.store.migrate import upgrade_to_head
 
@@ -86,6 +88,7 @@ class ThreadedServer:
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
         self._store: Store | None = None
+        self.app: Any = None
 
     @property
     def base_url(self) -> str:
@@ -108,7 +111,8 @@ class ThreadedServer:
             update["external_url"] = f"http://{host}:{bound}/"
         self.settings = self.settings.model_copy(update=update)
         self.admin_api_key = prepare_home(self.settings)
-        config = uvicorn.Config(create_app(self.settings), log_level="warning", lifespan="on")
+        self.app = create_app(self.settings)
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run,
@@ -147,6 +151,23 @@ class ThreadedServer:
             user_id = insert_user(conn, username=username, admin=admin)
             key = mint_key_for(conn, username, name="testing", expires_in=None)
         return CreatedUser(id=user_id, username=username, api_key=key.token)
+
+    def register_postgres(self, name: str, url: str) -> int:
+        """Register a PostgreSQL warehouse (by SQLAlchemy or libpq URL); its database id."""
+        from civis_platform.services.databases import register_postgres
+
+        if self._store is None:
+            raise RuntimeError("server not started")
+        with self._store.transaction() as conn:
+            admin = conn.execute(
+                select(t.users.c.id).where(t.users.c.is_admin.is_(True)).order_by(t.users.c.id)
+            ).scalar_one()
+            return register_postgres(conn, name=name, url=url, owner_id=admin)
+
+    def close_warehouses(self) -> None:
+        """Close the server's open warehouse connections (before dropping a database)."""
+        if self.app is not None:
+            self.app.state.warehouses.close()
 
     def reset(self) -> None:
         """Delete everything but the seed (admin, default group, databases).

@@ -40,3 +40,28 @@ def client_python(request: pytest.FixtureRequest) -> str:
     return CLIENTS[request.param]()
 
 
+
+
+POSTGRES_DATABASE = "Postgres Warehouse"
+
+
+@pytest.fixture(scope="session")
+def postgres_database(platform: Any) -> Iterator[str]:
+    """A PostgreSQL warehouse (a throwaway database on the local server) registered on
+    the contract platform; yields its Civis database name."""
+    from support import temporary_pg_database
+
+    with temporary_pg_database("civis_contract_wh") as url:
+        platform.register_postgres(POSTGRES_DATABASE, url)
+        yield POSTGRES_DATABASE
+        # The server holds connections to it; release them before the database goes.
+        platform.close_warehouses()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def database_name(request: pytest.FixtureRequest) -> str:
+    """The Civis database name of each warehouse engine (DuckDB default, PostgreSQL)."""
+    if request.param == "duckdb":
+        return "Civis Database"
+    name: str = request.getfixturevalue("postgres_database")
+    return name
