@@ -321,7 +321,7 @@ def status(ctx: click.Context) -> None:
     help="Directory whose [0-9]*.py scripts are run in order.",
 )
 def demo(examples_dir: Path) -> None:
-    """Start a throwaway server and run every example script against it."""
+    """Start a throwaway server, seed the demo tables, and run every example against it."""
     from civis_platform.testing import ThreadedServer
 
     scripts = sorted(examples_dir.glob("[0-9]*.py"))
@@ -330,6 +330,8 @@ def demo(examples_dir: Path) -> None:
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="civis-platform-demo-") as home:
         settings = Settings(home=Path(home))
+        # Seed before the server starts: once it runs, it holds the DuckDB file open.
+        _seed_demo(f"duckdb://{settings.warehouse_path()}")
         with ThreadedServer(settings) as server:
             user = server.create_user(DEMO_USERNAME)
             click.echo(f"Demo server at {server.base_url} (home {home}, user {user.username})")
@@ -349,3 +351,50 @@ def demo(examples_dir: Path) -> None:
     if failures:
         raise click.ClickException(f"{len(failures)} example(s) failed: {', '.join(failures)}")
     click.echo(f"\nAll {len(scripts)} example(s) succeeded.")
+
+
+def _seed_demo(warehouse_url: str) -> None:
+    """Write the demo tables (`civis_platform.demo_data`) into a warehouse and say so."""
+    import time
+
+    from civis_platform.demo_data import DEMO_SCHEMA, seed_demo_data
+    from civis_platform.warehouse import WarehouseError, open_warehouse
+
+    started = time.perf_counter()
+    try:
+        warehouse = open_warehouse(warehouse_url)
+    except Exception as error:  # DuckDB's lock error when a server holds the file
+        raise click.ClickException(f"cannot open {warehouse_url}: {error}") from None
+    try:
+        written = seed_demo_data(warehouse)
+    except WarehouseError as error:
+        raise click.ClickException(f"seeding {warehouse_url} failed: {error}") from None
+    finally:
+        warehouse.close()
+    tables = ", ".join(f"{DEMO_SCHEMA}.{name} ({rows:,} rows)" for name, rows in written.items())
+    click.echo(f"Seeded {tables} in {time.perf_counter() - started:.1f} s.")
+
+
+@main.command("seed-demo")
+@click.option(
+    "--warehouse",
+    "warehouse_url",
+    default=None,
+    help="Warehouse URL (duckdb:///path or postgresql://...; default: the home's "
+    "Civis Database file).",
+)
+@click.pass_context
+def seed_demo(ctx: click.Context, warehouse_url: str | None) -> None:
+    """Write the tour's demo tables (public.cta_ridership_daily, ...), replacing them.
+
+    A DuckDB file can be open in one process only: stop a server using it first.
+    """
+    settings = _settings(ctx)
+    if warehouse_url is None:
+        path = settings.warehouse_path()
+        if not path.exists():
+            raise click.ClickException(
+                f"{path} does not exist: run `civis-platform init` first."
+            )
+        warehouse_url = f"duckdb://{path}"
+    _seed_demo(warehouse_url)
