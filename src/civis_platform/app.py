@@ -28,6 +28,7 @@ from civis_platform.api.scripts_containers import scripts_containers
 from civis_platform.api.testing import testing_routes
 from civis_platform.api.users import users
 from civis_platform.config import Settings
+from civis_platform.janitor import Janitor
 from civis_platform.programs import containers as _container_program  # noqa: F401 (registers)
 from civis_platform.runner.dispatcher import Dispatcher
 from civis_platform.services import files as file_services
@@ -69,11 +70,14 @@ def create_app(settings: Settings) -> FastAPI:
         # File contents and the URL signing secret (both under home by default).
         app.state.blobs = file_services.blob_store(settings)
         file_services.signing_secret(settings)
-        file_services.housekeeping(settings, store)
+        janitor = Janitor(
+            [lambda: file_services.housekeeping(settings, store)], settings.housekeeping_seconds
+        ).start()
         # The run engine: recovers runs of dead workers, then claims queued runs.
         app.state.dispatcher = Dispatcher(store, settings, services=app.state).start()
         yield
         app.state.dispatcher.stop()
+        janitor.stop()
         app.state.warehouses.close()
         store.dispose()
 

@@ -36,6 +36,7 @@ DEFAULT_RUNNER_POLL_SECONDS = 1.0
 DEFAULT_RUNNER_HEARTBEAT_SECONDS = 2.0
 DEFAULT_RUNNER_STALE_SECONDS = 20.0
 DEFAULT_RUNNER_GRACE_SECONDS = 5.0
+DEFAULT_HOUSEKEEPING_SECONDS = 3600.0
 
 
 def _default_home() -> Path:
@@ -71,6 +72,8 @@ class Settings(BaseSettings):
     runner_heartbeat_seconds: float = DEFAULT_RUNNER_HEARTBEAT_SECONDS
     runner_stale_seconds: float = DEFAULT_RUNNER_STALE_SECONDS
     runner_grace_seconds: float = DEFAULT_RUNNER_GRACE_SECONDS
+    # How often expired file contents and abandoned uploads are purged (0: start-up only).
+    housekeeping_seconds: float = DEFAULT_HOUSEKEEPING_SECONDS
 
     def resolved_metadata_url(self) -> str:
         """The metadata database URL: the configured one, else a SQLite file under home."""
