@@ -188,9 +188,10 @@ def get_job(ctx: Context, *, id: int) -> dict[str, Any]:
 
 def queue_run(ctx: Context, job_id: int) -> dict[str, Any]:
     """Queue a run of a job the caller may write to; 409 while one is active."""
-    with ctx.store.transaction() as conn:
+    with ctx.store.write_transaction() as conn:
         g.fetch(conn, ctx, KIND, job_id, need="write")
-        # Serialise concurrent starts of one job (PostgreSQL; SQLite writers serialise).
+        # Serialise concurrent starts of one job (the row lock on PostgreSQL; SQLite's
+        # write transaction holds the database's write lock already).
         conn.execute(select(t.jobs.c.id).where(t.jobs.c.id == job_id).with_for_update())
         last = _last_run(conn, job_id)
         if last is not None and last.state in runs.ACTIVE:

@@ -65,6 +65,29 @@ class Store:
         with self.engine.begin() as conn:
             yield conn
 
+    @contextmanager
+    def write_transaction(self) -> Iterator[Connection]:
+        """A transaction that reads and then writes, safe against concurrent writers.
+
+        On SQLite it takes the write lock up front (``BEGIN IMMEDIATE``): a deferred
+        transaction that read first and then wrote would fail at once with "database is
+        locked" when another writer got there between (SQLite cannot wait in that case
+        without deadlocking), whereas an immediate one waits up to ``busy_timeout``.
+        On PostgreSQL it is `transaction` (use ``SELECT ... FOR UPDATE`` to serialise).
+        """
+        if self.engine.dialect.name != "sqlite":
+            with self.transaction() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

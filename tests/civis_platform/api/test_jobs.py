@@ -276,3 +276,28 @@ def test_our_client_cancels_a_running_job(
     future = civis.utils.run_job(job, client=client, polling_interval=0.05)
     assert future.cancel() and future.cancelled()
     assert api.get(f"jobs/{job}/runs/{future.run_id}").json()["state"] == "cancelled"
+
+
+def test_simultaneous_starts_give_one_run_and_clean_conflicts(
+    store: Store, user: tuple[Any, Api]
+) -> None:
+    """Racing starts of one job: exactly one is queued, the others get 409 (never a
+    "database is locked" 500 on SQLite, never two active runs)."""
+    created, api = user
+    GATES["race"] = threading.Event()
+    job = make_job(store, created.id, "test.gate", gate="race")
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def start() -> None:
+        barrier.wait()
+        statuses.append(api.post(f"jobs/{job}/runs").status_code)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    GATES["race"].set()
+    assert sorted(statuses) == [201, 409, 409, 409, 409, 409]
+    assert len(api.get(f"jobs/{job}/runs").json()) == 1
