@@ -1,0 +1,211 @@
+"""Table I/O benchmark: a pandas DataFrame into a warehouse table and back.
+
+`civis.io.dataframe_to_civis(df, db, table).result()` (write) and
+`civis.io.read_civis(table, db, return_as="pandas")` (read) on 1,000,000 rows x 5 columns
+(int, text, date, text, int), the official client (civis==2.10.1) beside ours against the
+same server process, and beside the raw engine: DuckDB in-process writing the same frame
+(`CREATE TABLE ... AS SELECT * FROM df`) into a database file and reading it back with
+`.df()`. That is the floor: no HTTP, no files, no CSV.
+
+Writes its figures to docs/PERFORMANCE.md (section `io`). Sizes come from the command
+line or from BENCH_IO_ROWS / BENCH_IO_ROUNDS; `--quick` is a seconds-long smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import textwrap
+from dataclasses import dataclass, field
+
+from _harness import (
+    OURS,
+    interpreters,
+    machine_note,
+    median,
+    platform_server,
+    run_snippet,
+    update_performance_doc,
+)
+
+DEFAULT_ROWS = 1_000_000
+DEFAULT_ROUNDS = 3
+QUICK_ROWS = 2_000
+DATABASE = "Civis Database"
+DIRECTIONS = ("write", "read")
+
+# The frame, built the same way in every interpreter (both have numpy and pandas):
+# a unique id, a name out of 1,000, a day in 2001-2014, a one-letter code, a count.
+BUILD_FRAME = textwrap.dedent("""
+    import numpy as np, pandas as pd
+
+    def build_frame(rows):
+        rng = np.random.default_rng(2017)
+        names = np.array([f"station {i:03d}" for i in range(1000)])
+        days = np.datetime64("2001-01-01") + rng.integers(0, 5113, rows).astype("timedelta64[D]")
+        return pd.DataFrame({
+            "id": np.arange(rows, dtype=np.int64),
+            "stationname": names[rng.integers(0, len(names), rows)],
+            "date": pd.to_datetime(days),
+            "daytype": np.array(["W", "A", "U"])[rng.integers(0, 3, rows)],
+            "rides": rng.integers(0, 20_000, rows),
+        })
+""")
+
+# One client: each round writes its own table (replacing a leftover one), reads it back,
+# checks the shape, and drops it. Parameters arrive as ROWS, ROUNDS and DATABASE.
+CLIENT_ROUNDS = BUILD_FRAME + textwrap.dedent("""
+    import json, time, civis
+
+    df = build_frame(ROWS)
+    client = civis.APIClient()
+    write, read = [], []
+    for r in range(ROUNDS):
+        table = f"scratch.bench_io_{r}"
+        t = time.perf_counter()
+        civis.io.dataframe_to_civis(
+            df, DATABASE, table, existing_table_rows="drop", client=client
+        ).result()
+        write.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        back = civis.io.read_civis(table, DATABASE, return_as="pandas", client=client)
+        read.append(time.perf_counter() - t)
+        assert back.shape == df.shape, (back.shape, df.shape)
+        civis.io.query_civis(f"DROP TABLE {table}", DATABASE, client=client).result()
+    print(json.dumps({"write": write, "read": read}))
+""")
+
+# The floor: the same frame through DuckDB in-process, into a database file as the
+# server's warehouse is.
+RAW_ROUNDS = BUILD_FRAME + textwrap.dedent("""
+    import json, os, tempfile, time, duckdb
+
+    df = build_frame(ROWS)
+    write, read = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duckdb.connect(os.path.join(tmp, "raw.duckdb"))
+        for r in range(ROUNDS):
+            t = time.perf_counter()
+            con.execute(f"CREATE TABLE bench_io_{r} AS SELECT * FROM df")
+            write.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            back = con.execute(f"SELECT * FROM bench_io_{r}").df()
+            read.append(time.perf_counter() - t)
+            assert back.shape == df.shape
+            con.execute(f"DROP TABLE bench_io_{r}")
+        con.close()
+    print(json.dumps({"write": write, "read": read}))
+""")
+
+
+def snippet(body: str, rows: int, rounds: int) -> str:
+    """A snippet's code with its parameters bound at the top."""
+    return f"ROWS, ROUNDS, DATABASE = {rows!r}, {rounds!r}, {DATABASE!r}\n{body}"
+
+
+@dataclass
+class Result:
+    """Median seconds per direction for each contender, and any contender's failure."""
+
+    rows: int
+    rounds: int
+    seconds: dict[str, dict[str, float]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def _medians(out: dict[str, list[float]]) -> dict[str, float]:
+    return {direction: median(out[direction]) for direction in DIRECTIONS}
+
+
+def bench(rows: int, rounds: int) -> Result:
+    """Run every contender; a client that fails is recorded, not fatal."""
+    result = Result(rows, rounds)
+    with platform_server(rate_limit="100000000") as server:
+        env = {"CIVIS_API_ENDPOINT": server.base_url, "CIVIS_API_KEY": server.api_key}
+        code = snippet(CLIENT_ROUNDS, rows, rounds)
+        for name, python in interpreters().items():
+            try:
+                result.seconds[name] = _medians(run_snippet(python, code, env))
+            except RuntimeError as error:  # the snippet's traceback, for the report
+                result.failures[name] = str(error)
+    result.seconds["raw"] = _medians(run_snippet(OURS, snippet(RAW_ROUNDS, rows, rounds)))
+    return result
+
+
+def _cell(seconds: dict[str, dict[str, float]], name: str, direction: str) -> str:
+    value = seconds.get(name, {}).get(direction)
+    return "failed" if value is None else f"{value:.2f} s"
+
+
+def _ratio(seconds: dict[str, dict[str, float]], top: str, bottom: str, direction: str) -> str:
+    a, b = seconds.get(top, {}).get(direction), seconds.get(bottom, {}).get(direction)
+    return "n/a" if a is None or b is None else f"{a / b:.1f}x"
+
+
+def _goal(result: Result) -> list[str]:
+    s = result.seconds
+    lines = []
+    for direction in DIRECTIONS:
+        off, ours, raw = (s.get(n, {}).get(direction) for n in ("official", "ours", "raw"))
+        faster = "n/a" if off is None or ours is None else ("yes" if off / ours >= 3 else "NO")
+        near = "n/a" if ours is None or raw is None else ("yes" if ours / raw <= 2 else "NO")
+        lines.append(f"- {direction}: ours at least 3x faster than official: {faster}; "
+                     f"ours within 2x of raw DuckDB: {near}.")
+    return lines
+
+
+def report(result: Result) -> str:
+    s = result.seconds
+    lines = [
+        "## Table I/O: a DataFrame into a table and back (`bench/io.py`)",
+        "",
+        f"{machine_note()} {result.rows:,} rows x 5 columns (int64, text, datetime, text, "
+        f"int64); {result.rounds} rounds per contender, median per round. Write is "
+        "`dataframe_to_civis(df, db, table, existing_table_rows='drop').result()`; read is "
+        "`read_civis(table, db, return_as='pandas')`. Both clients talk to one "
+        "`civis-platform serve` process on loopback; raw is DuckDB in-process "
+        "(`CREATE TABLE t AS SELECT * FROM df`, then `SELECT * FROM t` `.df()`) on a file.",
+        "",
+        "| direction | official civis 2.10.1 | ours | raw DuckDB | official / ours "
+        "| ours / raw |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for direction in DIRECTIONS:
+        lines.append(
+            f"| {direction} | {_cell(s, 'official', direction)} | {_cell(s, 'ours', direction)}"
+            f" | {_cell(s, 'raw', direction)} | {_ratio(s, 'official', 'ours', direction)}"
+            f" | {_ratio(s, 'ours', 'raw', direction)} |"
+        )
+    lines += ["", "Goals: ours at least 3x faster than the official client in each direction, "
+              "and within 2x of the raw engine.", "", *_goal(result)]
+    for name, error in result.failures.items():
+        lines += ["", f"The {name} client failed; last lines of its error:", "", "```",
+                  *error.strip().splitlines()[-12:], "```"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int,
+                        default=int(os.environ.get("BENCH_IO_ROWS", DEFAULT_ROWS)))
+    parser.add_argument("--rounds", type=int,
+                        default=int(os.environ.get("BENCH_IO_ROUNDS", DEFAULT_ROUNDS)))
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_ROWS:,} rows, one round, docs left alone")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print the section without updating docs/PERFORMANCE.md")
+    args = parser.parse_args()
+    rows, rounds = (QUICK_ROWS, 1) if args.quick else (args.rows, args.rounds)
+    result = bench(rows, rounds)
+    text = report(result)
+    print(text)
+    for name, error in result.failures.items():
+        print(f"\n===== {name} client traceback =====\n{error}")
+    if not (args.quick or args.no_write):
+        update_performance_doc("io", text)
+    if result.failures:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
