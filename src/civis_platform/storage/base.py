@@ -67,7 +67,11 @@ class MultipartError(StorageError):
 
 @dataclass(frozen=True)
 class BlobInfo:
-    """A stored object: its key, size in bytes, hex MD5 and when it was stored (UTC)."""
+    """A stored object: its key, size in bytes, hex MD5 and when it was stored (UTC).
+
+    As with S3 ETags, the MD5 of an object made by a multipart upload is the MD5 of its
+    parts' binary MD5s, not of its bytes.
+    """
 
     key: str
     size: int
@@ -148,7 +152,11 @@ class BlobStore(Protocol):
         ...
 
     def put_part(
-        self, upload_id: str, part_number: int, stream: BinaryIO, *,
+        self,
+        upload_id: str,
+        part_number: int,
+        stream: BinaryIO,
+        *,
         expected_size: int | None = None,
     ) -> PartInfo:
         """Store part ``part_number`` (1-based) of an upload; a retry replaces it."""

@@ -100,9 +100,7 @@ def sign(
     return f"{payload}.{_mac(secret, payload)}"
 
 
-def verify(
-    secret: bytes, token: str, method: str, *, now: datetime | None = None
-) -> SignedGrant:
+def verify(secret: bytes, token: str, method: str, *, now: datetime | None = None) -> SignedGrant:
     """Check a token for ``method``; return its grant or raise a `SignatureError`.
 
     The MAC is compared in constant time before anything in the payload is trusted.

@@ -20,8 +20,13 @@ LATER = NOW + timedelta(minutes=5)
 
 
 def _token(**overrides: object) -> str:
-    args: dict = {"secret": SECRET, "method": "GET", "key": "files/1/a.csv",
-                  "expires_at": LATER, "extra": None}
+    args: dict = {
+        "secret": SECRET,
+        "method": "GET",
+        "key": "files/1/a.csv",
+        "expires_at": LATER,
+        "extra": None,
+    }
     args.update(overrides)
     return sign(**args)
 
@@ -78,8 +83,10 @@ def test_payload_with_valid_mac_but_junk_is_rejected() -> None:
     import hmac
 
     payload = base64.urlsafe_b64encode(b"not json").rstrip(b"=").decode()
-    mac = base64.urlsafe_b64encode(
-        hmac.new(SECRET, payload.encode(), hashlib.sha256).digest()
-    ).rstrip(b"=").decode()
+    mac = (
+        base64.urlsafe_b64encode(hmac.new(SECRET, payload.encode(), hashlib.sha256).digest())
+        .rstrip(b"=")
+        .decode()
+    )
     with pytest.raises(InvalidSignatureError, match="malformed token payload"):
         verify(SECRET, f"{payload}.{mac}", "GET", now=NOW)
