@@ -25,6 +25,7 @@ from civis_platform.api.middleware import CivisMiddleware
 from civis_platform.api.projects import projects
 from civis_platform.api.remote_hosts import remote_hosts
 from civis_platform.api.scripts_containers import scripts_containers
+from civis_platform.api.tables import tables
 from civis_platform.api.testing import testing_routes
 from civis_platform.api.users import users
 from civis_platform.config import Settings
@@ -49,6 +50,7 @@ RESOURCES = [
     files,
     jobs,
     scripts_containers,
+    tables,
     endpoints,
 ]
 

@@ -73,6 +73,9 @@ class Operation:
     wants_request: bool = False
     # Splits a service result into (body value, extra response headers), e.g. logs.
     headers: Callable[[Any], tuple[Any, dict[str, str]]] | None = None
+    # The call waits on something other than the store (a warehouse), so even a read
+    # runs in a worker thread rather than on the event loop.
+    blocking: bool = False
 
     @property
     def path_params(self) -> list[str]:
@@ -331,7 +334,11 @@ def _endpoint(operation: Operation) -> Callable[[Request], Any]:
             kwargs["body"] = await parse_body(operation, request)
         if operation.wants_request:
             result = operation.call(request, **kwargs)
-        elif operation.verb == "get" and request.app.state.store.reads_never_wait:
+        elif (
+            operation.verb == "get"
+            and not operation.blocking
+            and request.app.state.store.reads_never_wait
+        ):
             # Reads that cannot block (see Store.reads_never_wait) skip the thread hop.
             result = operation.call(service_context(request), **kwargs)
         else:

@@ -1,10 +1,14 @@
-"""``/databases``: the registered warehouses."""
+"""``/databases``: the registered warehouses, their schemas and tables."""
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import ResponseModel
+from civis_platform.api._models import PagedQuery, QueryModel, ResponseModel
+from civis_platform.api.tables import Table, TableListItem
 from civis_platform.services import databases as svc
+from civis_platform.services import tables as tables_svc
 
 
 class Database(ResponseModel):
@@ -25,3 +29,82 @@ databases.op(
     "get", "/databases/", "List databases", svc.list_databases, response=Database, array=True
 )
 databases.op("get", "/databases/{id}", "Show a database", svc.get_database, response=Database)
+
+
+class DatabaseSchema(ResponseModel):
+    """A schema of a database."""
+
+    schema_: str | None = Field(default=None, alias="schema")
+
+
+class DatabaseTable(ResponseModel):
+    """A table of a schema, as ``GET /databases/{id}/schemas/{schema_name}/tables`` lists it."""
+
+    name: str | None = None
+    schema_: str | None = Field(default=None, alias="schema")
+    is_view: bool | None = None
+    database_id: int | None = None
+
+
+class SchemaListQuery(QueryModel):
+    """Query of ``GET /databases/{id}/schemas`` (every user sees every schema)."""
+
+    name: str | None = None
+    credential_id: int | None = None
+
+
+class CredentialQuery(QueryModel):
+    """The ``credential_id`` Civis accepts on schema and table reads (not needed here)."""
+
+    credential_id: int | None = None
+
+
+class DatabaseTableListQuery(PagedQuery):
+    """Query of the deprecated ``GET /databases/{id}/tables``."""
+
+    name: str | None = None
+
+
+NAMES = {"schema_name": "string", "table_name": "string"}
+
+databases.op(
+    "get",
+    "/databases/{id}/schemas",
+    "List schemas in this database",
+    tables_svc.list_schemas,
+    query=SchemaListQuery,
+    response=DatabaseSchema,
+    array=True,
+    blocking=True,
+)
+databases.op(
+    "get",
+    "/databases/{id}/schemas/{schema_name}/tables",
+    "List tables in this schema",
+    tables_svc.list_schema_tables,
+    query=CredentialQuery,
+    response=DatabaseTable,
+    array=True,
+    path_types=NAMES,
+    blocking=True,
+)
+databases.op(
+    "get",
+    "/databases/{id}/schemas/{schema_name}/tables/{table_name}",
+    "Show basic table info",
+    tables_svc.get_schema_table,
+    query=CredentialQuery,
+    response=Table,
+    path_types=NAMES,
+    blocking=True,
+)
+databases.op(
+    "get",
+    "/databases/{id}/tables",
+    'List tables in the specified database, deprecated use "GET /tables" instead',
+    tables_svc.list_database_tables,
+    query=DatabaseTableListQuery,
+    response=TableListItem,
+    array=True,
+    blocking=True,
+)

@@ -147,6 +147,8 @@ def paginate(
 ) -> tuple[list[Row[Any]], int, int, int]:
     """Count, order and slice ``query``; returns (rows, total, page_num, per_page).
 
+    ``orderable`` maps each accepted ``order`` to a column or a tuple of columns.
+
     A page past the last yields no rows (the official client stops on ``[]``).
     """
     order = page.order or default_order
@@ -164,10 +166,12 @@ def paginate(
     if page_num < 1:
         raise BadRequestError("page_num must be at least 1.", field="page_num")
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    column = orderable[order]
-    ordering = column.asc() if direction == "asc" else column.desc()
+    # A tuple orders by several columns (e.g. schema, then name).
+    chosen = orderable[order]
+    columns = chosen if isinstance(chosen, tuple) else (chosen,)
+    ordering = [c.asc() if direction == "asc" else c.desc() for c in columns]
     rows = conn.execute(
-        query.order_by(ordering, query.selected_columns[0].asc())
+        query.order_by(*ordering, query.selected_columns[0].asc())
         .limit(per_page)
         .offset((page_num - 1) * per_page)
     ).all()

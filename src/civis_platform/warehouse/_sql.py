@@ -39,6 +39,7 @@ from .base import (
     TableExistsError,
     TableInfo,
     TableNotFoundError,
+    TableSummary,
     WarehouseError,
 )
 
@@ -364,12 +365,44 @@ class SqlWarehouse(abc.ABC):
             names = cur.fetchall()
             return [self._describe(cur, s, t) for s, t in names]
 
+    def list_table_summaries(self, schema: str | None = None) -> list[TableSummary]:
+        """See `Warehouse.list_table_summaries`: one catalogue query, grouped by table."""
+        if schema is not None:
+            wanted = f"t.table_schema = {quote_literal(schema)}"
+        else:
+            excluded = ", ".join(quote_literal(s) for s in _SYSTEM_SCHEMAS)
+            wanted = (
+                f"t.table_schema NOT IN ({excluded}) AND t.table_schema NOT LIKE 'pg_temp%'"
+                " AND t.table_schema NOT LIKE 'pg_toast_temp%'"
+            )
+        with self._errors(), self._transaction() as cur:
+            cur.execute(
+                "SELECT t.table_schema, t.table_name, t.table_type, count(c.column_name)"
+                " FROM information_schema.tables t LEFT JOIN information_schema.columns c"
+                " ON c.table_catalog = t.table_catalog AND c.table_schema = t.table_schema"
+                " AND c.table_name = t.table_name"
+                f" WHERE t.table_catalog = current_database() AND {wanted}"
+                " GROUP BY t.table_schema, t.table_name, t.table_type"
+                " ORDER BY t.table_schema, t.table_name"
+            )
+            return [
+                TableSummary(s, name, kind == "VIEW", int(count))
+                for s, name, kind, count in cur.fetchall()
+            ]
+
     def _describe(self, cur: Any, schema: str, table: str) -> TableInfo:
         columns = self._table_columns(cur, schema, table)
         if columns is None:
             raise TableNotFoundError(f"table {schema}.{table} does not exist")
+        cur.execute(
+            "SELECT table_type FROM information_schema.tables"
+            f" WHERE table_catalog = current_database() AND table_schema = {quote_literal(schema)}"
+            f" AND table_name = {quote_literal(table)}"
+        )
+        kind = cur.fetchone()
         cur.execute(f"SELECT count(*) FROM {self._ref(schema, table)}")
-        return TableInfo(schema, table, columns, int(cur.fetchone()[0]))
+        count = int(cur.fetchone()[0])
+        return TableInfo(schema, table, columns, count, is_view=bool(kind and kind[0] == "VIEW"))
 
     def describe_table(self, schema: str, table: str) -> TableInfo:
         """See `Warehouse.describe_table`."""

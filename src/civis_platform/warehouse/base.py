@@ -71,6 +71,7 @@ __all__ = [
     "TableExistsError",
     "TableInfo",
     "TableNotFoundError",
+    "TableSummary",
     "Warehouse",
     "WarehouseError",
 ]
@@ -126,12 +127,29 @@ class Column:
 
 @dataclass(frozen=True)
 class TableInfo:
-    """A table's schema, name, columns in order and exact row count."""
+    """A table's schema, name, columns in order, exact row count, and whether it is a view."""
 
     schema: str
     name: str
     columns: list[Column]
     row_count: int | None = None
+    is_view: bool = False
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """A catalogue entry, as `Warehouse.list_table_summaries` reports it without reading
+    the table: its schema, name, whether it is a view, and how many columns it has.
+
+    Examples:
+        >>> TableSummary("public", "t", False, 3)
+        TableSummary(schema='public', name='t', is_view=False, column_count=3)
+    """
+
+    schema: str
+    name: str
+    is_view: bool
+    column_count: int
 
 
 @dataclass(frozen=True)
@@ -309,6 +327,11 @@ class Warehouse(Protocol):
 
     def list_tables(self, schema: str | None = None) -> list[TableInfo]:
         """Tables (and views) of one schema or of all user schemas, sorted by name."""
+        ...
+
+    def list_table_summaries(self, schema: str | None = None) -> list[TableSummary]:
+        """Tables (and views) of one schema or of all user schemas, sorted by schema then
+        name, from the catalogue alone: one query, no table is read or counted."""
         ...
 
     def describe_table(self, schema: str, table: str) -> TableInfo:
