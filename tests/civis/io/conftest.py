@@ -31,3 +31,17 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(files, "MULTIPART_THRESHOLD", 64 * 1024)
     monkeypatch.setattr(files, "MIN_PART_SIZE", 16 * 1024)
+
+
+@pytest.fixture
+def sql_srv() -> Iterator[Any]:
+    """A `SqlServer`: files and runs plus the SQL, query and import routes."""
+    from sql_server import SqlServer
+
+    with SqlServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sql_client(sql_srv: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    return make_client(sql_srv, monkeypatch)
