@@ -19,7 +19,9 @@ from civis_platform.api.databases import databases
 from civis_platform.api.endpoints import endpoints
 from civis_platform.api.errors import install_error_handlers
 from civis_platform.api.files import StorageRoutes, files
+from civis_platform.api.files_preprocess import files_preprocess
 from civis_platform.api.groups import groups
+from civis_platform.api.imports_csv import imports_csv
 from civis_platform.api.jobs import jobs
 from civis_platform.api.middleware import CivisMiddleware
 from civis_platform.api.projects import projects
@@ -31,6 +33,7 @@ from civis_platform.api.users import users
 from civis_platform.config import Settings
 from civis_platform.janitor import Janitor
 from civis_platform.programs import containers as _container_program  # noqa: F401 (registers)
+from civis_platform.programs import imports as _import_programs  # noqa: F401 (registers)
 from civis_platform.runner.dispatcher import Dispatcher
 from civis_platform.services import files as file_services
 from civis_platform.services.auth import KeyVerifier, RateLimiter
@@ -48,6 +51,8 @@ RESOURCES = [
     aliases,
     projects,
     files,
+    files_preprocess,
+    imports_csv,
     jobs,
     scripts_containers,
     tables,

@@ -133,8 +133,18 @@ def _looks_like_header(first: list[str], body: list[list[str]]) -> bool:
     return unique and all(_IDENTIFIER.match(f) for f in first)
 
 
-def detect_csv(stream: BinaryIO, *, sample_bytes: int = DEFAULT_SAMPLE_BYTES) -> DetectedInfo:
+def detect_csv(
+    stream: BinaryIO,
+    *,
+    sample_bytes: int = DEFAULT_SAMPLE_BYTES,
+    delimiter: str | None = None,
+    header: bool | None = None,
+) -> DetectedInfo:
     """Detect compression, delimiter, header and column types of a CSV stream.
+
+    ``delimiter`` and ``header``, when given, are taken as facts instead of being
+    detected (a user who says "tab" or "no header" knows the file), and the columns
+    are read accordingly.
 
     Reads at most about ``sample_bytes`` (of decompressed text). Types follow the
     import inference: ``boolean``, ``integer``, ``bigint``, ``double precision``,
@@ -152,12 +162,20 @@ def detect_csv(stream: BinaryIO, *, sample_bytes: int = DEFAULT_SAMPLE_BYTES) ->
     """
     data, compressed, _ = _read_sample(stream, sample_bytes)
     text = data.decode("utf-8-sig", errors="replace")
-    delimiter = _pick_delimiter(text)
+    if delimiter is None:
+        delimiter = _pick_delimiter(text)
+    elif delimiter not in DELIMITER_NAMES:
+        raise ValueError(f"unsupported CSV delimiter {delimiter!r}")
     rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
     if not rows:
-        return DetectedInfo(True, DELIMITER_NAMES[delimiter], "gzip" if compressed else "none")
+        return DetectedInfo(
+            True if header is None else header,
+            DELIMITER_NAMES[delimiter],
+            "gzip" if compressed else "none",
+        )
     first, body = rows[0], rows[1:]
-    header = _looks_like_header(first, body)
+    if header is None:
+        header = _looks_like_header(first, body)
     data_rows = body if header else rows
     width = len(first)
     names = (

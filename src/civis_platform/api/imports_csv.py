@@ -1,0 +1,290 @@
+"""``/imports/files/csv``: CSV imports of Civis files into a database table, and their runs.
+
+``GET /imports/files/{id}/runs/{run_id}`` (and its siblings) serve the runs of every
+import job, CSV or Dbsync: the official ``transfer_table`` polls that path for a Dbsync.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from civis_platform.api._generic import Resource
+from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
+from civis_platform.api.jobs import LogQuery, RunLog, cancel_answer, log_headers
+from civis_platform.services import imports_csv as svc
+
+
+class CsvStoragePath(RequestModel):
+    """``source.storagePath``: files in a storage host (not served here)."""
+
+    storage_host_id: int
+    credential_id: int
+    file_paths: list[str]
+
+
+class CsvSource(RequestModel):
+    """``source``: the Civis files to import."""
+
+    file_ids: list[int] | None = None
+    storage_path: CsvStoragePath | None = None
+
+
+class CsvDestination(RequestModel):
+    """``destination``: the table and the database it lives in."""
+
+    schema_: str = Field(alias="schema")
+    table: str
+    remote_host_id: int
+    credential_id: int
+    primary_keys: list[str] | None = None
+    last_modified_keys: list[str] | None = None
+
+
+class CsvDestinationPatch(RequestModel):
+    """``destination`` of a PATCH: any part of it."""
+
+    schema_: str | None = Field(default=None, alias="schema")
+    table: str | None = None
+    remote_host_id: int | None = None
+    credential_id: int | None = None
+    primary_keys: list[str] | None = None
+    last_modified_keys: list[str] | None = None
+
+
+class CsvTableColumn(RequestModel):
+    """One column of ``tableColumns``."""
+
+    name: str
+    sql_type: str | None = None
+
+
+class CsvTableColumnPatch(RequestModel):
+    """One column of ``tableColumns`` in a PATCH."""
+
+    name: str | None = None
+    sql_type: str | None = None
+
+
+class RedshiftOptions(RequestModel):
+    """``redshiftDestinationOptions`` (kept, not applied: no warehouse here is Redshift)."""
+
+    diststyle: str | None = None
+    distkey: str | None = None
+    sortkeys: list[str] | None = None
+
+
+class CsvImportCreate(RequestModel):
+    """Body of ``POST /imports/files/csv``."""
+
+    name: str | None = None
+    source: CsvSource
+    destination: CsvDestination
+    first_row_is_header: bool
+    column_delimiter: str | None = None
+    escaped: bool | None = None
+    compression: str | None = None
+    existing_table_rows: str | None = None
+    max_errors: int | None = None
+    table_columns: list[CsvTableColumn] | None = None
+    loosen_types: bool | None = None
+    execution: str | None = None
+    redshift_destination_options: RedshiftOptions | None = None
+    hidden: bool | None = None
+
+
+class CsvImportUpdate(RequestModel):
+    """Body of ``PUT /imports/files/csv/{id}``."""
+
+    name: str | None = None
+    source: CsvSource
+    destination: CsvDestination
+    first_row_is_header: bool
+    column_delimiter: str | None = None
+    escaped: bool | None = None
+    compression: str | None = None
+    existing_table_rows: str | None = None
+    max_errors: int | None = None
+    table_columns: list[CsvTableColumn] | None = None
+    loosen_types: bool | None = None
+    execution: str | None = None
+    redshift_destination_options: RedshiftOptions | None = None
+
+
+class CsvImportPatch(RequestModel):
+    """Body of ``PATCH /imports/files/csv/{id}``."""
+
+    name: str | None = None
+    source: CsvSource | None = None
+    destination: CsvDestinationPatch | None = None
+    first_row_is_header: bool | None = None
+    column_delimiter: str | None = None
+    escaped: bool | None = None
+    compression: str | None = None
+    existing_table_rows: str | None = None
+    max_errors: int | None = None
+    table_columns: list[CsvTableColumnPatch] | None = None
+    loosen_types: bool | None = None
+    execution: str | None = None
+    redshift_destination_options: RedshiftOptions | None = None
+
+
+class CsvStoragePathOut(ResponseModel):
+    """``source.storagePath`` as shown."""
+
+    storage_host_id: int | None = None
+    credential_id: int | None = None
+    file_paths: list[str] | None = None
+
+
+class CsvSourceOut(ResponseModel):
+    """``source`` as shown."""
+
+    file_ids: list[int] | None = None
+    storage_path: CsvStoragePathOut | None = None
+
+
+class CsvDestinationOut(ResponseModel):
+    """``destination`` as shown."""
+
+    schema_: str | None = Field(default=None, alias="schema")
+    table: str | None = None
+    remote_host_id: int | None = None
+    credential_id: int | None = None
+    primary_keys: list[str] | None = None
+    last_modified_keys: list[str] | None = None
+
+
+class CsvTableColumnOut(ResponseModel):
+    """One column as shown."""
+
+    name: str | None = None
+    sql_type: str | None = None
+
+
+class RedshiftOptionsOut(ResponseModel):
+    """``redshiftDestinationOptions`` as shown."""
+
+    diststyle: str | None = None
+    distkey: str | None = None
+    sortkeys: list[str] | None = None
+
+
+class CsvImport(ResponseModel):
+    """A CSV import."""
+
+    id: int | None = None
+    name: str | None = None
+    source: CsvSourceOut | None = None
+    destination: CsvDestinationOut | None = None
+    first_row_is_header: bool | None = None
+    column_delimiter: str | None = None
+    escaped: bool | None = None
+    compression: str | None = None
+    existing_table_rows: str | None = None
+    max_errors: int | None = None
+    table_columns: list[CsvTableColumnOut] | None = None
+    loosen_types: bool | None = None
+    execution: str | None = None
+    redshift_destination_options: RedshiftOptionsOut | None = None
+    hidden: bool | None = None
+    my_permission_level: str | None = None
+
+
+class CsvImportRun(ResponseModel):
+    """A run of a CSV import."""
+
+    id: int | None = None
+    csv_import_id: int | None = None
+    state: str | None = None
+    is_cancel_requested: bool | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+
+
+class ImportRun(ResponseModel):
+    """A run of any import (``/imports/files/{id}/runs``)."""
+
+    id: int | None = None
+    import_id: int | None = None
+    state: str | None = None
+    is_cancel_requested: bool | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+
+
+imports_csv = Resource("imports")
+base = "/imports/files/csv"
+imports_csv.op(
+    "post",
+    base,
+    "Create a CSV Import",
+    svc.create_import,
+    body=CsvImportCreate,
+    body_name="CsvImportCreateRequest",
+    response=CsvImport,
+    status=201,
+)
+imports_csv.op("get", f"{base}/{{id}}", "Get a CSV Import", svc.get_import, response=CsvImport)
+imports_csv.op(
+    "put",
+    f"{base}/{{id}}",
+    "Replace all attributes of this CSV Import",
+    svc.replace_import,
+    body=CsvImportUpdate,
+    body_name="CsvImportUpdateRequest",
+    response=CsvImport,
+)
+imports_csv.op(
+    "patch",
+    f"{base}/{{id}}",
+    "Update some attributes of this CSV Import",
+    svc.update_import,
+    body=CsvImportPatch,
+    body_name="CsvImportPatchRequest",
+    body_required=False,
+    response=CsvImport,
+)
+imports_csv.op(
+    "delete",
+    f"{base}/{{id}}",
+    "Archive a CSV Import (deprecated, use archiving endpoints instead)",
+    svc.archive_import,
+    status=204,
+)
+
+
+def _declare_runs(path: str, noun: str, kind: svc.JobKind, run_model: type[ResponseModel]) -> None:
+    """The five run routes of a typed import resource."""
+    run_path = f"{path}/{{id}}/runs/{{run_id}}"
+    imports_csv.op(
+        "post", f"{path}/{{id}}/runs", "Start a run", kind.post_run, response=run_model, status=202
+    )
+    imports_csv.op(
+        "get",
+        f"{path}/{{id}}/runs",
+        f"List runs for the given {noun} job",
+        kind.list_runs,
+        query=PagedQuery,
+        response=run_model,
+        array=True,
+    )
+    imports_csv.op("get", run_path, "Check status of a run", kind.get_run, response=run_model)
+    imports_csv.op("delete", run_path, "Cancel a run", cancel_answer(kind.cancel_run), status=202)
+    imports_csv.op(
+        "get",
+        f"{run_path}/logs",
+        "Get the logs for a run",
+        kind.list_logs,
+        query=LogQuery,
+        response=RunLog,
+        array=True,
+        headers=log_headers,
+    )
+
+
+_declare_runs(base, "CSV Import", svc.KIND, CsvImportRun)
+_declare_runs("/imports/files", "Import", svc.ANY_IMPORT, ImportRun)

@@ -1,0 +1,372 @@
+"""Data-plane programs: CSV preprocessing, CSV imports and database syncs (Dbsync).
+
+Every run acts as its job's owner (`RunContext.owner_context`): it reads only files and
+uses only credentials its owner may, so another user's file or credential fails the
+run with the same message the API would give. Warehouse loads are atomic (see
+`Warehouse.import_csv` and `Warehouse.write_arrow`): a failed run leaves no table, or
+the table as it was.
+
+Examples:
+    >>> split_table_path("analytics.visits", "destination.path")
+    ('analytics', 'visits')
+    >>> sync_mode({"identity_column": "id"})
+    ('upsert', ['id'])
+    >>> sync_mode({})
+    ('drop', None)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import gzip
+import io
+import zlib
+from collections.abc import Mapping
+from typing import IO, Any, BinaryIO, cast
+
+from sqlalchemy import select
+
+from civis_platform.runner.base import ProgramError, RunContext, register
+from civis_platform.services import files
+from civis_platform.services.errors import DomainError
+from civis_platform.services.warehouses import Target, resolve_target
+from civis_platform.store import tables as t
+from civis_platform.warehouse import Column, ExistingTableRows, WarehouseError, detect_csv
+from civis_platform.warehouse._sqltext import quote_ident
+
+PREPROCESS_KEY = "csv_preprocess"
+PREPROCESS_TYPE = "JobTypes::CsvPreprocess"
+CSV_IMPORT_KEY = "csv_import"
+CSV_IMPORT_TYPE = "JobTypes::CsvImport"
+DBSYNC_KEY = "dbsync"
+DBSYNC_TYPE = "JobTypes::Import"  # what the reference's examples show for /imports
+DELIMITER_CHARS = {"comma": ",", "tab": "\t", "pipe": "|"}
+# Enough text to tell binary from text and to check that rows have equal widths.
+CHECK_SAMPLE_BYTES = 1 << 20
+SYNC_MODES = ("fail", "truncate", "append", "drop", "upsert")
+
+
+def split_table_path(path: Any, field: str) -> tuple[str, str]:
+    """``schema.table`` as its two parts; a `ProgramError` naming ``field`` otherwise.
+
+    Only the first dot splits, so a table name may itself contain dots.
+    """
+    text = str(path or "").strip()
+    schema, dot, table = text.partition(".")
+    if not dot or not schema or not table:
+        raise ProgramError(f"{field} must be schema.table, not {text!r}.")
+    return schema.strip('"'), table.strip('"')
+
+
+def sync_mode(options: Mapping[str, Any]) -> tuple[ExistingTableRows, list[str] | None]:
+    """What a sync does to an existing destination table, from its advanced options.
+
+    An explicit ``existing_table_rows`` wins; ``wipe_destination_table`` is a full
+    refresh (drop); an ``identity_column`` makes the sync incremental (upsert on it).
+    Otherwise, as a Civis DB sync without incremental columns, the destination is
+    refreshed in full: dropped and created again with the source's columns.
+    """
+    keys = [k.strip() for k in str(options.get("identity_column") or "").split(",") if k.strip()]
+    mode = options.get("existing_table_rows")
+    if mode:
+        if mode not in SYNC_MODES:
+            raise ProgramError(
+                f"existing_table_rows must be one of {', '.join(SYNC_MODES)}, not {mode!r}."
+            )
+        return cast(ExistingTableRows, mode), keys or None
+    if options.get("wipe_destination_table"):
+        return "drop", None
+    if keys:
+        return "upsert", keys
+    return "drop", None
+
+
+@contextlib.contextmanager
+def _user_errors(prefix: str) -> Any:
+    """Domain and warehouse errors become the run's error, prefixed with what failed."""
+    try:
+        yield
+    except ProgramError:
+        raise
+    except (DomainError, WarehouseError) as error:
+        raise ProgramError(f"{prefix}: {error}") from error
+
+
+# -- files/preprocess/csv ------------------------------------------------------------
+
+
+def _text_sample(stream: BinaryIO, file_id: int) -> tuple[bytes, bool, bool]:
+    """Up to `CHECK_SAMPLE_BYTES` of the file's text (gunzipped), whether that is all of
+    it, and whether the file is gzip-compressed."""
+    head = stream.read(2)
+    compressed = head == b"\x1f\x8b"
+    body: IO[bytes] | gzip.GzipFile = stream
+    if compressed:
+        body = gzip.GzipFile(fileobj=io.BufferedReader(_Prepend(head, stream)))
+        head = b""
+    try:
+        data = head + body.read(CHECK_SAMPLE_BYTES)
+        complete = not body.read(1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ProgramError(f"File {file_id} is not a valid gzip file: {error}") from error
+    return data, complete, compressed
+
+
+class _Prepend(io.RawIOBase):
+    """A raw stream that yields ``head`` and then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def check_csv_text(data: bytes, complete: bool, file_id: int, *, force: bool) -> str:
+    """The sample as text, or a `ProgramError` saying why the file is not a CSV.
+
+    Examples:
+        >>> check_csv_text(b"a,b\\n1,2\\n", True, 7, force=False)
+        'a,b\\n1,2\\n'
+        >>> check_csv_text(b"\\x89PNG\\x00\\x00", True, 7, force=True)
+        Traceback (most recent call last):
+        ...
+        civis_platform.runner.base.ProgramError: File 7 is not a CSV file: it holds binary data.
+    """
+    if not data.strip():
+        raise ProgramError(f"File {file_id} is empty: there is no CSV data in it.")
+    if b"\x00" in data:
+        raise ProgramError(f"File {file_id} is not a CSV file: it holds binary data.")
+    if not complete:
+        data = data[: data.rfind(b"\n") + 1] or data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if not force:
+            raise ProgramError(
+                f"File {file_id} is not UTF-8 text (byte {error.start}); set "
+                "force_character_set_conversion to drop what cannot be converted."
+            ) from None
+        return data.decode("utf-8-sig", errors="ignore")
+
+
+def check_row_widths(text: str, delimiter: str, file_id: int) -> None:
+    """Every row of the sample has as many fields as the first, or a `ProgramError`.
+
+    Examples:
+        >>> check_row_widths("a,b\\n1,2,3\\n", ",", 3)
+        Traceback (most recent call last):
+        ...
+        civis_platform.runner.base.ProgramError: File 3 is malformed: line 2 has 3 fields, \
+but line 1 has 2.
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    width: int | None = None
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) != width:
+                raise ProgramError(
+                    f"File {file_id} is malformed: line {reader.line_num} has {len(row)} "
+                    f"fields, but line 1 has {width}."
+                )
+    except csv.Error as error:
+        raise ProgramError(f"File {file_id} is malformed: {error}") from None
+
+
+@register(PREPROCESS_KEY, civis_type=PREPROCESS_TYPE)
+def run_preprocess(run: RunContext) -> None:
+    """Detect a CSV file's header, delimiter, compression and (optionally) column types.
+
+    The result is a File output carrying ``detectedInfo``: a new file with the same
+    bytes (``in_place`` false) or the file itself (``in_place`` true). A user-given
+    ``include_header`` or ``column_delimiter`` is taken as fact.
+    """
+    config = run.config
+    file_id = config.get("file_id")
+    ctx = run.owner_context()
+    with _user_errors("Cannot preprocess the file"):
+        row = files.readable_file(ctx, file_id, "fileId")
+    assert isinstance(file_id, int)
+    delimiter_name = config.get("column_delimiter")
+    delimiter = DELIMITER_CHARS[delimiter_name] if delimiter_name else None
+    with files.open_contents(run.settings, row) as stream:
+        data, complete, compressed = _text_sample(stream, file_id)
+    text = check_csv_text(
+        data, complete, file_id, force=bool(config.get("force_character_set_conversion"))
+    )
+    info = detect_csv(
+        io.BytesIO(text.encode()), delimiter=delimiter, header=config.get("include_header")
+    )
+    if compressed:
+        info = dataclasses.replace(info, compression="gzip")
+    check_row_widths(text, info.delimiter, file_id)
+    detected = info.to_json()
+    if not config.get("detect_table_columns"):
+        detected["tableColumns"] = []
+    run.log(
+        f"Detected header={info.include_header}, delimiter={info.column_delimiter}, "
+        f"compression={info.compression}, {len(info.table_columns)} columns."
+    )
+    if config.get("in_place", True):
+        files.set_detected_info(run.store, file_id, detected)
+        run.add_output("File", file_id, row.name)
+        return
+    with files.open_contents(run.settings, row) as stream:
+        cleaned = files.store_file(
+            run.store,
+            run.settings,
+            owner_id=run.owner_id,
+            name=row.name,
+            source=stream,
+            detected_info=detected,
+        )
+    run.log(f"Wrote the preprocessed file {cleaned}.")
+    run.add_output("File", cleaned, row.name)
+
+
+# -- imports/files/csv ---------------------------------------------------------------
+
+
+def _columns(config: Mapping[str, Any]) -> list[Column] | None:
+    """The given columns, or None to infer them (no ``sqlType``s given: the names then
+    only say the file's column order, which loads map by position anyway)."""
+    given = config.get("table_columns") or []
+    if not given or not all(c.get("sql_type") for c in given):
+        return None
+    loosen = bool(config.get("loosen_types"))
+    return [
+        Column(c["name"], loosen_type(c["sql_type"]) if loosen else c["sql_type"]) for c in given
+    ]
+
+
+def loosen_type(sql_type: str) -> str:
+    """A type with room to grow: a VARCHAR's length is dropped (``loosen_types``).
+
+    Types detected from a sample may be too narrow for the rest of a big file.
+
+    Examples:
+        >>> loosen_type("character varying(16)"), loosen_type("VARCHAR(3)"), loosen_type("integer")
+        ('character varying', 'character varying', 'integer')
+    """
+    base = sql_type.split("(", 1)[0].strip().lower()
+    if base in ("character varying", "varchar", "char", "character", "nvarchar", "text"):
+        return "character varying"
+    return sql_type
+
+
+def _table_id(run: RunContext, database_id: int, schema: str, table: str) -> int | None:
+    """The table's stable id if the platform has seen it (the Table output links it)."""
+    with run.store.transaction() as conn:
+        found = conn.execute(
+            select(t.warehouse_tables.c.id).where(
+                t.warehouse_tables.c.database_id == database_id,
+                t.warehouse_tables.c.schema_name == schema,
+                t.warehouse_tables.c.table_name == table,
+            )
+        ).scalar()
+    return int(found) if found is not None else None
+
+
+def _target(run: RunContext, side: Mapping[str, Any], field: str) -> Target:
+    return resolve_target(
+        run.owner_context(),
+        run.services.warehouses,
+        remote_host_id=side.get("remote_host_id"),
+        credential_id=side.get("credential_id"),
+        database_field=f"{field}.remoteHostId",
+        credential_field=f"{field}.credentialId",
+    )
+
+
+@register(CSV_IMPORT_KEY, civis_type=CSV_IMPORT_TYPE)
+def run_csv_import(run: RunContext) -> None:
+    """Load every source file into ``destination.schema.table`` in one transaction."""
+    config = run.config
+    destination = config["destination"]
+    schema, table = destination["schema_"], destination["table"]
+    where = f"{schema}.{table}"
+    ctx = run.owner_context()
+    with _user_errors(f"CSV import into {where} failed"):
+        target = _target(run, destination, "destination")
+        rows = [
+            files.readable_file(ctx, fid, "source.fileIds") for fid in config["source"]["file_ids"]
+        ]
+    run.log(f"Loading {len(rows)} file(s) into {where} on {target.database_name}.")
+    with contextlib.ExitStack() as stack, _user_errors(f"CSV import into {where} failed"):
+        sources = [stack.enter_context(files.open_contents(run.settings, r)) for r in rows]
+        result = target.warehouse.import_csv(
+            schema,
+            table,
+            sources,
+            columns=_columns(config),
+            existing_table_rows=config.get("existing_table_rows", "fail"),
+            header=bool(config.get("first_row_is_header")),
+            delimiter=DELIMITER_CHARS[config.get("column_delimiter") or "comma"],
+            compression=config.get("compression") or "none",
+            primary_keys=destination.get("primary_keys") or None,
+            max_errors=config.get("max_errors"),
+        )
+    run.log(
+        f"Loaded {result.rows_inserted} row(s) into {where}"
+        + (f"; skipped {result.rows_rejected} bad row(s)." if result.rows_rejected else ".")
+    )
+    run.add_output("Table", _table_id(run, target.database_id, schema, table), where)
+
+
+# -- imports (Dbsync) ----------------------------------------------------------------
+
+
+@register(DBSYNC_KEY, civis_type=DBSYNC_TYPE)
+def run_dbsync(run: RunContext) -> None:
+    """Copy each active sync's source table to its destination, as Arrow batches."""
+    config = run.config
+    syncs = [s for s in config.get("syncs", []) if not s.get("archived")]
+    if not syncs:
+        raise ProgramError(f"Import {run.job_id} has no syncs to run.")
+    with _user_errors("Database sync failed"):
+        source = _target(run, config.get("source") or {}, "source")
+        destination = _target(run, config.get("destination") or {}, "destination")
+    for sync in syncs:
+        if run.is_cancel_requested():
+            return
+        from_path = (sync.get("source") or {}).get("path")
+        to_path = (sync.get("destination") or {}).get("path")
+        src_schema, src_table = split_table_path(from_path, "source.path")
+        dst_schema, dst_table = split_table_path(to_path, "destination.path")
+        mode, keys = sync_mode(sync.get("advanced_options") or {})
+        with _user_errors(f"Sync of {from_path} to {to_path} failed"):
+            reader = source.warehouse.read_arrow(
+                f"SELECT * FROM {quote_ident(src_schema)}.{quote_ident(src_table)}"
+            )
+            count = destination.warehouse.write_arrow(
+                dst_schema,
+                dst_table,
+                reader,
+                existing_table_rows=mode,
+                primary_keys=keys,
+            )
+        run.log(
+            f"Synced {count} row(s) from {source.database_name} {from_path} to "
+            f"{destination.database_name} {to_path} ({mode})."
+        )
+        run.add_output(
+            "Table", _table_id(run, destination.database_id, dst_schema, dst_table), to_path
+        )

@@ -1,0 +1,119 @@
+"""Runs of typed jobs: the run routes every job-backed resource repeats, written once.
+
+A typed resource (``/imports/files/csv``, ``/files/preprocess/csv``, ``/imports``) is a
+job whose ``type`` is one of a few program keys. Its ``/runs`` routes are the ``/jobs``
+ones behind a type check, shown with the resource's own run fields (``csvImportId``,
+``importId``, ``isCancelRequested``). The run engine and its only state writer stay in
+:mod:`civis_platform.services.jobs` and :mod:`civis_platform.services.runs`.
+
+Examples:
+    >>> kind = JobKind(keys=("csv_import",), label="CSV Import", parent_field="csv_import_id")
+    >>> kind.accepts("csv_import"), kind.accepts("container")
+    (True, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from civis_platform.services import _generic as g
+from civis_platform.services import jobs
+from civis_platform.services.context import Context, iso
+from civis_platform.services.errors import NotFoundError
+from civis_platform.store import tables as t
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """Which job types a resource serves, its label for errors, and the name of the
+    run field that points back at the job (``None`` for none)."""
+
+    keys: tuple[str, ...]
+    label: str
+    parent_field: str | None = None
+
+    def accepts(self, job_type: str) -> bool:
+        """True when a job of ``job_type`` belongs to this resource."""
+        return job_type in self.keys
+
+    def row(self, conn: Connection, ctx: Context, job_id: int, need: str = "read") -> Row[Any]:
+        """The job row, 404 when it is missing, unreadable or of another type."""
+        row = g.fetch(conn, ctx, jobs.KIND, job_id, need=need)
+        if not self.accepts(row.type):
+            raise NotFoundError(f"{self.label} {job_id} was not found.")
+        return row
+
+    def check(self, ctx: Context, job_id: int, need: str = "read") -> Row[Any]:
+        """`row` in its own transaction."""
+        with ctx.store.transaction() as conn:
+            return self.row(conn, ctx, job_id, need)
+
+    def run_view(self, job_id: int, run: Row[Any]) -> dict[str, Any]:
+        """A run with the resource's parent field and ``is_cancel_requested``."""
+        view: dict[str, Any] = {"id": run.id}
+        if self.parent_field is not None:
+            view[self.parent_field] = job_id
+        view.update(
+            {
+                "state": run.state,
+                "is_cancel_requested": bool(run.is_cancel_requested),
+                "created_at": iso(run.created_at),
+                "started_at": iso(run.started_at),
+                "finished_at": iso(run.finished_at),
+                "error": run.error,
+            }
+        )
+        return view
+
+    def _run(self, ctx: Context, job_id: int, run_id: int) -> dict[str, Any]:
+        with ctx.store.transaction() as conn:
+            self.row(conn, ctx, job_id)
+            run = conn.execute(
+                select(t.runs).where(t.runs.c.id == run_id, t.runs.c.job_id == job_id)
+            ).first()
+            if run is None:
+                raise NotFoundError(f"Run {run_id} of {self.label} {job_id} was not found.")
+            return self.run_view(job_id, run)
+
+    def post_run(self, ctx: Context, *, id: int) -> dict[str, Any]:
+        """Queue a run (409 while one is active)."""
+        self.check(ctx, id)
+        queued = jobs.queue_run(ctx, id)
+        return self._run(ctx, id, queued["id"])
+
+    def list_runs(self, ctx: Context, *, id: int, query: Mapping[str, Any]) -> g.Page:
+        """Runs, newest first."""
+        self.check(ctx, id)
+        page = jobs.list_runs(ctx, id=id, query=query)
+        items = [self._run(ctx, id, r["id"]) for r in page.items]
+        return g.Page(items, page.total, page.page_num, page.per_page)
+
+    def get_run(self, ctx: Context, *, id: int, run_id: int) -> dict[str, Any]:
+        """One run."""
+        return self._run(ctx, id, run_id)
+
+    def cancel_run(self, ctx: Context, *, id: int, run_id: int) -> None:
+        """Cancel an active run; 404 once finished."""
+        self.check(ctx, id)
+        jobs.cancel_run(ctx, id=id, run_id=run_id)
+
+    def list_logs(self, ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> Any:
+        """Logs of a run (the ``/jobs`` semantics and headers)."""
+        self.check(ctx, id)
+        return jobs.list_logs(ctx, id=id, run_id=run_id, query=query)
+
+    def last_run(self, conn: Connection, job_id: int) -> Row[Any] | None:
+        """The newest run of a job, if any."""
+        return conn.execute(
+            select(t.runs).where(t.runs.c.job_id == job_id).order_by(t.runs.c.id.desc()).limit(1)
+        ).first()
+
+    def archive(self, ctx: Context, *, id: int) -> None:
+        """``DELETE /{resource}/{id}``: the deprecated archive."""
+        with ctx.store.transaction() as conn:
+            self.row(conn, ctx, id, need="write")
+            g.update_row(conn, t.jobs, id, {"archived": True})

@@ -1,0 +1,114 @@
+"""``/files/preprocess/csv``: a job that inspects a CSV file and reports ``detectedInfo``.
+
+The object's id is a job id: it runs through ``POST /jobs/{id}/runs`` (as the official
+``civis_file_to_table`` does). What a run does is `programs.imports.run_preprocess`.
+The configuration is the job's JSON config; nothing else is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from civis_platform.programs.imports import PREPROCESS_KEY
+from civis_platform.services import _generic as g
+from civis_platform.services import jobs
+from civis_platform.services._typed_runs import JobKind
+from civis_platform.services.context import Context
+from civis_platform.services.errors import BadRequestError
+from civis_platform.store import tables as t
+
+KIND = JobKind(keys=(PREPROCESS_KEY,), label="Preprocess CSV")
+DELIMITERS = ("comma", "tab", "pipe")
+# Defaults as the reference documents them (inPlace defaults to true).
+DEFAULTS: dict[str, Any] = {
+    "in_place": True,
+    "detect_table_columns": False,
+    "force_character_set_conversion": False,
+    "include_header": None,
+    "column_delimiter": None,
+}
+FIELDS = ("file_id", *DEFAULTS)
+
+
+def _check(config: Mapping[str, Any]) -> None:
+    delimiter = config.get("column_delimiter")
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise BadRequestError(
+            f"columnDelimiter must be one of {', '.join(DELIMITERS)}.", "columnDelimiter"
+        )
+    # Whether the caller may read the file is the run's business: it reads the file as
+    # the job's owner, when it runs, and fails saying why (as Civis does).
+    file_id = config.get("file_id")
+    if isinstance(file_id, bool) or not isinstance(file_id, int):
+        raise BadRequestError("fileId must be a file id.", "fileId")
+
+
+def _view(row: Row[Any]) -> dict[str, Any]:
+    config = {**DEFAULTS, **json.loads(row.config or "{}")}
+    return {
+        "id": row.id,
+        "file_id": config.get("file_id"),
+        **{name: config[name] for name in DEFAULTS},
+        "hidden": row.hidden,
+    }
+
+
+def create_preprocess(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /files/preprocess/csv``: a preprocess job over one of the caller's files.
+
+    Raises `BadRequestError` for a delimiter other than comma, tab or pipe. An unknown,
+    foreign or expired file fails the run, not this call.
+    """
+    config = {**DEFAULTS, **{k: body[k] for k in FIELDS if k in body}}
+    _check(config)
+    with ctx.store.transaction() as conn:
+        job_id = jobs.insert_job(
+            conn,
+            owner_id=ctx.user.id,
+            name=f"Preprocess CSV file {config['file_id']}",
+            type=PREPROCESS_KEY,
+            config=config,
+            hidden=bool(body.get("hidden", False)),
+        )
+        return _view(KIND.row(conn, ctx, job_id))
+
+
+def get_preprocess(ctx: Context, *, id: int) -> dict[str, Any]:
+    """``GET /files/preprocess/csv/{id}``."""
+    with ctx.store.transaction() as conn:
+        return _view(KIND.row(conn, ctx, id))
+
+
+def _update(ctx: Context, id: int, body: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
+    with ctx.store.transaction() as conn:
+        row = KIND.row(conn, ctx, id, need="write")
+        old = json.loads(row.config or "{}")
+    given = {k: body[k] for k in FIELDS if k in body}
+    config = {**DEFAULTS, **given} if replace else {**old, **given}
+    _check(config)
+    with ctx.store.transaction() as conn:
+        _save(conn, id, config)
+        return _view(KIND.row(conn, ctx, id))
+
+
+def _save(conn: Connection, job_id: int, config: Mapping[str, Any]) -> None:
+    g.update_row(conn, t.jobs, job_id, {"config": json.dumps(dict(config))})
+
+
+def replace_preprocess(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``PUT /files/preprocess/csv/{id}``: every attribute (omitted ones to defaults)."""
+    return _update(ctx, id, body, replace=True)
+
+
+def update_preprocess(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``PATCH /files/preprocess/csv/{id}``: the attributes given."""
+    return _update(ctx, id, body, replace=False)
+
+
+def archive_preprocess(ctx: Context, *, id: int) -> None:
+    """``DELETE /files/preprocess/csv/{id}``: archive it (deprecated in Civis)."""
+    KIND.archive(ctx, id=id)
