@@ -32,6 +32,8 @@ _BLOCK_SIZE = 4 << 20
 class GzipReader(io.RawIOBase):
     """Decompress a gzip (or zlib) byte stream as it is read; plain bytes pass through.
 
+    With ``decode=False`` every byte passes through (a readable view of a raw stream).
+
     Concatenated gzip members are read one after another, as ``gzip`` does.
 
     Examples
@@ -44,11 +46,12 @@ class GzipReader(io.RawIOBase):
     b'plain'
     """
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], decode: bool = True) -> None:
         super().__init__()
         self._raw = raw
         self._pending = b""
         self._decoder: Any = None
+        self._decode_gzip = decode
         self._plain = False
         self._eof = False
         self._started = False
@@ -59,7 +62,8 @@ class GzipReader(io.RawIOBase):
     def _start(self) -> None:
         self._started = True
         head = self._raw.read(_CHUNK) or b""
-        self._plain = not head.startswith(_GZIP_MAGIC) and not _is_zlib(head)
+        self._plain = not self._decode_gzip or (
+            not head.startswith(_GZIP_MAGIC) and not _is_zlib(head))
         if self._plain:
             self._pending = head
         else:
@@ -118,7 +122,7 @@ def open_export(client: Any, url: str, decode: bool = True) -> Iterator[io.Buffe
     try:
         # The stored bytes, undecoded: gzip is ours to decode, whatever the headers say.
         response.raw.decode_content = False
-        yield io.BufferedReader(GzipReader(response.raw) if decode else response.raw, _CHUNK)
+        yield io.BufferedReader(GzipReader(response.raw, decode), _CHUNK)
     finally:
         response.close()
 

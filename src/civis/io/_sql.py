@@ -104,15 +104,15 @@ def _resolve_return_as(use_pandas: Any, return_as: str) -> str:
                          f"(expected one of {list(_RETURN_AS)})")
     if isinstance(use_pandas, DeprecatedKwargDefault):
         return return_as
-    if (use_pandas and return_as != "pandas") or (
-            not use_pandas and return_as == "pandas"):
+    # use_pandas=True turns the default "list" into "pandas"; it conflicts with the rest.
+    if (use_pandas and return_as == "polars") or (not use_pandas and return_as == "pandas"):
         raise ValueError(f"Conflicting argument values: use_pandas={bool(use_pandas)} but "
                          f"return_as={return_as!r}. Stop setting 'use_pandas' and set "
                          f"'return_as' to one of {list(_RETURN_AS)}.")
     warnings.warn("'use_pandas' is deprecated (civis-python 2.6) and will be removed; use "
                   "return_as='pandas' (or 'list', 'polars') instead.",
                   FutureWarning, stacklevel=3)
-    return return_as
+    return "pandas" if use_pandas else return_as
 
 
 def read_civis(table: str, database: str | int, columns: list[str] | None = None,
