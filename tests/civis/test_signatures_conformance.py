@@ -32,6 +32,17 @@ NAMES = [
     "civis.base.get_base_url",
     "civis.tests.create_client_mock",
     "civis.tests.create_client_mock_for_container_tests",
+    "civis.io.read_civis",
+    "civis.io.read_civis_sql",
+    "civis.io.export_to_civis_file",
+    "civis.io.civis_to_csv",
+    "civis.io.civis_to_multifile_csv",
+    "civis.io.query_civis",
+    "civis.io.transfer_table",
+    "civis.io.civis_file_to_table",
+    "civis.io.csv_to_civis",
+    "civis.io.dataframe_to_civis",
+    "civis.io.split_schema_tablename",
 ]
 
 PROBE = """
