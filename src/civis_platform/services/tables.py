@@ -334,10 +334,10 @@ def _scan(
     for database_id in database_ids:
         try:
             found = _warehouse(ctx, database_id).list_table_summaries(schema)
-        except WarehouseError:
+        except WarehouseError as error:
             if len(database_ids) == 1:
                 raise
-            log.warning("tables of database %s could not be listed", database_id, exc_info=True)
+            log.warning("tables of database %s could not be listed: %s", database_id, error)
             continue
         with ctx.store.transaction() as conn:
             sync_ids(conn, database_id, [(s.schema, s.name) for s in found], schema)
@@ -462,10 +462,11 @@ def list_columns(ctx: Context, *, id: int, query: Mapping[str, Any]) -> g.Page:
     direction = query.get("order_dir", "asc").lower()
     if direction not in ("asc", "desc"):
         raise BadRequestError("order_dir must be asc or desc.", field="order_dir")
-    per_page = query.get("limit", COLUMNS_PAGE_SIZE)
+    # As in every other list, 0 (or no value) means the default.
+    per_page = query.get("limit") or COLUMNS_PAGE_SIZE
     if not 1 <= per_page <= g.MAX_PAGE_SIZE:
         raise BadRequestError(f"limit must be between 1 and {g.MAX_PAGE_SIZE}.", field="limit")
-    page_num = query.get("page_num", 1)
+    page_num = query.get("page_num") or 1
     if page_num < 1:
         raise BadRequestError("page_num must be at least 1.", field="page_num")
     columns.sort(key=lambda c: (c[order], c["order"]), reverse=direction == "desc")
