@@ -87,9 +87,9 @@ def validate(config: Mapping[str, Any]) -> None:
     typed = [bool(c.get("sql_type")) for c in columns]
     if any(typed) and not all(typed):
         index = typed.index(False)
+        field = f"tableColumns[{index}].sqlType"
         raise BadRequestError(
-            "Give a sqlType for every column of tableColumns or for none.",
-            f"tableColumns[{index}].sqlType",
+            f"{field} is missing: give a sqlType for every column or for none.", field
         )
     if any(not c.get("name") for c in columns):
         raise BadRequestError("Every column of tableColumns needs a name.", "tableColumns")

@@ -110,7 +110,8 @@ def check_credential(
 ) -> int:
     """The id of a Database credential the caller may use on ``remote_host_id``.
 
-    ``None`` means the caller's default Database credential. A credential the caller
+    ``None`` means the caller's default Database credential, which is good on every
+    database; other credentials bound to a host only on that host. A credential the caller
     cannot see is reported as not found (400, naming ``field``), like any other object.
     """
     if credential_id is None:
@@ -135,7 +136,9 @@ def check_credential(
         raise BadRequestError(
             f"Credential {cred_id} is a {row.type} credential, not a Database one.", field=field
         )
-    if row.remote_host_id is not None and row.remote_host_id != remote_host_id:
+    # A default Database credential is the user's login on every database here: the
+    # official client sends it for any database (transfer_table uses it on both sides).
+    if row.remote_host_id not in (None, remote_host_id) and not row.is_default:
         raise BadRequestError(
             f"Credential {cred_id} is for remote host {row.remote_host_id}, not {remote_host_id}.",
             field=field,

@@ -215,3 +215,19 @@ def test_program_side_files(world: tuple[list[Context], svc.WarehousePool]) -> N
     pending = file_services.create_file(ann, body={"name": "later.csv"})["id"]
     with pytest.raises(BadRequestError, match="not been uploaded"):
         file_services.readable_file(ann, pending, "fileIds")
+
+
+def test_a_default_credential_works_on_every_host(
+    world: tuple[list[Context], svc.WarehousePool],
+) -> None:
+    (ann, _), pool = world
+    _, host_id = _seeded(ann)
+    with ann.store.transaction() as conn:
+        other = g.insert_row(
+            conn, t.remote_hosts, {"owner_id": ann.user.id, "name": "y", "type": "t", "url": "u"}
+        )
+    cred = _credential(ann, remote_host_id=other, is_default=True)
+    assert (
+        svc.resolve_target(ann, pool, remote_host_id=host_id, credential_id=cred).credential_id
+        == cred
+    )
