@@ -25,8 +25,10 @@ from civis_platform.api.imports_csv import imports_csv
 from civis_platform.api.jobs import jobs
 from civis_platform.api.middleware import CivisMiddleware
 from civis_platform.api.projects import projects
+from civis_platform.api.queries import queries
 from civis_platform.api.remote_hosts import remote_hosts
 from civis_platform.api.scripts_containers import scripts_containers
+from civis_platform.api.scripts_sql import scripts_sql
 from civis_platform.api.tables import tables
 from civis_platform.api.testing import testing_routes
 from civis_platform.api.users import users
@@ -34,6 +36,7 @@ from civis_platform.config import Settings
 from civis_platform.janitor import Janitor
 from civis_platform.programs import containers as _container_program  # noqa: F401 (registers)
 from civis_platform.programs import imports as _import_programs  # noqa: F401 (registers)
+from civis_platform.programs import sql as _sql_programs  # noqa: F401 (registers)
 from civis_platform.runner.dispatcher import Dispatcher
 from civis_platform.services import files as file_services
 from civis_platform.services.auth import KeyVerifier, RateLimiter
@@ -55,6 +58,8 @@ RESOURCES = [
     imports_csv,
     jobs,
     scripts_containers,
+    scripts_sql,
+    queries,
     tables,
     endpoints,
 ]

@@ -1,0 +1,183 @@
+"""``/queries``: SQL run at once on a database, with a preview of the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from civis_platform.api._generic import Resource
+from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
+from civis_platform.api.jobs import LogQuery, RunLog, cancel_answer, log_headers
+from civis_platform.services import queries as svc
+
+
+class QueryCreate(RequestModel):
+    """Body of ``POST /queries``."""
+
+    database: int
+    sql: str
+    credential: int | None = None
+    hidden: bool | None = None
+    interactive: bool | None = None
+    preview_rows: int
+    include_header: bool | None = None
+    compression: str | None = None
+    column_delimiter: str | None = None
+    unquoted: bool | None = None
+    filename_prefix: str | None = None
+
+
+class QueryListQuery(PagedQuery):
+    """Filters of ``GET /queries``."""
+
+    query: str | None = None
+    database_id: int | None = None
+    credential_id: int | None = None
+    author_id: int | None = None
+    created_before: str | None = None
+    created_after: str | None = None
+    started_before: str | None = None
+    started_after: str | None = None
+    state: list[str] | None = None
+    exclude_results: bool | None = None
+    hidden: bool | None = None
+    archived: str | None = None
+
+
+class QueryCreated(ResponseModel):
+    """The answer of ``POST /queries``."""
+
+    id: int | None = None
+    database: int | None = None
+    sql: str | None = None
+    credential: int | None = None
+    result_rows: list[list[str | None]] = Field(default_factory=list)
+    result_columns: list[str] = Field(default_factory=list)
+    error: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    state: str | None = None
+    script_id: int | None = None
+    exception: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    last_run_id: int | None = None
+    hidden: bool | None = None
+    archived: str | None = None
+    my_permission_level: str | None = None
+    interactive: bool | None = None
+    preview_rows: int | None = None
+    include_header: bool | None = None
+    compression: str | None = None
+    column_delimiter: str | None = None
+    unquoted: bool | None = None
+    filename_prefix: str | None = None
+    report_id: int | None = None
+
+
+class QueryListItem(ResponseModel):
+    """A row of ``GET /queries``."""
+
+    id: int | None = None
+    database: int | None = None
+    sql: str | None = None
+    credential: int | None = None
+    result_rows: list[list[str | None]] = Field(default_factory=list)
+    result_columns: list[str] = Field(default_factory=list)
+    error: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    state: str | None = None
+    script_id: int | None = None
+    exception: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    last_run_id: int | None = None
+    archived: str | None = None
+    preview_rows: int | None = None
+    report_id: int | None = None
+
+
+class Query(ResponseModel):
+    """``GET /queries/{id}``."""
+
+    id: int | None = None
+    database: int | None = None
+    sql: str | None = None
+    credential: int | None = None
+    result_rows: list[list[str | None]] = Field(default_factory=list)
+    result_columns: list[str] = Field(default_factory=list)
+    error: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    state: str | None = None
+    script_id: int | None = None
+    exception: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    last_run_id: int | None = None
+    hidden: bool | None = None
+    archived: str | None = None
+    name: str | None = None
+    author: dict[str, Any] | None = None
+    report_id: int | None = None
+
+
+class QueryRun(ResponseModel):
+    """A run of a query."""
+
+    id: int | None = None
+    query_id: int | None = None
+    state: str | None = None
+    is_cancel_requested: bool | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+
+
+queries = Resource("queries")
+run_path = "/queries/{id}/runs/{run_id}"
+queries.op(
+    "get",
+    "/queries/",
+    "List queries",
+    svc.list_queries,
+    query=QueryListQuery,
+    response=QueryListItem,
+    array=True,
+)
+queries.op(
+    "post",
+    "/queries/",
+    "Execute a query",
+    svc.create_query,
+    body=QueryCreate,
+    body_name="QueryCreate",
+    response=QueryCreated,
+)
+queries.op("get", "/queries/{id}", "Get details about a query", svc.get_query, response=Query)
+queries.op("delete", "/queries/{id}", "Sets Query Hidden to true", svc.delete_query, response=Query)
+queries.op("post", "/queries/{id}/runs", "Start a run", svc.post_run, response=QueryRun, status=202)
+queries.op(
+    "get",
+    "/queries/{id}/runs",
+    "List runs for the given Query job",
+    svc.QUERIES.list_runs,
+    query=PagedQuery,
+    response=QueryRun,
+    array=True,
+)
+queries.op("get", run_path, "Check status of a run", svc.QUERIES.get_run, response=QueryRun)
+queries.op("delete", run_path, "Cancel a run", cancel_answer(svc.QUERIES.cancel_run), status=202)
+queries.op(
+    "get",
+    f"{run_path}/logs",
+    "Get the logs for a run",
+    svc.QUERIES.list_logs,
+    query=LogQuery,
+    response=RunLog,
+    array=True,
+    headers=log_headers,
+)

@@ -1,0 +1,247 @@
+"""``/scripts/sql``: SQL scripts, their runs, logs and export outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from civis_platform.api._generic import Resource
+from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
+from civis_platform.api.jobs import (
+    JobOutput,
+    JobRun,
+    LogQuery,
+    RunLog,
+    UserSimple,
+    cancel_answer,
+    log_headers,
+)
+from civis_platform.services import scripts_sql as svc
+
+
+class CsvSettings(RequestModel):
+    """``csvSettings`` of a SQL script: how its last query's result is exported."""
+
+    include_header: bool | None = None
+    compression: str | None = None
+    column_delimiter: str | None = None
+    unquoted: bool | None = None
+    force_multifile: bool | None = None
+    filename_prefix: str | None = None
+    max_file_size: int | None = None
+
+
+class SqlCreate(RequestModel):
+    """Body of ``POST /scripts/sql``."""
+
+    name: str
+    parent_id: int | None = None
+    user_context: str | None = None
+    params: list[dict[str, Any]] | None = None
+    arguments: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
+    next_run_at: str | None = None
+    time_zone: str | None = None
+    hidden: bool | None = None
+    target_project_id: int | None = None
+    sql: str
+    remote_host_id: int
+    credential_id: int
+    csv_settings: CsvSettings | None = None
+    running_as_id: int | None = None
+
+
+class SqlReplace(RequestModel):
+    """Body of ``PUT /scripts/sql/{id}``."""
+
+    name: str
+    parent_id: int | None = None
+    user_context: str | None = None
+    params: list[dict[str, Any]] | None = None
+    arguments: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
+    next_run_at: str | None = None
+    time_zone: str | None = None
+    target_project_id: int | None = None
+    sql: str
+    remote_host_id: int
+    credential_id: int
+    csv_settings: CsvSettings | None = None
+    running_as_id: int | None = None
+
+
+class SqlUpdate(RequestModel):
+    """Body of ``PATCH /scripts/sql/{id}``."""
+
+    name: str | None = None
+    parent_id: int | None = None
+    user_context: str | None = None
+    params: list[dict[str, Any]] | None = None
+    arguments: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
+    next_run_at: str | None = None
+    time_zone: str | None = None
+    target_project_id: int | None = None
+    sql: str | None = None
+    remote_host_id: int | None = None
+    credential_id: int | None = None
+    csv_settings: CsvSettings | None = None
+    running_as_id: int | None = None
+
+
+class CsvSettingsShown(ResponseModel):
+    """``csvSettings`` as a script shows them (defaults filled in)."""
+
+    include_header: bool | None = None
+    compression: str | None = None
+    column_delimiter: str | None = None
+    unquoted: bool | None = None
+    force_multifile: bool | None = None
+    filename_prefix: str | None = None
+    max_file_size: int | None = None
+
+
+class Sql(ResponseModel):
+    """A SQL script."""
+
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    author: UserSimple | None = None
+    state: str | None = None
+    finished_at: str | None = None
+    category: str | None = None
+    projects: list[dict[str, Any]] = Field(default_factory=list)
+    parent_id: int | None = None
+    user_context: str | None = None
+    params: list[dict[str, Any]] = Field(default_factory=list)
+    arguments: dict[str, Any] | None = None
+    is_template: bool | None = None
+    published_as_template_id: int | None = None
+    from_template_id: int | None = None
+    template_dependents_count: int | None = None
+    template_script_name: str | None = None
+    links: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
+    running_as: UserSimple | None = None
+    next_run_at: str | None = None
+    time_zone: str | None = None
+    last_run: JobRun | None = None
+    my_permission_level: str | None = None
+    hidden: bool | None = None
+    target_project_id: int | None = None
+    archived: str | None = None
+    sql: str | None = None
+    expanded_arguments: dict[str, Any] | None = None
+    remote_host_id: int | None = None
+    credential_id: int | None = None
+    code_preview: str | None = None
+    csv_settings: CsvSettingsShown | None = None
+    running_as_id: int | None = None
+
+
+class SqlRunOutput(ResponseModel):
+    """An export file of a run; ``path`` downloads it without authentication."""
+
+    output_name: str | None = None
+    file_id: int | None = None
+    path: str | None = None
+
+
+class SqlRun(ResponseModel):
+    """A run of a SQL script."""
+
+    id: int | None = None
+    sql_id: int | None = None
+    state: str | None = None
+    is_cancel_requested: bool | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+    output: list[SqlRunOutput] = Field(default_factory=list)
+    output_cached_on: str | None = None
+
+
+scripts_sql = Resource("scripts")
+base = "/scripts/sql"
+run_path = f"{base}/{{id}}/runs/{{run_id}}"
+scripts_sql.op(
+    "post",
+    base,
+    "Create a SQL Script",
+    svc.create_sql,
+    body=SqlCreate,
+    body_name="SqlCreate",
+    response=Sql,
+    status=201,
+)
+scripts_sql.op("get", f"{base}/{{id}}", "Get a SQL Script", svc.get_sql, response=Sql)
+scripts_sql.op(
+    "put",
+    f"{base}/{{id}}",
+    "Replace all attributes of this SQL Script",
+    svc.replace_sql,
+    body=SqlReplace,
+    body_name="SqlReplace",
+    response=Sql,
+)
+scripts_sql.op(
+    "patch",
+    f"{base}/{{id}}",
+    "Update some attributes of this SQL Script",
+    svc.update_sql,
+    body=SqlUpdate,
+    body_name="SqlUpdate",
+    body_required=False,
+    response=Sql,
+)
+scripts_sql.op(
+    "delete",
+    f"{base}/{{id}}",
+    "Archive a SQL Script (deprecated, use archiving endpoints instead)",
+    svc.SQL_SCRIPTS.archive,
+    status=204,
+)
+scripts_sql.op(
+    "post", f"{base}/{{id}}/runs", "Start a run", svc.post_run, response=SqlRun, status=202
+)
+scripts_sql.op(
+    "get",
+    f"{base}/{{id}}/runs",
+    "List runs for the given SQL job",
+    svc.list_runs,
+    query=PagedQuery,
+    response=SqlRun,
+    array=True,
+)
+scripts_sql.op("get", run_path, "Check status of a run", svc.get_run, response=SqlRun)
+scripts_sql.op(
+    "delete", run_path, "Cancel a run", cancel_answer(svc.SQL_SCRIPTS.cancel_run), status=202
+)
+scripts_sql.op(
+    "get",
+    f"{run_path}/logs",
+    "Get the logs for a run",
+    svc.SQL_SCRIPTS.list_logs,
+    query=LogQuery,
+    response=RunLog,
+    array=True,
+    headers=log_headers,
+)
+scripts_sql.op(
+    "get",
+    f"{run_path}/outputs",
+    "List the outputs for a run",
+    svc.list_outputs,
+    query=PagedQuery,
+    response=JobOutput,
+    array=True,
+)

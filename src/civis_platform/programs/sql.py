@@ -1,0 +1,116 @@
+"""SQL runs: SQL scripts (``/scripts/sql``, ``JobTypes::SqlRunner``) and queries
+(``/queries``, ``JobTypes::Query``), executed on a registered warehouse as the job's
+owner with the job's database credential.
+
+A SQL script's SQL is first filled from its params and arguments (``sql_text``), then
+split into statements that run in order, each in its own session (so a temporary table
+does not outlive its statement). When the last statement returns rows its result is
+exported as CSV files (``sql_export``); otherwise the script just runs.
+
+A query runs its whole SQL in one session and keeps a preview of the last statement's
+result: at most ``preview_rows`` rows, every value as text, in a ``JSONValue`` run
+output named `QUERY_RESULT` that ``GET /queries/{id}`` shows.
+
+Failures (bad SQL, a missing table, a credential the owner may not use, an argument
+missing) fail the run with the engine's or our message as its ``error``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from civis_platform.programs.sql_export import SqlExport, parse_csv_settings
+from civis_platform.programs.sql_text import (
+    TemplateError,
+    render_sql,
+    returns_rows,
+    split_statements,
+)
+from civis_platform.runner.base import ProgramError, RunContext, register
+from civis_platform.services.errors import DomainError
+from civis_platform.services.warehouses import Target, resolve_target
+
+SQL_KEY = "sql"
+SQL_CIVIS_TYPE = "JobTypes::SqlRunner"
+QUERY_KEY = "query"
+QUERY_CIVIS_TYPE = "JobTypes::Query"
+QUERY_RESULT = "query_result"
+MAX_PREVIEW_ROWS = 1000
+DEFAULT_PREVIEW_ROWS = 100
+
+
+def _target(run: RunContext, **where: Any) -> Target:
+    """The warehouse and credential, checked as the owner (a 400 becomes the error)."""
+    ctx = run.owner_context()
+    try:
+        return resolve_target(ctx, ctx.warehouse_pool(), **where)
+    except DomainError as error:
+        raise ProgramError(error.message) from None
+
+
+@register(SQL_KEY, civis_type=SQL_CIVIS_TYPE)
+def run_sql_script(run: RunContext) -> None:
+    """Run a SQL script's statements; export the last one's rows (module docstring)."""
+    config = run.config
+    try:
+        sql = render_sql(
+            str(config.get("sql") or ""), config.get("params") or [], config.get("arguments") or {}
+        )
+        settings = parse_csv_settings(config.get("csv_settings"))
+    except (TemplateError, ValueError) as error:
+        raise ProgramError(str(error)) from None
+    statements = split_statements(sql)
+    if not statements:
+        raise ProgramError("The script has no SQL to run.")
+    target = _target(
+        run,
+        remote_host_id=config.get("remote_host_id"),
+        credential_id=config.get("credential_id"),
+    )
+    warehouse = target.warehouse
+    run.log(f"Running {len(statements)} statement(s) on database {target.database_name}.")
+    for number, statement in enumerate(statements, start=1):
+        if run.is_cancel_requested():
+            return
+        where = f"Statement {number} of {len(statements)}: " if len(statements) > 1 else ""
+        try:
+            if number == len(statements) and returns_rows(statement):
+                SqlExport(run, warehouse, settings).export(statement)
+            else:
+                preview = warehouse.execute(statement, preview_rows=0)
+                if preview.row_count is not None and not preview.columns:
+                    run.log(f"{where}{preview.row_count} row(s) affected.")
+        except ProgramError:
+            raise
+        except Exception as error:  # the warehouse's errors carry the engine's message
+            raise ProgramError(f"{where}{error}") from error
+
+
+@register(QUERY_KEY, civis_type=QUERY_CIVIS_TYPE)
+def run_query(run: RunContext) -> None:
+    """Run a query and keep a preview of its result (module docstring)."""
+    config = run.config
+    target = _target(
+        run,
+        database_id=config.get("database"),
+        credential_id=config.get("credential"),
+        database_field="database",
+        credential_field="credential",
+    )
+    limit = int(config.get("preview_rows", DEFAULT_PREVIEW_ROWS))
+    run.log(f"Running the query on database {target.database_name}.")
+    try:
+        preview = target.warehouse.execute(str(config.get("sql") or ""), preview_rows=limit)
+    except Exception as error:
+        raise ProgramError(str(error)) from error
+    rows = preview.rows[:limit]
+    run.add_output(
+        "JSONValue",
+        None,
+        QUERY_RESULT,
+        {"columns": preview.columns, "rows": rows, "row_count": preview.row_count},
+    )
+    if preview.columns:
+        run.log(f"The query returned {preview.row_count} row(s); {len(rows)} kept as preview.")
+    elif preview.row_count is not None:
+        run.log(f"{preview.row_count} row(s) affected.")
