@@ -21,6 +21,7 @@ from civis_platform.api.errors import install_error_handlers
 from civis_platform.api.files import StorageRoutes, files
 from civis_platform.api.files_preprocess import files_preprocess
 from civis_platform.api.groups import groups
+from civis_platform.api.imports import imports
 from civis_platform.api.imports_csv import imports_csv
 from civis_platform.api.jobs import jobs
 from civis_platform.api.middleware import CivisMiddleware
@@ -55,6 +56,7 @@ RESOURCES = [
     projects,
     files,
     files_preprocess,
+    imports,
     imports_csv,
     jobs,
     scripts_containers,
