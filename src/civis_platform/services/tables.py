@@ -332,15 +332,20 @@ def _scan(
     """
     summaries: dict[TableKey, TableSummary] = {}
     for database_id in database_ids:
+        scope = schema
         try:
-            found = _warehouse(ctx, database_id).list_table_summaries(schema)
+            warehouse = _warehouse(ctx, database_id)
+            found = warehouse.list_table_summaries(scope)
+            if scope is not None and not found:
+                # Nothing under that exact spelling; the filter ignores case, so look at all.
+                scope, found = None, warehouse.list_table_summaries()
         except WarehouseError as error:
             if len(database_ids) == 1:
                 raise
             log.warning("tables of database %s could not be listed: %s", database_id, error)
             continue
         with ctx.store.transaction() as conn:
-            sync_ids(conn, database_id, [(s.schema, s.name) for s in found], schema)
+            sync_ids(conn, database_id, [(s.schema, s.name) for s in found], scope)
         summaries.update({(database_id, s.schema, s.name): s for s in found})
     return summaries
 

@@ -247,3 +247,10 @@ def test_bad_column_parameters_are_400(api: Api, warehouse: WarehouseUnderTest, 
     schema = warehouse.new_schema("q")
     tid = table_id(api, warehouse, schema, "q")
     assert_civis_error(api.get(f"tables/{tid}/columns?{query}"), 400)
+
+
+def test_schema_filter_ignores_case(api: Api, warehouse: WarehouseUnderTest) -> None:
+    schema = "Mixed" + warehouse.new_schema()
+    warehouse.run(f'CREATE SCHEMA "{schema}"', f'CREATE TABLE "{schema}".t (x integer)')
+    for spelled in (schema.lower(), schema, schema.upper()):
+        assert [(r["schema"], r["name"]) for r in find(api, warehouse, spelled)] == [(schema, "t")]
