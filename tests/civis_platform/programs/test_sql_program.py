@@ -115,14 +115,15 @@ def test_csv_settings_defaults_and_errors() -> None:
     assert parse_csv_settings({"include_header": None}).include_header is True
     parsed = parse_csv_settings({"column_delimiter": "tab", "max_file_size": 3, "unquoted": True})
     assert (parsed.delimiter, parsed.max_file_size, parsed.unquoted) == ("\t", 3, True)
-    for bad, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"compression": "bz2"}, "compression"),
         ({"column_delimiter": ";"}, "columnDelimiter"),
         ({"max_file_size": 0}, "maxFileSize"),
         ({"max_file_size": True}, "maxFileSize"),
         ({"filename_prefix": "a/b"}, "filenamePrefix"),
         ({"force_multifile": "yes"}, "forceMultifile"),
-    ]:
+    ]
+    for bad, field in cases:
         with pytest.raises(ValueError, match=field):
             parse_csv_settings(bad)
 
