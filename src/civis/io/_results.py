@@ -179,6 +179,7 @@ def to_pandas(table: Any, columns: list[dict[str, str]] | None) -> Any:
     are ``bool`` (``boolean`` with NULLs); timestamps ``datetime64[us]``; dates
     ``datetime.date`` objects; text the default string dtype.
     """
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.types as t
@@ -191,8 +192,8 @@ def to_pandas(table: Any, columns: list[dict[str, str]] | None) -> Any:
             series = chunked.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
         elif t.is_boolean(field.type) and nulls:
             series = chunked.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
-        elif t.is_null(field.type):
-            series = pd.Series([None] * len(chunked), dtype=object)
+        elif t.is_null(field.type):  # untyped and always NULL: NaN, as pd.read_csv
+            series = pd.Series(np.full(len(chunked), np.nan))
         else:
             series = chunked.to_pandas()
         data[i] = series
