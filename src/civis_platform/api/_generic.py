@@ -104,9 +104,16 @@ class Resource:
         self.operations.append(operation)
         return operation
 
-    def shares(self, kind: services.Kind, *, level_noun: str = "this object") -> None:
+    def _prefix(self, prefix: str | None) -> str:
+        """Where an object's sub-resources hang: ``/{resource}`` unless a deeper path is
+        given (``/scripts/sql``, whose objects live below the ``scripts`` resource)."""
+        return prefix or f"/{self.name}"
+
+    def shares(
+        self, kind: services.Kind, *, level_noun: str = "this object", prefix: str | None = None
+    ) -> None:
         """Declare the five share routes Civis gives every shareable object."""
-        base = f"/{self.name}/{{id}}/shares"
+        base = f"{self._prefix(prefix)}/{{id}}/shares"
 
         def list_shares(ctx: Any, *, id: int) -> Any:
             return services.list_shares(ctx, kind, id)
@@ -171,7 +178,7 @@ class Resource:
             status=204,
         )
 
-    def transfer(self, kind: services.Kind) -> None:
+    def transfer(self, kind: services.Kind, *, prefix: str | None = None) -> None:
         """Declare ``PUT /{resource}/{id}/transfer`` (hand ownership to another user)."""
 
         def transfer(ctx: Any, *, id: int, body: dict[str, Any]) -> Any:
@@ -179,7 +186,7 @@ class Resource:
 
         self.op(
             "put",
-            f"/{self.name}/{{id}}/transfer",
+            f"{self._prefix(prefix)}/{{id}}/transfer",
             "Hand ownership of this object to another user",
             transfer,
             body=TransferUpdate,
@@ -187,7 +194,14 @@ class Resource:
             response=Transfer,
         )
 
-    def archive(self, kind: services.Kind, get: ServiceCall, response: type[ResponseModel]) -> None:
+    def archive(
+        self,
+        kind: services.Kind,
+        get: ServiceCall,
+        response: type[ResponseModel],
+        *,
+        prefix: str | None = None,
+    ) -> None:
         """Declare ``PUT /{resource}/{id}/archive``; answers with the object after the change."""
 
         def archive(ctx: Any, *, id: int, body: dict[str, Any]) -> Any:
@@ -195,7 +209,7 @@ class Resource:
 
         self.op(
             "put",
-            f"/{self.name}/{{id}}/archive",
+            f"{self._prefix(prefix)}/{{id}}/archive",
             "Archive or restore this object",
             archive,
             body=ArchiveUpdate,
@@ -203,9 +217,9 @@ class Resource:
             response=response,
         )
 
-    def projects(self, kind: services.Kind) -> None:
+    def projects(self, kind: services.Kind, *, prefix: str | None = None) -> None:
         """Declare the three routes that put an object into projects and list them."""
-        base = f"/{self.name}/{{id}}/projects"
+        base = f"{self._prefix(prefix)}/{{id}}/projects"
 
         def list_projects(ctx: Any, *, id: int, query: dict[str, Any]) -> Any:
             return services.list_object_projects(ctx, kind, id, hidden=query.get("hidden"))

@@ -17,6 +17,7 @@ from civis_platform.api.jobs import (
     cancel_answer,
     log_headers,
 )
+from civis_platform.services import jobs as job_services
 from civis_platform.services import scripts_sql as svc
 
 
@@ -245,3 +246,8 @@ scripts_sql.op(
     response=JobOutput,
     array=True,
 )
+# The script is a job: who may see it, who owns it and where it is filed are the job's.
+scripts_sql.shares(job_services.KIND, level_noun="a SQL script", prefix=base)
+scripts_sql.transfer(job_services.KIND, prefix=base)
+scripts_sql.projects(job_services.KIND, prefix=base)
+scripts_sql.archive(job_services.KIND, svc.get_sql, Sql, prefix=base)

@@ -348,3 +348,23 @@ def test_runs_list_and_cancel_of_a_finished_run(server: ThreadedServer, wh: Ware
     done = wait(user.api, f"scripts/sql/{script_id}/runs/{again['id']}")
     assert done["state"] == "succeeded" and len(done["output"]) == 1
     assert_civis_error(user.api.get(f"scripts/containers/{script_id}"), 404)
+
+
+def test_shares_archive_and_projects_of_a_sql_script(server: ThreadedServer) -> None:
+    wh = Warehouse("duckdb", 1, 1)
+    user = make_user(server, wh)
+    reader = make_user(server, wh)
+    script_id, run = _run(user, wh, "select 1 as a")
+    assert_civis_error(reader.api.get(f"scripts/sql/{script_id}"), 404)
+    shared = user.api.put(
+        f"scripts/sql/{script_id}/shares/users",
+        json={"user_ids": [reader.id], "permission_level": "read"},
+    )
+    assert shared.status_code == 200, shared.text
+    seen = reader.api.get(f"scripts/sql/{script_id}").json()
+    assert seen["myPermissionLevel"] == "read"
+    assert reader.api.get(f"scripts/sql/{script_id}/runs/{run['id']}").json()["output"]
+    assert_civis_error(reader.api.post(f"scripts/sql/{script_id}/runs"), 403)
+    archived = user.api.put(f"scripts/sql/{script_id}/archive", json={"status": True})
+    assert archived.status_code == 200 and archived.json()["archived"] == "true"
+    assert user.api.get(f"scripts/sql/{script_id}/projects").json() == []
