@@ -66,11 +66,14 @@ class CsvTableColumnPatch(RequestModel):
 
 
 class RedshiftOptions(RequestModel):
-    """``redshiftDestinationOptions`` (kept, not applied: no warehouse here is Redshift)."""
+    """``redshiftDestinationOptions`` (kept, not applied: no warehouse here is Redshift).
+
+    The official client sends ``sortkeys: [sortkey1, sortkey2]``, nulls included.
+    """
 
     diststyle: str | None = None
     distkey: str | None = None
-    sortkeys: list[str] | None = None
+    sortkeys: list[str | None] | None = None
 
 
 class CsvImportCreate(RequestModel):

@@ -108,6 +108,13 @@ def _stored(body: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
     return config
 
 
+def _redshift_view(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The Redshift options as given, less the null sort keys the official client sends."""
+    options = dict(options or {})
+    options["sortkeys"] = [k for k in options.get("sortkeys") or [] if k]
+    return options
+
+
 def _view(conn: Connection, ctx: Context, row: Row[Any]) -> dict[str, Any]:
     config = {**DEFAULTS, **json.loads(row.config or "{}")}
     source = config.get("source") or {}
@@ -126,6 +133,7 @@ def _view(conn: Connection, ctx: Context, row: Row[Any]) -> dict[str, Any]:
         },
         "first_row_is_header": config.get("first_row_is_header"),
         **{name: config[name] for name in DEFAULTS},
+        "redshift_destination_options": _redshift_view(config["redshift_destination_options"]),
         "hidden": row.hidden,
         "my_permission_level": g.access_level(conn, ctx, jobs.KIND, row),
     }
