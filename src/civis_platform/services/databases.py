@@ -57,7 +57,10 @@ def register_database(
     """Register a warehouse and its remote host; return the database id.
 
     The remote host is shared read-only with the default group, so every user's
-    credentials can point at it.
+    credentials can point at it. The database takes its remote host's id: the official
+    client sends a database id where Civis asks for ``remote_host_id`` (``/scripts/sql``,
+    ``/imports``), which works because on Civis a database *is* its remote host. (Every
+    database row is inserted here with that explicit id, so no id sequence is involved.)
     """
     if conn.execute(select(t.databases.c.id).where(t.databases.c.name == name)).first():
         raise ConflictError(f"A database named {name!r} is registered.")
@@ -82,6 +85,7 @@ def register_database(
         conn,
         t.databases,
         {
+            "id": host_id,
             "name": name,
             "adapter": adapter,
             "cluster_identifier": None,

@@ -15,6 +15,7 @@ import requests
 from platform_helpers import assert_civis_error
 from sql_helpers import MANY_ROWS, SqlUser, Warehouse, make_user, pg_wh, wait, wh
 
+import support
 from civis_platform.testing import ThreadedServer
 
 __all__ = ["pg_wh", "wh"]  # fixtures used by name
@@ -368,3 +369,21 @@ def test_shares_archive_and_projects_of_a_sql_script(server: ThreadedServer) -> 
     archived = user.api.put(f"scripts/sql/{script_id}/archive", json={"status": True})
     assert archived.status_code == 200 and archived.json()["archived"] == "true"
     assert user.api.get(f"scripts/sql/{script_id}/projects").json() == []
+
+
+@pytest.mark.postgres
+def test_a_database_id_is_its_remote_host_id(server: ThreadedServer, admin: Any) -> None:
+    # The official client sends get_database_id(...) as remote_host_id: they must agree
+    # even when other remote hosts were made before the database was registered.
+    host = admin.post(
+        "remote_hosts", json={"name": "other", "type": "RemoteHostTypes::Postgres", "url": "x"}
+    )
+    assert host.status_code in (200, 201), host.text
+    with support.temporary_pg_database("civis_sql_ids") as url:
+        database_id = server.register_postgres("Ids Warehouse", url)
+        try:
+            user = make_user(server, Warehouse("postgres", database_id, database_id))
+            _script, run = _run(user, Warehouse("postgres", database_id, database_id), "select 1")
+            assert run["state"] == "succeeded", run
+        finally:
+            server.close_warehouses()
