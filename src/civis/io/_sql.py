@@ -20,7 +20,7 @@ import warnings
 import zipfile
 from typing import Any
 
-from civis.base import EmptyResultError
+from civis.base import CivisAPIError, EmptyResultError
 from civis.futures import CivisFuture
 from civis.io._files import _client_or_default, civis_to_file
 from civis.io._results import open_export, read_arrow, read_rows, to_pandas, to_polars
@@ -244,7 +244,10 @@ def _export_columns(client: Any, file_id: int | None) -> list[dict[str, str]] | 
     """``[{"name", "sql_type"}]`` of an export, if the server describes its File."""
     if file_id is None:
         return None
-    info = client.files.get(file_id).get("detected_info") or {}
+    try:
+        info = client.files.get(file_id).get("detected_info") or {}
+    except CivisAPIError:  # the types are a bonus: without them, Arrow infers
+        return None
     columns = info.get("table_columns") or None
     if not columns:
         return None

@@ -303,3 +303,36 @@ def test_official_list_semantics_match_csv_module(sql_srv: SqlServer,
     assert read_civis_sql("select 1", "db", client=sql_client) == list(
         csv.reader(io.StringIO(TYPED_CSV, newline="")))
     assert json.dumps(read_civis_sql("select 1", "db", client=sql_client))
+
+
+def test_types_are_optional(sql_srv: SqlServer, sql_client: Any,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A File lookup that fails (e.g. a 403) only costs the declared types."""
+    from files_server import _error, _Reply
+
+    def forbidden(*args: Any, **kwargs: Any) -> None:
+        raise _Reply(403, _error(403, "You do not have access to this file."))
+
+    monkeypatch.setattr(sql_srv, "get_file", forbidden)
+    sql_srv.sql_result = SqlResult(csv="a,b\n007,x\n", table_columns=[
+        {"name": "a", "sqlType": "VARCHAR"}, {"name": "b", "sqlType": "VARCHAR"}])
+    df = read_civis_sql("select 1", "db", return_as="pandas", client=sql_client)
+    assert df["a"].tolist() == [7] and df["b"].tolist() == ["x"]
+
+
+def test_encoding_for_frames(sql_srv: SqlServer, sql_client: Any) -> None:
+    sql_srv.sql_result = SqlResult(csv="a\n\xe9t\xe9\n")
+    original = sql_srv._finish_sql
+
+    def latin1(run: Any, body: dict[str, Any]) -> None:
+        original(run, body)
+        fid = run.outputs[0]["fileId"]
+        path = sql_srv.files[fid].path
+        path.write_bytes(gzip.compress("a\nété\n".encode("latin-1")))
+
+    sql_srv._finish_sql = latin1  # type: ignore[method-assign]
+    df = read_civis_sql("select 1", "db", return_as="pandas", encoding="latin-1",
+                        client=sql_client)
+    assert df["a"].tolist() == ["été"]
+    assert read_civis_sql("select 1", "db", encoding="latin-1", client=sql_client) == [
+        ["a"], ["été"]]
