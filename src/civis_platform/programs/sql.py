@@ -13,6 +13,10 @@ output named `QUERY_RESULT` that ``GET /queries/{id}`` shows.
 
 Failures (bad SQL, a missing table, a credential the owner may not use, an argument
 missing) fail the run with the engine's or our message as its ``error``.
+
+Cancelling a run makes it ``cancelled`` at once; the statement under way is not
+interrupted (the warehouse protocol has no interrupt), but nothing runs after it and no
+output is recorded.
 """
 
 from __future__ import annotations
@@ -103,6 +107,8 @@ def run_query(run: RunContext) -> None:
         preview = target.warehouse.execute(str(config.get("sql") or ""), preview_rows=limit)
     except Exception as error:
         raise ProgramError(str(error)) from error
+    if run.is_cancel_requested():
+        return
     rows = preview.rows[:limit]
     run.add_output(
         "JSONValue",

@@ -189,6 +189,8 @@ class SqlExport:
                     result = self.warehouse.export_csv(
                         sql, sink, self._format(self.settings.include_header)
                     )
+                if self.run.is_cancel_requested():
+                    return result.row_count  # cancelled meanwhile: record nothing
                 too_big = self.settings.max_file_size is not None and (spool.stat().st_size > limit)
                 if not too_big:
                     name = self.base + _suffix(self.settings.compression)
@@ -206,6 +208,8 @@ class SqlExport:
             return open(tmp / f"part{index:05d}.csv", "wb")
 
         parts = self.warehouse.export_csv_parts(sql, open_part, self._format(False), limit)
+        if self.run.is_cancel_requested():
+            return sum(p.row_count for p in parts)  # cancelled meanwhile: record nothing
         entries: list[dict[str, Any]] = []
         for part in parts:
             name = f"{self.base}_{part.index:05d}{_suffix(self.settings.compression)}"

@@ -3,6 +3,7 @@ and runs that meet problems only a run can see (the owner lost their credential)
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -168,3 +169,26 @@ def test_a_dollar_quoted_body_is_one_statement_on_postgres(
     done = wait(user.api, f"scripts/sql/{script['id']}/runs/{run['id']}")
     assert done["state"] == "succeeded", done
     assert requests.get(done["output"][0]["path"], timeout=30).content == b"answer\n42\n"
+
+
+@pytest.mark.postgres
+def test_a_cancelled_run_records_no_output(server: ThreadedServer, pg_wh: Warehouse) -> None:
+    user = make_user(server, pg_wh)
+    body = {
+        "name": "slow",
+        "sql": "select pg_sleep(1.5) as slept, 1 as a",
+        "remote_host_id": pg_wh.remote_host_id,
+        "credential_id": user.credential_id,
+    }
+    script = user.api.post("scripts/sql", json=body).json()
+    run = user.api.post(f"scripts/sql/{script['id']}/runs").json()
+    path = f"scripts/sql/{script['id']}/runs/{run['id']}"
+    while user.api.get(path).json()["state"] == "queued":
+        time.sleep(0.01)
+    cancelled = user.api.delete(path)
+    assert cancelled.status_code == 202 and cancelled.json()["state"] == "cancelled"
+    time.sleep(2.5)  # the statement under way finishes; nothing after it runs
+    done = user.api.get(path).json()
+    assert (done["state"], done["isCancelRequested"], done["output"]) == ("cancelled", True, [])
+    logs = user.api.get(f"{path}/logs").json()
+    assert not any("Exported" in entry["message"] for entry in logs)
