@@ -17,13 +17,15 @@ Examples:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import dataclasses
 import gzip
 import io
+import itertools
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import IO, Any, BinaryIO, cast
 
 from sqlalchemy import select
@@ -45,6 +47,10 @@ DBSYNC_TYPE = "JobTypes::Import"  # what the reference's examples show for /impo
 DELIMITER_CHARS = {"comma": ",", "tab": "\t", "pipe": "|"}
 # Enough text to tell binary from text and to check that rows have equal widths.
 CHECK_SAMPLE_BYTES = 1 << 20
+COPY_CHUNK_BYTES = 1 << 20
+# What a CSV that is not UTF-8 usually is (Excel on Windows); a superset of Latin-1's
+# printable characters.
+FALLBACK_ENCODING = "cp1252"
 SYNC_MODES = ("fail", "truncate", "append", "drop", "upsert")
 
 
@@ -104,7 +110,8 @@ def _text_sample(stream: BinaryIO, file_id: int) -> tuple[bytes, bool, bool]:
     compressed = head == b"\x1f\x8b"
     body: IO[bytes] | gzip.GzipFile = stream
     if compressed:
-        body = gzip.GzipFile(fileobj=io.BufferedReader(_Prepend(head, stream)))
+        rest = _chunks(stream)
+        body = gzip.GzipFile(fileobj=io.BufferedReader(_ChunkStream(itertools.chain([head], rest))))
         head = b""
     try:
         data = head + body.read(CHECK_SAMPLE_BYTES)
@@ -114,34 +121,52 @@ def _text_sample(stream: BinaryIO, file_id: int) -> tuple[bytes, bool, bool]:
     return data, complete, compressed
 
 
-class _Prepend(io.RawIOBase):
-    """A raw stream that yields ``head`` and then the rest of ``stream``."""
+class _ChunkStream(io.RawIOBase):
+    """A readable raw stream over an iterator of byte chunks (streams, never buffers
+    more than one chunk)."""
 
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._head = head
-        self._stream = stream
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        if self._head:
-            n = min(len(view), len(self._head))
-            view[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._stream.read(len(view))
-        view[: len(data)] = data
-        return len(data)
+        while not self._pending:
+            self._pending = next(self._chunks, b"")
+            if not self._pending:
+                return 0
+        n = min(len(view), len(self._pending))
+        view[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
 
 
-def check_csv_text(data: bytes, complete: bool, file_id: int, *, force: bool) -> str:
-    """The sample as text, or a `ProgramError` saying why the file is not a CSV.
+def _chunks(stream: IO[bytes] | gzip.GzipFile) -> Iterator[bytes]:
+    return iter(lambda: stream.read(COPY_CHUNK_BYTES), b"")
+
+
+def _transcoded(stream: BinaryIO, compressed: bool, encoding: str) -> Iterator[bytes]:
+    """The file's text as UTF-8 (uncompressed), dropping what ``encoding`` cannot decode."""
+    raw: IO[bytes] | gzip.GzipFile = gzip.GzipFile(fileobj=stream) if compressed else stream
+    decoder = codecs.getincrementaldecoder(encoding)(errors="ignore")
+    for chunk in _chunks(raw):
+        yield decoder.decode(chunk).encode()
+    yield decoder.decode(b"", final=True).encode()
+
+
+def check_csv_text(data: bytes, complete: bool, file_id: int, *, force: bool) -> tuple[str, str]:
+    """The sample as text and the file's encoding, or a `ProgramError` saying why the
+    file is not a CSV. Text that is not UTF-8 is read as `FALLBACK_ENCODING` when
+    ``force`` (Civis's ``force_character_set_conversion``), else refused.
 
     Examples:
         >>> check_csv_text(b"a,b\\n1,2\\n", True, 7, force=False)
-        'a,b\\n1,2\\n'
+        ('a,b\\n1,2\\n', 'utf-8')
+        >>> check_csv_text(b"caf\\xe9\\n", True, 7, force=True)
+        ('café\\n', 'cp1252')
         >>> check_csv_text(b"\\x89PNG\\x00\\x00", True, 7, force=True)
         Traceback (most recent call last):
         ...
@@ -154,14 +179,14 @@ def check_csv_text(data: bytes, complete: bool, file_id: int, *, force: bool) ->
     if not complete:
         data = data[: data.rfind(b"\n") + 1] or data
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as error:
         if not force:
             raise ProgramError(
                 f"File {file_id} is not UTF-8 text (byte {error.start}); set "
-                "force_character_set_conversion to drop what cannot be converted."
+                "force_character_set_conversion to have it converted."
             ) from None
-        return data.decode("utf-8-sig", errors="ignore")
+        return data.decode(FALLBACK_ENCODING, errors="ignore"), FALLBACK_ENCODING
 
 
 def check_row_widths(text: str, delimiter: str, file_id: int) -> None:
@@ -209,13 +234,14 @@ def run_preprocess(run: RunContext) -> None:
     delimiter = DELIMITER_CHARS[delimiter_name] if delimiter_name else None
     with files.open_contents(run.settings, row) as stream:
         data, complete, compressed = _text_sample(stream, file_id)
-    text = check_csv_text(
+    text, encoding = check_csv_text(
         data, complete, file_id, force=bool(config.get("force_character_set_conversion"))
     )
+    convert = encoding != "utf-8"
     info = detect_csv(
         io.BytesIO(text.encode()), delimiter=delimiter, header=config.get("include_header")
     )
-    if compressed:
+    if compressed and not convert:  # a converted copy is written uncompressed
         info = dataclasses.replace(info, compression="gzip")
     check_row_widths(text, info.delimiter, file_id)
     detected = info.to_json()
@@ -226,16 +252,26 @@ def run_preprocess(run: RunContext) -> None:
         f"compression={info.compression}, {len(info.table_columns)} columns."
     )
     if config.get("in_place", True):
+        if convert:
+            raise ProgramError(
+                f"File {file_id} is {encoding} text, not UTF-8; it can be converted only "
+                "into a new file (in_place false)."
+            )
         files.set_detected_info(run.store, file_id, detected)
         run.add_output("File", file_id, row.name)
         return
     with files.open_contents(run.settings, row) as stream:
+        source: BinaryIO = stream
+        if convert:
+            run.log(f"Converting from {encoding} to UTF-8.")
+            chunks = _transcoded(stream, compressed, encoding)
+            source = io.BufferedReader(_ChunkStream(chunks))
         cleaned = files.store_file(
             run.store,
             run.settings,
             owner_id=run.owner_id,
             name=row.name,
-            source=stream,
+            source=source,
             detected_info=detected,
         )
     run.log(f"Wrote the preprocessed file {cleaned}.")

@@ -281,3 +281,16 @@ def test_a_foreign_credential_fails_the_run(pg: str, new_user: Any) -> None:
     _sync(api, created["id"], "src.a", "dst.a")
     run = _run(api, created["id"])
     assert run["state"] == "failed" and f"Credential {foreign} was not found" in run["error"]
+
+
+def test_a_sync_within_one_warehouse(server: ThreadedServer, pg: str, new_user: Any) -> None:
+    _user, api = new_user()
+    for database in (DEFAULT_DATABASE, pg):
+        table = unique_table("same")
+        _seed(server, api, database, table)
+        created = _create(api, database, database)
+        _sync(api, created["id"], f"src.{table}", f"copy.{table}")
+        run = _run(api, created["id"])
+        assert run["state"] == "succeeded", run["error"]
+        got = rows(server, database_id(api, database), f"SELECT * FROM copy.{table} ORDER BY id")
+        assert got == EXPECTED

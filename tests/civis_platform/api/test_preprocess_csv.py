@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 from typing import Any
 
+import requests
 from import_helpers import run_job, upload
 from platform_helpers import Api, assert_civis_error
 
@@ -70,8 +71,6 @@ def test_a_copy_with_detected_info_and_columns(new_user: Any) -> None:
             {"name": "joined", "sqlType": "date"},
         ],
     }
-    import requests
-
     assert requests.get(cleaned["fileUrl"], timeout=30).content == DATA
 
 
@@ -131,3 +130,19 @@ def test_another_users_file_fails_the_run(new_user: Any) -> None:
     file_id = upload(owner_api, DATA)
     error = _fails(other_api, file_id)
     assert f"File {file_id} was not found" in error
+
+
+def test_text_that_is_not_utf8_is_converted_into_a_copy(new_user: Any) -> None:
+    _user, api = new_user()
+    latin = "name,city\nJosé,Zürich\n".encode("cp1252")
+    file_id = upload(api, gzip.compress(latin))
+    job = _preprocess(api, file_id, in_place=False, force_character_set_conversion=True)
+    run = run_job(api, job["id"])
+    assert run["state"] == "succeeded", run
+    copy = _output_file(api, job["id"], run["id"])
+    assert copy["detectedInfo"]["compression"] == "none"
+    assert requests.get(copy["fileUrl"], timeout=30).content == "name,city\nJosé,Zürich\n".encode()
+    in_place = run_job(api, _preprocess(api, file_id, force_character_set_conversion=True)["id"])
+    assert in_place["state"] == "failed" and "cp1252" in in_place["error"]
+    unforced = run_job(api, _preprocess(api, file_id, in_place=False)["id"])
+    assert unforced["state"] == "failed" and "not UTF-8" in unforced["error"]
