@@ -32,9 +32,10 @@ _BLOCK_SIZE = 4 << 20
 class GzipReader(io.RawIOBase):
     """Decompress a gzip (or zlib) byte stream as it is read; plain bytes pass through.
 
-    With ``decode=False`` every byte passes through (a readable view of a raw stream).
-
-    Concatenated gzip members are read one after another, as ``gzip`` does.
+    Concatenated gzip members are read one after another, as ``gzip`` does.  Each read
+    inflates at most ``_CHUNK`` bytes, so memory stays bounded however well the data
+    compresses.  With ``decode=False`` every byte passes through (a readable view of a
+    raw stream).
 
     Examples
     --------
@@ -49,11 +50,11 @@ class GzipReader(io.RawIOBase):
     def __init__(self, raw: IO[bytes], decode: bool = True) -> None:
         super().__init__()
         self._raw = raw
-        self._pending = b""
-        self._decoder: Any = None
         self._decode_gzip = decode
-        self._plain = False
-        self._eof = False
+        self._decoder: Any = None  # None: bytes pass through
+        self._input = b""  # compressed bytes not yet given to the decoder
+        self._out = memoryview(b"")  # inflated bytes not yet read
+        self._raw_eof = False
         self._started = False
 
     def readable(self) -> bool:
@@ -62,41 +63,44 @@ class GzipReader(io.RawIOBase):
     def _start(self) -> None:
         self._started = True
         head = self._raw.read(_CHUNK) or b""
-        self._plain = not self._decode_gzip or (
-            not head.startswith(_GZIP_MAGIC) and not _is_zlib(head))
-        if self._plain:
-            self._pending = head
-        else:
+        self._raw_eof = not head
+        if self._decode_gzip and (head.startswith(_GZIP_MAGIC) or _is_zlib(head)):
             self._decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)
-            self._pending = self._decode(head)
+        self._input = head
 
-    def _decode(self, data: bytes) -> bytes:
-        out = [self._decoder.decompress(data)]
-        # A finished member followed by more bytes: the next gzip member starts there.
-        while self._decoder.eof and self._decoder.unused_data:
-            rest = self._decoder.unused_data
-            self._decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)
-            out.append(self._decoder.decompress(rest))
-        return b"".join(out)
-
-    def _fill(self) -> None:
-        while not self._pending and not self._eof:
-            data = self._raw.read(_CHUNK)
-            if not data:
-                self._eof = True
-                if self._decoder is not None:
-                    self._pending = self._decoder.flush()
-                return
-            self._pending = data if self._plain else self._decode(data)
+    def _step(self) -> bytes:
+        """The next piece of output (b"" only at the end of the stream)."""
+        while True:
+            if not self._input and not self._raw_eof:
+                self._input = self._raw.read(_CHUNK) or b""
+                self._raw_eof = not self._input
+            if self._decoder is None:
+                data, self._input = self._input, b""
+                return data
+            if self._decoder.eof:
+                # A finished member; more bytes start the next one.
+                self._input = self._decoder.unused_data + self._input
+                if not self._input and self._raw_eof:
+                    return b""
+                self._decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)
+                continue
+            if not self._input and self._raw_eof:
+                flushed: bytes = self._decoder.flush()
+                return flushed
+            data: bytes = self._decoder.decompress(self._input, _CHUNK)
+            self._input = self._decoder.unconsumed_tail
+            if data:
+                return data
 
     def readinto(self, buffer: Any) -> int:
         if not self._started:
             self._start()
-        self._fill()
+        if not self._out:
+            self._out = memoryview(self._step())
         view = memoryview(buffer).cast("B")
-        n = min(len(view), len(self._pending))
-        view[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+        n = min(len(view), len(self._out))
+        view[:n] = self._out[:n]
+        self._out = self._out[n:]
         return n
 
 

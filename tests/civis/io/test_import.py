@@ -261,3 +261,14 @@ def test_mixed_object_column_becomes_text(sql_srv: SqlServer, sql_client: Any) -
     (file_id,) = sql_srv.files
     assert sql_srv.file_bytes(file_id).splitlines()[1:] == [b'"1",', b'"a",', b",",
                                                              b'"2.5",']
+
+
+def test_never_to_csv(sql_srv: SqlServer, sql_client: Any,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("DataFrame.to_csv must not be used")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+    dataframe_to_civis(FRAME, "db", "sch.t", client=sql_client).result()
+    dataframe_to_civis(FRAME, "db", "sch.t", client=sql_client, index=True).result()
+    assert len(sql_srv.bodies("POST", "/imports/files/csv")) == 2

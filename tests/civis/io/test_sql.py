@@ -336,3 +336,25 @@ def test_encoding_for_frames(sql_srv: SqlServer, sql_client: Any) -> None:
     assert df["a"].tolist() == ["été"]
     assert read_civis_sql("select 1", "db", encoding="latin-1", client=sql_client) == [
         ["a"], ["été"]]
+
+
+def test_downloads_stream(sql_srv: SqlServer, sql_client: Any, tmp_path: Path) -> None:
+    """A 28 MB result (about 15 MB gzipped) goes to disk without being held in memory,
+    compressed or not."""
+    import os
+    import tracemalloc
+
+    rows = "".join(f"{i},{os.urandom(20).hex()}\n" for i in range(600_000))
+    sql_srv.sql_result = SqlResult(csv="a,b\n" + rows)
+    fut = export_to_civis_file("select 1", "db", client=sql_client)
+    fut.result()
+    del rows
+    target = tmp_path / "big.csv"
+    tracemalloc.start()
+    try:
+        civis_to_csv(str(target), "select 1", "db", client=sql_client).result()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert target.stat().st_size > 28_000_000
+    assert peak < 10_000_000
