@@ -106,6 +106,14 @@ class CsvSettingsShown(ResponseModel):
     max_file_size: int | None = None
 
 
+class SqlClone(RequestModel):
+    """Body of ``POST /scripts/sql/{id}/clone``."""
+
+    clone_schedule: bool | None = None
+    clone_triggers: bool | None = None
+    clone_notifications: bool | None = None
+
+
 class Sql(ResponseModel):
     """A SQL script."""
 
@@ -210,6 +218,17 @@ scripts_sql.op(
     "Archive a SQL Script (deprecated, use archiving endpoints instead)",
     svc.SQL_SCRIPTS.archive,
     status=204,
+)
+scripts_sql.op(
+    "post",
+    f"{base}/{{id}}/clone",
+    "Clone this SQL Script",
+    svc.clone_sql,
+    body=SqlClone,
+    body_name="ScriptCloneParamsCreateRequest",
+    body_required=False,
+    response=Sql,
+    status=201,
 )
 scripts_sql.op(
     "post", f"{base}/{{id}}/runs", "Start a run", svc.post_run, response=SqlRun, status=202

@@ -167,6 +167,27 @@ def update_sql(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, A
     return dict(_update(ctx, id, body, replace=False))
 
 
+def clone_sql(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /scripts/sql/{id}/clone``: a copy owned by the caller (schedule and
+    notifications only when asked for), named "Clone of ..."."""
+    with ctx.store.transaction() as conn:
+        row = SQL_SCRIPTS.row(conn, ctx, id)
+        config = json.loads(row.config or "{}")
+        if not body.get("clone_schedule"):
+            config.pop("schedule", None)
+        if not body.get("clone_notifications"):
+            config.pop("notifications", None)
+        job_id = jobs.insert_job(
+            conn,
+            owner_id=ctx.user.id,
+            name=f"Clone of {row.name}",
+            type=SQL_KEY,
+            config=config,
+            hidden=row.hidden,
+        )
+        return _view(conn, ctx, SQL_SCRIPTS.row(conn, ctx, job_id))
+
+
 def _outputs(ctx: Context, _script_id: int, run_id: int) -> list[dict[str, Any]]:
     """The run's File outputs in the order recorded, with signed download URLs."""
     outputs, files = t.run_outputs, t.files

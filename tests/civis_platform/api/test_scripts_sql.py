@@ -387,3 +387,17 @@ def test_a_database_id_is_its_remote_host_id(server: ThreadedServer, admin: Any)
             assert run["state"] == "succeeded", run
         finally:
             server.close_warehouses()
+
+
+def test_clone_copies_the_script_for_the_caller(server: ThreadedServer) -> None:
+    wh = Warehouse("duckdb", 1, 1)
+    user = make_user(server, wh)
+    script = _create(
+        user, wh, "select {{n}} as n", params=[{"name": "n", "type": "integer", "default": 4}]
+    )
+    cloned = user.api.post(f"scripts/sql/{script['id']}/clone", json={})
+    assert cloned.status_code == 201, cloned.text
+    copy = cloned.json()
+    assert copy["id"] != script["id"] and copy["name"] == "Clone of export"
+    assert copy["codePreview"] == "select 4 as n" and copy["state"] == "idle"
+    assert user.api.post(f"scripts/sql/{copy['id']}/clone").status_code == 201  # no body
