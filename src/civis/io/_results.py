@@ -75,8 +75,8 @@ class GzipReader(io.RawIOBase):
                 self._input = self._raw.read(_CHUNK) or b""
                 self._raw_eof = not self._input
             if self._decoder is None:
-                data, self._input = self._input, b""
-                return data
+                passed, self._input = self._input, b""
+                return passed
             if self._decoder.eof:
                 # A finished member; more bytes start the next one.
                 self._input = self._decoder.unused_data + self._input
@@ -87,10 +87,10 @@ class GzipReader(io.RawIOBase):
             if not self._input and self._raw_eof:
                 flushed: bytes = self._decoder.flush()
                 return flushed
-            data: bytes = self._decoder.decompress(self._input, _CHUNK)
+            inflated: bytes = self._decoder.decompress(self._input, _CHUNK)
             self._input = self._decoder.unconsumed_tail
-            if data:
-                return data
+            if inflated:
+                return inflated
 
     def readinto(self, buffer: Any) -> int:
         if not self._started:
