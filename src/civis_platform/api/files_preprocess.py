@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import RequestModel, ResponseModel
+from civis_platform.api._subresources import ArchiveUpdate
 from civis_platform.services import preprocess as svc
 
 
@@ -90,6 +91,15 @@ files_preprocess.op(
     body=PreprocessCsvPatch,
     body_name="PreprocessCsvPatchRequest",
     body_required=False,
+    response=PreprocessCsv,
+)
+files_preprocess.op(
+    "put",
+    f"{base}/{{id}}/archive",
+    "Update the archive status of this object",
+    svc.set_archived,
+    body=ArchiveUpdate,
+    body_name="ArchiveUpdate",
     response=PreprocessCsv,
 )
 files_preprocess.op(

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
+from civis_platform.api._subresources import ArchiveUpdate
 from civis_platform.api.jobs import LogQuery, RunLog, cancel_answer, log_headers
 from civis_platform.services import imports_csv as svc
 
@@ -249,6 +250,15 @@ imports_csv.op(
     body=CsvImportPatch,
     body_name="CsvImportPatchRequest",
     body_required=False,
+    response=CsvImport,
+)
+imports_csv.op(
+    "put",
+    f"{base}/{{id}}/archive",
+    "Update the archive status of this object",
+    svc.set_archived,
+    body=ArchiveUpdate,
+    body_name="ArchiveUpdate",
     response=CsvImport,
 )
 imports_csv.op(

@@ -14,7 +14,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +111,13 @@ class JobKind:
         return conn.execute(
             select(t.runs).where(t.runs.c.job_id == job_id).order_by(t.runs.c.id.desc()).limit(1)
         ).first()
+
+    def set_archived(
+        self, ctx: Context, *, id: int, body: Mapping[str, Any], view: Callable[..., Any]
+    ) -> Any:
+        """``PUT /{resource}/{id}/archive``: archive or restore; answers ``view``."""
+        self.check(ctx, id, need="write")
+        return g.set_archived(ctx, jobs.KIND, id, status=body["status"], view=view)
 
     def archive(self, ctx: Context, *, id: int) -> None:
         """``DELETE /{resource}/{id}``: the deprecated archive."""

@@ -192,3 +192,8 @@ def update_import(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str
 def archive_import(ctx: Context, *, id: int) -> None:
     """``DELETE /imports/files/csv/{id}``: archive it (deprecated in Civis)."""
     KIND.archive(ctx, id=id)
+
+
+def set_archived(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``PUT /imports/files/csv/{id}/archive``."""
+    return dict(KIND.set_archived(ctx, id=id, body=body, view=get_import))

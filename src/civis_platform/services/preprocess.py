@@ -112,3 +112,8 @@ def update_preprocess(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict
 def archive_preprocess(ctx: Context, *, id: int) -> None:
     """``DELETE /files/preprocess/csv/{id}``: archive it (deprecated in Civis)."""
     KIND.archive(ctx, id=id)
+
+
+def set_archived(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``PUT /files/preprocess/csv/{id}/archive``."""
+    return dict(KIND.set_archived(ctx, id=id, body=body, view=get_preprocess))

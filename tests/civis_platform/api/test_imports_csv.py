@@ -149,7 +149,11 @@ def test_create_show_patch_put_and_the_run_routes(loader: Loader) -> None:
     [output] = loader.api.get(f"jobs/{created['id']}/runs/{run['id']}/outputs").json()
     assert output["objectType"] == "Table" and output["name"] == f"imports.{table}"
     assert loader.api.get(f"jobs/{created['id']}").json()["type"] == "JobTypes::CsvImport"
+    archived = loader.api.put(f"{path}/archive", json={"status": True})
+    assert archived.status_code == 200 and archived.json()["id"] == created["id"]
+    assert loader.api.get(f"jobs/{created['id']}").json()["archived"] == "true"
     assert loader.api.delete(path).status_code == 204
+    assert_civis_error(loader.api.put(f"imports/files/csv/{file_id}/archive", json={}), 400)
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,10 @@ def test_create_show_update_and_archive(new_user: Any) -> None:
     replaced = api.put(f"files/preprocess/csv/{job['id']}", json={"file_id": file_id})
     assert replaced.json()["inPlace"] is True and replaced.json()["columnDelimiter"] is None
     assert api.get(f"jobs/{job['id']}").json()["type"] == "JobTypes::CsvPreprocess"
+    archived = api.put(f"files/preprocess/csv/{job['id']}/archive", json={"status": True})
+    assert archived.status_code == 200 and archived.json()["id"] == job["id"]
+    assert api.get(f"jobs/{job['id']}").json()["archived"] == "true"
+    api.put(f"files/preprocess/csv/{job['id']}/archive", json={"status": False})
     assert api.delete(f"files/preprocess/csv/{job['id']}").status_code == 204
     assert api.get(f"jobs/{job['id']}").json()["archived"] == "true"
 
