@@ -32,6 +32,7 @@ pytestmark = pytest.mark.official
 # (name, code run by both clients with `civis`, `client`, `pd` and `tmp` defined, setup)
 CASES: list[tuple[str, str]] = [
     ("read_list", 'civis.io.read_civis_sql("select 1", "db", client=client, job_name="j")'),
+    ("read_tricky", 'civis.io.read_civis_sql("select 2", "db", client=client, job_name="t")'),
     ("read_pandas", 'civis.io.read_civis("s.t", "db", columns=["a", "b"], job_name="j", '
                     'return_as="pandas", client=client, credential_id=4, hidden=False)'),
     ("read_params", 'civis.io.read_civis_sql("select {{a}}", 32, job_name="j", client=client, '
@@ -80,14 +81,21 @@ spec, cases = sys.argv[1], json.loads(sys.argv[2])
 for url, code, tmp in cases:
     os.environ["CIVIS_API_ENDPOINT"] = url
     client = civis.APIClient(local_api_spec=spec)
-    exec(code)
+    result = eval(code)
+    if isinstance(result, list):
+        with open(tmp + "/result.json", "w") as out:
+            json.dump(result, out)
 """
+
+
+TRICKY_CSV = 'a,b,c\n"007",,""\n"x\r\ny","q""q",ü\n\n3,"",\n'
 
 
 def _setup(srv: SqlServer, tmp: Path) -> None:
     srv.store("in1.csv", b"a\n1\n")
     srv.existing_tables.add(("sch", "exists"))
-    srv.sql_result = SqlResult(csv="a,b\n1,x\n", multifile=["a|b\n1|x\n"])
+    srv.sql_result = SqlResult(csv=TRICKY_CSV if tmp.name.endswith("tricky") else "a,b\n1,x\n",
+                               multifile=["a|b\n1|x\n"])
     (tmp / "in.csv").write_bytes(b"a\n1\n")
 
 
@@ -110,7 +118,9 @@ def _run_ours(code: str, url: str, tmp: str, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("CIVIS_API_KEY", "test-key")
     client = civis.APIClient(api_key="test-key",
                              local_api_spec=str(support.reference_spec_path()))
-    exec(code, {"civis": civis, "client": client, "pd": pd, "tmp": tmp})
+    result = eval(code, {"civis": civis, "client": client, "pd": pd, "tmp": tmp})
+    if isinstance(result, list):
+        (Path(tmp) / "result.json").write_text(json.dumps(result))
 
 
 def test_same_calls_as_official(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,6 +158,13 @@ def test_same_calls_as_official(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
                 assert ours[-1] == ("GET", "/files/N", [], None), name
                 ours = ours[:-1]
             assert ours == expected, name
+        for name, _ in CASES:  # list results are the same lists of strings
+            theirs_result = tmp_path / f"theirs-{name}" / "result.json"
+            ours_result = tmp_path / f"ours-{name}" / "result.json"
+            assert ours_result.exists() == theirs_result.exists(), name
+            if theirs_result.exists():
+                assert json.loads(ours_result.read_text()) == json.loads(
+                    theirs_result.read_text()), name
         assert (tmp_path / "ours-to_csv" / "o.csv").read_bytes() == (
             tmp_path / "theirs-to_csv" / "o.csv").read_bytes()
 
