@@ -11,6 +11,7 @@ import datetime
 import gzip
 import itertools
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,34 @@ def platform() -> Iterator[Any]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def postgres_database(platform: Any) -> Iterator[str]:
+    """The local PostgreSQL server as a second warehouse (skipped when it is absent)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    import support
+
+    try:
+        context = support.temporary_pg_database("civis_io_e2e")
+        url = context.__enter__()
+    except Exception as exc:  # no server, no psycopg: the DuckDB cases still run
+        pytest.skip(f"PostgreSQL is not available: {exc}")
+    try:
+        platform.register_postgres("Postgres Warehouse", url)
+        yield "Postgres Warehouse"
+        platform.close_warehouses()
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest) -> str:
+    """Each warehouse engine's Civis database name."""
+    if request.param == "duckdb":
+        return DATABASE
+    name: str = request.getfixturevalue("postgres_database")
+    return name
+
+
 @pytest.fixture
 def client(platform: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     user = platform.create_user(f"io{next(_USERS)}")
@@ -55,10 +84,11 @@ def client(platform: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return civis.APIClient(api_key=user.api_key)
 
 
-def _load(df: Any, client: Any, table: str, **kwargs: Any) -> None:
+def _load(df: Any, client: Any, table: str, database: str = DATABASE,
+          **kwargs: Any) -> None:
     """`dataframe_to_civis`, with an xfail while the server rejects the official body."""
     try:
-        civis.io.dataframe_to_civis(df, DATABASE, table, client=client, **kwargs).result()
+        civis.io.dataframe_to_civis(df, database, table, client=client, **kwargs).result()
     except CivisAPIError as err:
         _xfail_if_sortkeys(err)
         raise
@@ -77,19 +107,19 @@ def test_read_civis_sql_rows(client: Any) -> None:
     assert rows == [["zip", "n", "e", "s"], ["007", "1", "", ""]]
 
 
-def test_pandas_round_trip_keeps_types(client: Any) -> None:
-    _load(FRAME, client, "e2e.frame", existing_table_rows="drop")
-    back = civis.io.read_civis("e2e.frame", DATABASE, return_as="pandas", client=client)
+def test_pandas_round_trip_keeps_types(client: Any, database: str) -> None:
+    _load(FRAME, client, "e2e.frame", database, existing_table_rows="drop")
+    back = civis.io.read_civis("e2e.frame", database, return_as="pandas", client=client)
     assert back.dtypes.to_dict() == FRAME.dtypes.to_dict()
     pd.testing.assert_frame_equal(back, FRAME)
-    listed = civis.io.read_civis("e2e.frame", DATABASE, columns=["zip", "n"], client=client)
+    listed = civis.io.read_civis("e2e.frame", database, columns=["zip", "n"], client=client)
     assert [row[0] for row in listed] == ["zip", "007", "", "", 'a,"b"', "l1\nl2"]
 
 
-def test_polars_round_trip_keeps_types(client: Any) -> None:
+def test_polars_round_trip_keeps_types(client: Any, database: str) -> None:
     frame = pl.from_pandas(FRAME)
-    _load(frame, client, "e2e.polars", existing_table_rows="drop")
-    back = civis.io.read_civis_sql("select * from e2e.polars", DATABASE,
+    _load(frame, client, "e2e.polars", database, existing_table_rows="drop")
+    back = civis.io.read_civis_sql("select * from e2e.polars", database,
                                    return_as="polars", client=client)
     assert back.schema == frame.schema
     assert back.equals(frame)
