@@ -21,7 +21,7 @@ import polars as pl
 import pytest
 
 import civis
-from civis.base import CivisAPIError, CivisJobFailure
+from civis.base import CivisJobFailure
 
 pytest.importorskip("civis_platform")
 
@@ -86,19 +86,7 @@ def client(platform: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def _load(df: Any, client: Any, table: str, database: str = DATABASE,
           **kwargs: Any) -> None:
-    """`dataframe_to_civis`, with an xfail while the server rejects the official body."""
-    try:
-        civis.io.dataframe_to_civis(df, database, table, client=client, **kwargs).result()
-    except CivisAPIError as err:
-        _xfail_if_sortkeys(err)
-        raise
-
-
-def _xfail_if_sortkeys(err: CivisAPIError) -> None:
-    # The official client always sends redshift_destination_options.sortkeys=[null, null].
-    if "sortkeys" in str(err):
-        pytest.xfail(f"server rejects sortkeys [null, null], as the official client sends: "
-                     f"{err}")
+    civis.io.dataframe_to_civis(df, database, table, client=client, **kwargs).result()
 
 
 def test_read_civis_sql_rows(client: Any) -> None:
@@ -141,12 +129,8 @@ def test_append_and_sql_types_from_the_query(client: Any) -> None:
 def test_csv_to_civis_through_preprocess(client: Any, tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
     path.write_text("name,age\nada,36\n\"lin, k\",\n")
-    try:
-        civis.io.csv_to_civis(str(path), DATABASE, "e2e.people", client=client,
-                              existing_table_rows="drop").result()
-    except CivisAPIError as err:
-        _xfail_if_sortkeys(err)
-        raise
+    civis.io.csv_to_civis(str(path), DATABASE, "e2e.people", client=client,
+                          existing_table_rows="drop").result()
     rows = civis.io.read_civis("e2e.people", DATABASE, client=client)
     assert rows == [["name", "age"], ["ada", "36"], ["lin, k", ""]]
 
@@ -154,12 +138,8 @@ def test_csv_to_civis_through_preprocess(client: Any, tmp_path: Path) -> None:
 def test_file_ids_to_table(client: Any) -> None:
     ids = [civis.io.file_to_civis(path_bytes, f"part{i}.csv", client=client)
            for i, path_bytes in enumerate(_buffers([b"a,b\n1,x\n", b"a,b\n2,y\n"]))]
-    try:
-        civis.io.civis_file_to_table(ids, DATABASE, "e2e.parts", client=client,
-                                     existing_table_rows="drop").result()
-    except CivisAPIError as err:
-        _xfail_if_sortkeys(err)
-        raise
+    civis.io.civis_file_to_table(ids, DATABASE, "e2e.parts", client=client,
+                                 existing_table_rows="drop").result()
     df = civis.io.read_civis_sql("select * from e2e.parts order by a", DATABASE,
                                  return_as="pandas", client=client)
     assert df["a"].tolist() == [1, 2] and df["b"].tolist() == ["x", "y"]
@@ -196,11 +176,5 @@ def test_query_civis_and_failures(client: Any) -> None:
 
 def test_transfer_table(client: Any) -> None:
     _load(pd.DataFrame({"a": [1]}), client, "e2e.src", existing_table_rows="drop")
-    try:
-        fut = civis.io.transfer_table(DATABASE, DATABASE, "e2e.src", "e2e.dst", client=client)
-    except CivisAPIError as err:
-        if err.status_code == 404:
-            pytest.skip("the server has no Dbsync /imports yet")
-        raise
-    fut.result()
+    civis.io.transfer_table(DATABASE, DATABASE, "e2e.src", "e2e.dst", client=client).result()
     assert civis.io.read_civis("e2e.dst", DATABASE, client=client) == [["a"], ["1"]]
