@@ -25,8 +25,8 @@ __all__ = ["GzipReader", "open_export", "read_arrow", "read_rows", "to_pandas", 
 
 _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
-# pyarrow's CSV block size: big blocks let its threads parse in parallel.
-_BLOCK_SIZE = 4 << 20
+# pyarrow's CSV block size: blocks are parsed in parallel; 1 MiB measured fastest here.
+_BLOCK_SIZE = 1 << 20
 
 
 class GzipReader(io.RawIOBase):
