@@ -133,20 +133,32 @@ class SqlWarehouse(abc.ABC):
 
     def _table_columns(self, cur: Any, schema: str, table: str) -> list[Column] | None:
         """The table's columns, or ``None`` if there is no such table or view."""
+        found = self._columns_and_kind(cur, schema, table)
+        return None if found is None else found[0]
+
+    def _columns_and_kind(
+        self, cur: Any, schema: str, table: str
+    ) -> tuple[list[Column], bool] | None:
+        """The table's columns and whether it is a view (one query), or ``None``."""
         cur.execute(
-            "SELECT column_name, data_type, character_maximum_length, numeric_precision,"
-            " numeric_scale, is_nullable FROM information_schema.columns"
-            " WHERE table_catalog = current_database()"
-            f" AND table_schema = {quote_literal(schema)} AND table_name = {quote_literal(table)}"
-            " ORDER BY ordinal_position"
+            "SELECT c.column_name, c.data_type, c.character_maximum_length,"
+            " c.numeric_precision, c.numeric_scale, c.is_nullable, t.table_type"
+            " FROM information_schema.columns c JOIN information_schema.tables t"
+            " ON t.table_catalog = c.table_catalog AND t.table_schema = c.table_schema"
+            " AND t.table_name = c.table_name"
+            " WHERE c.table_catalog = current_database()"
+            f" AND c.table_schema = {quote_literal(schema)}"
+            f" AND c.table_name = {quote_literal(table)}"
+            " ORDER BY c.ordinal_position"
         )
         rows = cur.fetchall()
         if not rows:
             return None
-        return [
+        columns = [
             Column(name, self._reported_type(dtype, length, prec, scale), nullable == "YES")
-            for name, dtype, length, prec, scale, nullable in rows
+            for name, dtype, length, prec, scale, nullable, _kind in rows
         ]
+        return columns, rows[0][6] == "VIEW"
 
     def _ensure_schema(self, schema: str, attempts: int = 5) -> None:
         """Create the schema if missing, in its own transaction.
@@ -391,18 +403,13 @@ class SqlWarehouse(abc.ABC):
             ]
 
     def _describe(self, cur: Any, schema: str, table: str) -> TableInfo:
-        columns = self._table_columns(cur, schema, table)
-        if columns is None:
+        # Two statements: the catalogue (columns, kind), then the exact row count.
+        found = self._columns_and_kind(cur, schema, table)
+        if found is None:
             raise TableNotFoundError(f"table {schema}.{table} does not exist")
-        cur.execute(
-            "SELECT table_type FROM information_schema.tables"
-            f" WHERE table_catalog = current_database() AND table_schema = {quote_literal(schema)}"
-            f" AND table_name = {quote_literal(table)}"
-        )
-        kind = cur.fetchone()
+        columns, is_view = found
         cur.execute(f"SELECT count(*) FROM {self._ref(schema, table)}")
-        count = int(cur.fetchone()[0])
-        return TableInfo(schema, table, columns, count, is_view=bool(kind and kind[0] == "VIEW"))
+        return TableInfo(schema, table, columns, int(cur.fetchone()[0]), is_view=is_view)
 
     def describe_table(self, schema: str, table: str) -> TableInfo:
         """See `Warehouse.describe_table`."""
