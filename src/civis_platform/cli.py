@@ -17,7 +17,7 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from civis_platform.config import Settings
+from civis_platform.config import SHUTDOWN_DRAIN_SECONDS, Settings
 from civis_platform.services.bootstrap import AlreadyInitialisedError, initialise, is_initialised
 from civis_platform.services.errors import DomainError
 from civis_platform.services.users import insert_user, mint_key_for, revoke_key_row
@@ -110,7 +110,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     # handlers first makes a requested shutdown end the process normally (exit 0).
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _signum, _frame: None)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=SHUTDOWN_DRAIN_SECONDS,
+    )
     click.echo("Server stopped.", err=True)
 
 

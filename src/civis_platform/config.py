@@ -37,6 +37,9 @@ DEFAULT_RUNNER_HEARTBEAT_SECONDS = 2.0
 DEFAULT_RUNNER_STALE_SECONDS = 20.0
 DEFAULT_RUNNER_GRACE_SECONDS = 5.0
 DEFAULT_HOUSEKEEPING_SECONDS = 3600.0
+# On shutdown, requests still in flight (long polls hold theirs up to 30 s) get this long
+# to finish before uvicorn cancels them; clients retry idempotent reads elsewhere.
+SHUTDOWN_DRAIN_SECONDS = 5
 
 
 def _default_home() -> Path:

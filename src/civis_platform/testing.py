@@ -20,7 +20,7 @@ import uvicorn
 from sqlalchemy import select
 
 from civis_platform.app import create_app
-from civis_platform.config import Settings
+from civis_platform.config import SHUTDOWN_DRAIN_SECONDS, Settings
 from civis_platform.services.bootstrap import initialise, is_initialised
 from civis_platform.services.users import insert_user, mint_key_for
 from civis_platform.store import tables as t
@@ -112,7 +112,12 @@ class ThreadedServer:
         self.settings = self.settings.model_copy(update=update)
         self.admin_api_key = prepare_home(self.settings)
         self.app = create_app(self.settings)
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=SHUTDOWN_DRAIN_SECONDS,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -339,29 +340,67 @@ def shape(model: type[ResponseModel] | None, value: Any) -> Any:
     return model.model_validate(value).to_wire()
 
 
+# Long polling: a GET carrying ``Prefer: wait=N`` (RFC 7240) whose answer is an object
+# in an unfinished state is held until that state changes or N seconds pass, so a client
+# waiting for a run learns of its end at once instead of after its next poll. Clients
+# that do not send the header (the official one) see no difference.
+MAX_PREFER_WAIT_SECONDS = 30.0
+_ACTIVE_STATES = frozenset({"queued", "running"})
+_PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def preferred_wait(request: Request) -> float:
+    """Seconds the client is prepared to wait (``Prefer: wait=N``), capped; 0 if none.
+
+    Examples:
+        >>> from starlette.requests import Request
+        >>> preferred_wait(Request({"type": "http", "headers": [(b"prefer", b"wait=5")]}))
+        5.0
+        >>> preferred_wait(Request({"type": "http", "headers": [(b"prefer", b"wait=999")]}))
+        30.0
+        >>> preferred_wait(Request({"type": "http", "headers": []}))
+        0.0
+    """
+    match = _PREFER_WAIT.search(request.headers.get("prefer", ""))
+    return min(float(match.group(1)), MAX_PREFER_WAIT_SECONDS) if match else 0.0
+
+
+def _active_state(result: Any) -> str | None:
+    state = result.get("state") if isinstance(result, dict) else None
+    return state if state in _ACTIVE_STATES else None
+
+
 def _endpoint(operation: Operation) -> Callable[[Request], Any]:
+    async def invoke(request: Request, kwargs: dict[str, Any]) -> Any:
+        if operation.wants_request:
+            return operation.call(request, **kwargs)
+        if (
+            operation.verb == "get"
+            and not operation.blocking
+            and request.app.state.store.reads_never_wait
+        ):
+            # Reads that cannot block (see Store.reads_never_wait) skip the thread hop.
+            return operation.call(service_context(request), **kwargs)
+        return await run_in_threadpool(operation.call, service_context(request), **kwargs)
+
     async def endpoint(request: Request) -> Response:
         kwargs: dict[str, Any] = _convert_path(operation, dict(request.path_params))
         if operation.query is not None:
             kwargs["query"] = parse_query(operation.query, request)
         if operation.body is not None:
             kwargs["body"] = await parse_body(operation, request)
-        if operation.wants_request:
-            result = operation.call(request, **kwargs)
-        elif (
-            operation.verb == "get"
-            and not operation.blocking
-            and request.app.state.store.reads_never_wait
-        ):
-            # Reads that cannot block (see Store.reads_never_wait) skip the thread hop.
-            result = operation.call(service_context(request), **kwargs)
-        else:
-            result = await run_in_threadpool(operation.call, service_context(request), **kwargs)
+        result = await invoke(request, kwargs)
+        wait = preferred_wait(request) if operation.verb == "get" else 0.0
+        if wait and (state := _active_state(result)) is not None:
+            result = await _held(request, kwargs, invoke, result, state, wait)
         headers: dict[str, str] = {}
+        if wait:
+            headers["Preference-Applied"] = f"wait={wait:g}"
         if operation.headers is not None:
-            result, headers = operation.headers(result)
+            result, extra = operation.headers(result)
+            headers.update(extra)
         if isinstance(result, services.Page):
-            headers = {
+            headers |= {
                 "X-Pagination-Per-Page": str(result.per_page),
                 "X-Pagination-Current-Page": str(result.page_num),
                 "X-Pagination-Total-Pages": str(result.total_pages),
@@ -383,3 +422,28 @@ def _endpoint(operation: Operation) -> Callable[[Request], Any]:
 
     endpoint.__name__ = f"{operation.verb}_{operation.path}"
     return endpoint
+
+
+async def _held(
+    request: Request,
+    kwargs: dict[str, Any],
+    invoke: Callable[[Request, dict[str, Any]], Any],
+    result: Any,
+    state: str,
+    wait: float,
+) -> Any:
+    """Re-read ``result`` until its state is no longer ``state`` or ``wait`` runs out.
+
+    Re-reading (rather than subscribing to the run engine) also sees runs finished by
+    other server processes; the interval grows from 20 ms to 250 ms, so a short run is
+    reported within tens of milliseconds and a long one costs a few reads a second.
+    """
+    deadline = anyio.current_time() + wait
+    pause = 0.02
+    while anyio.current_time() < deadline:
+        await anyio.sleep(min(pause, max(deadline - anyio.current_time(), 0)))
+        pause = min(pause * 1.5, 0.25)
+        result = await invoke(request, kwargs)
+        if not isinstance(result, dict) or result.get("state") != state:
+            break
+    return result
