@@ -46,6 +46,7 @@ bench: venv official
 	$(BIN)/python bench/client.py
 	$(BIN)/python bench/futures.py
 	$(BIN)/python bench/runs.py
+	$(BIN)/python bench/io.py
 
 clean:
 	rm -rf $(VENV) $(OFFICIAL) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

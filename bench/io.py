@@ -53,7 +53,8 @@ BUILD_FRAME = textwrap.dedent("""
 """)
 
 # One client: each round writes its own table (replacing a leftover one), reads it back,
-# checks the shape, and drops it. Parameters arrive as ROWS, ROUNDS and DATABASE.
+# checks the shape, and drops it. Parameters arrive as ROWS, ROUNDS and DATABASE. `bench`
+# runs one round per fresh interpreter (as a script would), so no round is warmed up.
 CLIENT_ROUNDS = BUILD_FRAME + textwrap.dedent("""
     import json, time, civis
 
@@ -72,7 +73,8 @@ CLIENT_ROUNDS = BUILD_FRAME + textwrap.dedent("""
         read.append(time.perf_counter() - t)
         assert back.shape == df.shape, (back.shape, df.shape)
         civis.io.query_civis(f"DROP TABLE {table}", DATABASE, client=client).result()
-    print(json.dumps({"write": write, "read": read}))
+    dtypes = {name: str(dtype) for name, dtype in back.dtypes.items()}
+    print(json.dumps({"write": write, "read": read, "dtypes": dtypes}))
 """)
 
 # The floor: the same frame through DuckDB in-process, into a database file as the
@@ -110,25 +112,46 @@ class Result:
     rows: int
     rounds: int
     seconds: dict[str, dict[str, float]] = field(default_factory=dict)
+    dtypes: dict[str, dict[str, str]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    load: float = 0.0  # the 1-minute load average when the run ended
 
 
-def _medians(out: dict[str, list[float]]) -> dict[str, float]:
-    return {direction: median(out[direction]) for direction in DIRECTIONS}
+def _medians(samples: dict[str, list[float]]) -> dict[str, float]:
+    return {direction: median(samples[direction]) for direction in DIRECTIONS}
+
+
+def _run(name: str, python: str, code: str, env: dict[str, str], result: Result,
+         samples: dict[str, dict[str, list[float]]]) -> None:
+    """One round of one contender; its times join ``samples``, a failure ``result``."""
+    try:
+        out = run_snippet(python, code, env)
+    except RuntimeError as error:  # the snippet's traceback, for the report
+        result.failures[name] = str(error)
+        return
+    for direction in DIRECTIONS:
+        samples.setdefault(name, {}).setdefault(direction, []).extend(out[direction])
+    if "dtypes" in out:
+        result.dtypes[name] = out["dtypes"]
 
 
 def bench(rows: int, rounds: int) -> Result:
-    """Run every contender; a client that fails is recorded, not fatal."""
+    """Run every contender ``rounds`` times, interleaved, so that load from other work on
+    a shared machine falls on all of them alike. A client that fails is recorded and
+    not run again; the others go on."""
     result = Result(rows, rounds)
+    samples: dict[str, dict[str, list[float]]] = {}
+    contenders = {**interpreters(), "raw": OURS}
     with platform_server(rate_limit="100000000") as server:
         env = {"CIVIS_API_ENDPOINT": server.base_url, "CIVIS_API_KEY": server.api_key}
-        code = snippet(CLIENT_ROUNDS, rows, rounds)
-        for name, python in interpreters().items():
-            try:
-                result.seconds[name] = _medians(run_snippet(python, code, env))
-            except RuntimeError as error:  # the snippet's traceback, for the report
-                result.failures[name] = str(error)
-    result.seconds["raw"] = _medians(run_snippet(OURS, snippet(RAW_ROUNDS, rows, rounds)))
+        for _ in range(rounds):
+            for name, python in contenders.items():
+                if name in result.failures:
+                    continue
+                body = RAW_ROUNDS if name == "raw" else CLIENT_ROUNDS
+                _run(name, python, snippet(body, rows, 1), env, result, samples)
+    result.seconds = {name: _medians(by) for name, by in samples.items()}
+    result.load = os.getloadavg()[0]
     return result
 
 
@@ -160,9 +183,11 @@ def report(result: Result) -> str:
         "## Table I/O: a DataFrame into a table and back (`bench/io.py`)",
         "",
         f"{machine_note()} {result.rows:,} rows x 5 columns (int64, text, datetime, text, "
-        f"int64); {result.rounds} rounds per contender, median per round. Write is "
+        f"int64); {result.rounds} rounds, contenders interleaved, median per round; load "
+        f"average {result.load:.1f} at the end. Write is "
         "`dataframe_to_civis(df, db, table, existing_table_rows='drop').result()`; read is "
-        "`read_civis(table, db, return_as='pandas')`. Both clients talk to one "
+        "`read_civis(table, db, return_as='pandas')`, each round in a fresh interpreter. Both "
+        "clients talk to one "
         "`civis-platform serve` process on loopback; raw is DuckDB in-process "
         "(`CREATE TABLE t AS SELECT * FROM df`, then `SELECT * FROM t` `.df()`) on a file.",
         "",
@@ -176,6 +201,9 @@ def report(result: Result) -> str:
             f" | {_cell(s, 'raw', direction)} | {_ratio(s, 'official', 'ours', direction)}"
             f" | {_ratio(s, 'ours', 'raw', direction)} |"
         )
+    for name, dtypes in result.dtypes.items():
+        shown = ", ".join(f"{column} {dtype}" for column, dtype in dtypes.items())
+        lines += ["", f"Columns read back by {name}: {shown}."]
     lines += ["", "Goals: ours at least 3x faster than the official client in each direction, "
               "and within 2x of the raw engine.", "", *_goal(result)]
     for name, error in result.failures.items():
