@@ -155,6 +155,15 @@ def _ensure_id(conn: Connection, database_id: int, schema: str, table: str) -> R
     return row
 
 
+def ensure_table_id(conn: Connection, database_id: int, schema: str, table: str) -> int:
+    """The stable id of ``schema.table`` in a database, made now if it has none.
+
+    For code that has just created or loaded a table (imports, SQL runs) and wants to
+    report its id; the caller knows the table exists, so the warehouse is not asked.
+    """
+    return int(_ensure_id(conn, database_id, schema, table).id)
+
+
 def _forget(ctx: Context, database_id: int, schema: str, table: str) -> None:
     with ctx.store.transaction() as conn:
         conn.execute(

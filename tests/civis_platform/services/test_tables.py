@@ -12,7 +12,12 @@ from sqlalchemy import select
 import support
 from civis_platform.config import Settings
 from civis_platform.services.bootstrap import initialise
-from civis_platform.services.tables import civis_data_type, like_pattern, sync_ids
+from civis_platform.services.tables import (
+    civis_data_type,
+    ensure_table_id,
+    like_pattern,
+    sync_ids,
+)
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 
@@ -53,6 +58,10 @@ def test_ids_are_made_kept_and_dropped(store: Store) -> None:
     assert second[("s", "a")] == first[("s", "a")]
     assert ("s", "b") not in second and second[("s", "new")] not in first.values()
     assert everything[("u", "c")] == first[("u", "c")]
+    with store.transaction() as conn:
+        assert ensure_table_id(conn, db, "u", "c") == first[("u", "c")]
+        made = ensure_table_id(conn, db, "u", "loaded")
+        assert ensure_table_id(conn, db, "u", "loaded") == made
     with store.transaction() as conn:
         assert sync_ids(conn, db, [], None) == {}
         left = conn.execute(
