@@ -14,10 +14,12 @@ and requests have connect/read timeouts.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from civis.base import DEFAULT_USER_AGENT, CivisAPIError, CivisAPIKeyError
@@ -51,6 +53,33 @@ DEFAULT_BACKOFF_MAX = 60.0
 IDEMPOTENT_VERBS = frozenset({"GET", "HEAD", "TRACE", "PUT", "OPTIONS", "DELETE"})
 IDEMPOTENT_RETRY_STATUSES = frozenset({429, 502, 503, 504})
 POST_RETRY_STATUSES = frozenset({429, 503})
+
+
+# Headers added to every API request made in the current context (thread or task), e.g.
+# the poller's ``Prefer: wait=N``. A context variable, not client state: one client is
+# shared by many threads, and only the calls made inside the block should carry them.
+_EXTRA_HEADERS: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
+    "civis_extra_headers", default=None
+)
+
+
+@contextlib.contextmanager
+def extra_headers(headers: Mapping[str, str]) -> Iterator[None]:
+    """Send ``headers`` with every API request made inside the block (this context only).
+
+    Examples
+    --------
+    >>> with extra_headers({"Prefer": "wait=5"}):
+    ...     _EXTRA_HEADERS.get()
+    {'Prefer': 'wait=5'}
+    >>> _EXTRA_HEADERS.get() is None
+    True
+    """
+    token = _EXTRA_HEADERS.set(headers)
+    try:
+        yield
+    finally:
+        _EXTRA_HEADERS.reset(token)
 
 
 class Timeouts(NamedTuple):
@@ -303,6 +332,9 @@ class HTTPClient:
                                   "stream": stream}
         if send_json:
             kwargs["json"] = json
+        extra = _EXTRA_HEADERS.get()
+        if extra:
+            kwargs["headers"] = dict(extra)
         session = self.session
 
         def send() -> requests.Response:

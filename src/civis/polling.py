@@ -8,6 +8,13 @@ make the HTTP calls; thousands of pending futures cost a heap entry each, not a 
 Default intervals start at `DEFAULT_FIRST_INTERVAL` (50 ms) and grow by
 `DEFAULT_BACKOFF_FACTOR` up to `_MAX_POLLING_INTERVAL` (15 s): a run that finishes quickly
 on a local server is seen within ~100 ms, and a long run costs about four polls a minute.
+
+Scheduled polls also ask the server to hold the answer until the run's state changes
+(``Prefer: wait=N``, RFC 7240). A server that does so (civis-platform) says
+``Preference-Applied``; the next poll then goes out at once, so a run's end is seen
+within tens of milliseconds at any age, with one request per state change. Servers that
+ignore the header (Civis) answer at once and the backoff above applies. At most
+`_MAX_LONG_POLLS` polls are held at a time so that held polls never starve the others.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from collections.abc import Callable, Sequence
 from concurrent import futures
 from typing import Any
 
+from civis._http import extra_headers
 from civis.base import CANCELLED, DONE, FAILED, NOT_FINISHED, CivisJobFailure
 
 __all__ = [
@@ -40,6 +48,9 @@ DEFAULT_BACKOFF_FACTOR = 1.5
 # Workers only make short GETs; a few absorb a slow answer without delaying other polls.
 _MAX_WORKERS = 8
 _KNOWN_STATES = frozenset(DONE + NOT_FINISHED)
+LONG_POLL_SECONDS = 10
+_MAX_LONG_POLLS = _MAX_WORKERS // 2
+_LONG_POLL_SLOTS = threading.BoundedSemaphore(_MAX_LONG_POLLS)
 
 
 def field_of(response: Any, name: str) -> Any:
@@ -123,6 +134,13 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_SCHEDULER.reset_after_fork)
 
 
+def _preference_applied(response: Any) -> bool:
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return False
+    return "wait" in str(headers.get("Preference-Applied", ""))
+
+
 class PollableResult(futures.Future[Any]):
     """A future whose result comes from polling a Civis API call until a final state.
 
@@ -200,17 +218,28 @@ class PollableResult(futures.Future[Any]):
     def _poll_and_reschedule(self) -> None:
         if self.done() or self._stopped:
             return
-        self._poll_once()
+        held = self._poll_once(long_poll=self.polling_interval is None)
         if not self.done() and not self._stopped:
-            _SCHEDULER.schedule(self, self._next_delay())
+            _SCHEDULER.schedule(self, 0.0 if held else self._next_delay())
 
-    def _poll_once(self) -> None:
+    def _poll_once(self, long_poll: bool = False) -> bool:
+        """Poll once; True if the server held the poll (so the next may go out at once)."""
+        slot = long_poll and _LONG_POLL_SLOTS.acquire(blocking=False)
         try:
-            response = self.poller(*self.poller_args)
+            if slot:
+                with extra_headers({"Prefer": f"wait={LONG_POLL_SECONDS}"}):
+                    response = self.poller(*self.poller_args)
+            else:
+                response = self.poller(*self.poller_args)
             self._set_api_result(response)
+            return bool(slot) and _preference_applied(response)
         except Exception as exc:  # any poller error (404, network) ends the future
             if not self.done():
                 self._on_poll_error(exc)
+            return False
+        finally:
+            if slot:
+                _LONG_POLL_SLOTS.release()
 
     def _on_poll_error(self, exc: BaseException) -> None:
         """Hook for subclasses (reruns)."""

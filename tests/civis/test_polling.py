@@ -121,3 +121,48 @@ def test_examples_run(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+class HeldSteps(Steps):
+    """A poller like a civis-platform server: it records the ``Prefer`` header each call
+    carried and, when asked to wait, answers with ``Preference-Applied``."""
+
+    def __init__(self, *states: str, honour: bool = True) -> None:
+        super().__init__(*states)
+        self.honour = honour
+        self.prefer: list[str | None] = []
+
+    def __call__(self) -> Response:
+        from civis._http import _EXTRA_HEADERS
+
+        prefer = (_EXTRA_HEADERS.get() or {}).get("Prefer")
+        self.prefer.append(prefer)
+        answer = super().__call__()
+        applied = {"Preference-Applied": prefer} if prefer and self.honour else {}
+        return Response(dict(answer), headers=applied)
+
+
+def test_scheduled_polls_ask_to_be_held_and_follow_up_at_once() -> None:
+    poller = HeldSteps("queued", "running", "running", "running", "succeeded")
+    result = PollableResult(poller, ())
+    assert result.result(timeout=5).state == "succeeded"
+    # The poll made in the constructor must not block; scheduled ones ask to be held.
+    assert poller.prefer[0] is None
+    assert set(poller.prefer[1:]) == {"wait=10"}
+    gaps = [b - a for a, b in itertools.pairwise(poller.times[1:])]
+    assert max(gaps) < DEFAULT_FIRST_INTERVAL  # no backoff once the server holds polls
+
+
+def test_servers_that_ignore_the_preference_get_the_usual_backoff() -> None:
+    poller = HeldSteps("queued", "queued", "queued", "queued", "succeeded", honour=False)
+    result = PollableResult(poller, (), poll_on_creation=False)
+    assert result.result(timeout=5).state == "succeeded"
+    gaps = [b - a for a, b in itertools.pairwise(poller.times)]
+    assert all(later > earlier for earlier, later in itertools.pairwise(gaps))
+
+
+def test_a_fixed_polling_interval_never_asks_to_be_held() -> None:
+    poller = HeldSteps("queued", "succeeded")
+    result = PollableResult(poller, (), polling_interval=0.01, poll_on_creation=False)
+    result.result(timeout=5)
+    assert poller.prefer == [None, None]
