@@ -33,6 +33,7 @@ from civis_platform.programs.sql_text import (
 from civis_platform.runner.base import ProgramError, RunContext, register
 from civis_platform.services.errors import DomainError
 from civis_platform.services.warehouses import Target, resolve_target
+from civis_platform.warehouse import WarehouseError
 
 SQL_KEY = "sql"
 SQL_CIVIS_TYPE = "JobTypes::SqlRunner"
@@ -84,9 +85,7 @@ def run_sql_script(run: RunContext) -> None:
                 preview = warehouse.execute(statement, preview_rows=0)
                 if preview.row_count is not None and not preview.columns:
                     run.log(f"{where}{preview.row_count} row(s) affected.")
-        except ProgramError:
-            raise
-        except Exception as error:  # the warehouse's errors carry the engine's message
+        except WarehouseError as error:  # the engine's own message, fit for the user
             raise ProgramError(f"{where}{error}") from error
 
 
@@ -105,7 +104,7 @@ def run_query(run: RunContext) -> None:
     run.log(f"Running the query on database {target.database_name}.")
     try:
         preview = target.warehouse.execute(str(config.get("sql") or ""), preview_rows=limit)
-    except Exception as error:
+    except WarehouseError as error:
         raise ProgramError(str(error)) from error
     if run.is_cancel_requested():
         return

@@ -80,10 +80,15 @@ class JobKind:
             return self.run_view(job_id, run)
 
     def post_run(self, ctx: Context, *, id: int) -> dict[str, Any]:
-        """Queue a run (409 while one is active)."""
+        """Queue a run (409 while one is active); answers the run as it was queued (a
+        worker may already have claimed it, but the answer should not depend on that)."""
         self.check(ctx, id)
         queued = jobs.queue_run(ctx, id)
-        return self._run(ctx, id, queued["id"])
+        view: dict[str, Any] = {"id": queued["id"]}
+        if self.parent_field is not None:
+            view[self.parent_field] = id
+        view.update({**queued, "is_cancel_requested": False})
+        return view
 
     def list_runs(self, ctx: Context, *, id: int, query: Mapping[str, Any]) -> g.Page:
         """Runs, newest first."""
