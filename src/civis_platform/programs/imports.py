@@ -24,9 +24,10 @@ import dataclasses
 import gzip
 import io
 import itertools
+import re
 import zlib
-from collections.abc import Iterator, Mapping
-from typing import IO, Any, BinaryIO, cast
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any, BinaryIO, Literal, cast
 
 from sqlalchemy import select
 
@@ -308,6 +309,40 @@ def loosen_type(sql_type: str) -> str:
     return sql_type
 
 
+_BACKSLASH_ESCAPE = re.compile(rb'\\(["\\])')
+
+
+def unescape_backslashes(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """CSV whose quotes are escaped with a backslash (``escaped``) as standard CSV:
+    ``\\"`` becomes ``""`` and ``\\\\`` becomes ``\\``, across chunk boundaries.
+
+    Examples:
+        >>> b"".join(unescape_backslashes([b'1,"say \\\\', b'"hi\\\\" \\\\\\\\"\\n']))
+        b'1,"say ""hi"" \\\\"\\n'
+    """
+    carry = b""
+    for chunk in chunks:
+        data = carry + chunk
+        trailing = len(data) - len(data.rstrip(b"\\"))
+        cut = len(data) - (trailing % 2)  # an unpaired backslash waits for its partner
+        carry = data[cut:]
+        yield _BACKSLASH_ESCAPE.sub(_unescape_one, data[:cut])
+    if carry:
+        yield carry
+
+
+def _unescape_one(match: re.Match[bytes]) -> bytes:
+    return b'""' if match.group(1) == b'"' else b"\\"
+
+
+def _plain_source(stream: BinaryIO, compression: str) -> BinaryIO:
+    """An escaped source, gunzipped and unescaped, as a stream of standard CSV."""
+    raw: IO[bytes] | gzip.GzipFile = (
+        gzip.GzipFile(fileobj=stream) if compression == "gzip" else stream
+    )
+    return io.BufferedReader(_ChunkStream(unescape_backslashes(_chunks(raw))))
+
+
 def _table_id(run: RunContext, database_id: int, schema: str, table: str) -> int | None:
     """The table's stable id if the platform has seen it (the Table output links it)."""
     with run.store.transaction() as conn:
@@ -346,8 +381,12 @@ def run_csv_import(run: RunContext) -> None:
             files.readable_file(ctx, fid, "source.fileIds") for fid in config["source"]["file_ids"]
         ]
     run.log(f"Loading {len(rows)} file(s) into {where} on {target.database_name}.")
+    compression: Literal["none", "gzip"] = "gzip" if config.get("compression") == "gzip" else "none"
     with contextlib.ExitStack() as stack, _user_errors(f"CSV import into {where} failed"):
         sources = [stack.enter_context(files.open_contents(run.settings, r)) for r in rows]
+        if config.get("escaped"):
+            sources = [_plain_source(source, compression) for source in sources]
+            compression = "none"
         result = target.warehouse.import_csv(
             schema,
             table,
@@ -356,7 +395,7 @@ def run_csv_import(run: RunContext) -> None:
             existing_table_rows=config.get("existing_table_rows", "fail"),
             header=bool(config.get("first_row_is_header")),
             delimiter=DELIMITER_CHARS[config.get("column_delimiter") or "comma"],
-            compression=config.get("compression") or "none",
+            compression=compression,
             primary_keys=destination.get("primary_keys") or None,
             max_errors=config.get("max_errors"),
         )

@@ -73,10 +73,6 @@ def validate(config: Mapping[str, Any]) -> None:
     _choice(config, "compression", "compression", COMPRESSIONS)
     _choice(config, "existing_table_rows", "existingTableRows", MODES)
     _choice(config, "execution", "execution", EXECUTIONS)
-    if config.get("escaped"):
-        raise BadRequestError(
-            "Backslash-escaped quotes are not supported; quote by doubling instead.", "escaped"
-        )
     if config["existing_table_rows"] == "upsert" and not destination.get("primary_keys"):
         raise BadRequestError(
             "existingTableRows upsert needs destination.primaryKeys.", "destination.primaryKeys"

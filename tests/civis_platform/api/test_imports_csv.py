@@ -167,7 +167,6 @@ def test_create_show_patch_put_and_the_run_routes(loader: Loader) -> None:
         ({"existing_table_rows": "merge"}, "existingTableRows"),
         ({"existing_table_rows": "upsert"}, "destination.primaryKeys"),
         ({"max_errors": -1}, "maxErrors"),
-        ({"escaped": True}, "escaped"),
         ({"table_columns": [{"name": "a", "sql_type": "int"}, {"name": "b"}]}, "tableColumns[1]"),
         ({"first_row_is_header": None}, "firstRowIsHeader"),
         ({"destination": {"remote_host_id": "x"}}, "destination.remote_host_id"),
@@ -237,6 +236,16 @@ def test_gzip_and_several_files_load_together(loader: Loader) -> None:
     parts = [gzip.compress(b"id,v\n1,a\n2,b\n"), gzip.compress(b"id,v\n3,c\n")]
     succeeded(loader.load(parts, table, compression="gzip"))
     assert loader.table(table) == [["1", "a"], ["2", "b"], ["3", "c"]]
+
+
+@pytest.mark.parametrize("compression", ["none", "gzip"])
+def test_backslash_escaped_quotes(loader: Loader, compression: str) -> None:
+    table = unique_table()
+    data = b'id,quote\n1,"she said \\"hi\\""\n2,"back\\\\slash"\n'
+    if compression == "gzip":
+        data = gzip.compress(data)
+    succeeded(loader.load(data, table, escaped=True, compression=compression))
+    assert loader.table(table) == [["1", 'she said "hi"'], ["2", "back\\slash"]]
 
 
 def test_every_existing_table_rows_mode(loader: Loader) -> None:
