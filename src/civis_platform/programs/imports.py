@@ -53,6 +53,12 @@ COPY_CHUNK_BYTES = 1 << 20
 # printable characters.
 FALLBACK_ENCODING = "cp1252"
 SYNC_MODES = ("fail", "truncate", "append", "drop", "upsert")
+VARYING = "character varying"
+LOOSER_TYPES = {
+    **dict.fromkeys(("character varying", "varchar", "char", "character", "text"), VARYING),
+    **dict.fromkeys(("smallint", "int2", "integer", "int", "int4"), "bigint"),
+    **dict.fromkeys(("real", "float4"), "double precision"),
+}
 
 
 def split_table_path(path: Any, field: str) -> tuple[str, str]:
@@ -295,18 +301,20 @@ def _columns(config: Mapping[str, Any]) -> list[Column] | None:
 
 
 def loosen_type(sql_type: str) -> str:
-    """A type with room to grow: a VARCHAR's length is dropped (``loosen_types``).
+    """A type with room to grow (``loosen_types``): a VARCHAR loses its length, small
+    integers and floats become their widest kind.
 
-    Types detected from a sample may be too narrow for the rest of a big file.
+    Types detected from a sample (the first MiB) may be too narrow for the rest of a
+    big file; the official client asks for loosening exactly when it sends them.
 
     Examples:
-        >>> loosen_type("character varying(16)"), loosen_type("VARCHAR(3)"), loosen_type("integer")
-        ('character varying', 'character varying', 'integer')
+        >>> loosen_type("character varying(16)"), loosen_type("VARCHAR(3)"), loosen_type("date")
+        ('character varying', 'character varying', 'date')
+        >>> loosen_type("integer"), loosen_type("INT4"), loosen_type("real")
+        ('bigint', 'bigint', 'double precision')
     """
     base = sql_type.split("(", 1)[0].strip().lower()
-    if base in ("character varying", "varchar", "char", "character", "nvarchar", "text"):
-        return "character varying"
-    return sql_type
+    return LOOSER_TYPES.get(base, sql_type)
 
 
 _BACKSLASH_ESCAPE = re.compile(rb'\\(["\\])')

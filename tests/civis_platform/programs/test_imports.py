@@ -113,7 +113,9 @@ def test_check_row_widths_names_the_line() -> None:
         ("character varying(16)", "character varying"),
         ("VARCHAR(3)", "character varying"),
         ("text", "character varying"),
-        ("integer", "integer"),
+        ("integer", "bigint"),
+        ("date", "date"),
+        ("real", "double precision"),
         ("numeric(10,2)", "numeric(10,2)"),
     ],
 )
