@@ -321,3 +321,30 @@ def test_files_credentials_and_hosts_the_owner_cannot_use_fail_the_run(
     time.sleep(1.2)
     failed(loader.run(loader.create([created["id"]], table)["id"]), "expired")
     assert loader.table(table) is None
+
+
+def test_a_file_bigger_than_the_detection_sample(loader: Loader) -> None:
+    """Preprocess (types from the first MiB) then import as the official client does:
+    later values that outgrow the detected types still load, thanks to loosen_types."""
+    lines = [b"id,word"] + [b"%d,w%d" % (i, i) for i in range(150_000)]
+    lines.append(b"3000000000,%s" % (b"x" * 500))  # past the sample: wider than detected
+    file_id = upload(loader.api, gzip.compress(b"\n".join(lines) + b"\n"))
+    job = loader.api.post(
+        "files/preprocess/csv",
+        json={"file_id": file_id, "in_place": False, "detect_table_columns": True},
+    ).json()
+    started = loader.api.post(f"jobs/{job['id']}/runs").json()
+    assert wait(loader.api, f"jobs/{job['id']}/runs/{started['id']}")["state"] == "succeeded"
+    [output] = loader.api.get(f"jobs/{job['id']}/runs/{started['id']}/outputs").json()
+    info = loader.api.get(f"files/{output['objectId']}").json()["detectedInfo"]
+    assert info["compression"] == "gzip" and info["includeHeader"] is True
+    columns = [{"name": c["name"], "sql_type": c["sqlType"]} for c in info["tableColumns"]]
+    assert [c["sql_type"] for c in columns] == ["integer", "character varying(16)"]
+    table = unique_table()
+    created = loader.create(
+        [output["objectId"]], table, compression="gzip", table_columns=columns, loosen_types=True
+    )
+    succeeded(loader.run(created["id"]))
+    assert loader.table(table, order="1 DESC LIMIT 1") == [["3000000000", "x" * 500]]
+    db = database_id(loader.api, loader.database)
+    assert rows(loader.server, db, f'SELECT count(*) FROM "imports"."{table}"') == [["150001"]]
