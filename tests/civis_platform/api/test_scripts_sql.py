@@ -401,3 +401,40 @@ def test_clone_copies_the_script_for_the_caller(server: ThreadedServer) -> None:
     assert copy["id"] != script["id"] and copy["name"] == "Clone of export"
     assert copy["codePreview"] == "select 4 as n" and copy["state"] == "idle"
     assert user.api.post(f"scripts/sql/{copy['id']}/clone").status_code == 201  # no body
+
+
+def test_exported_types_and_their_text(server: ThreadedServer, wh: Warehouse) -> None:
+    user = make_user(server, wh)
+    sql = (
+        "select cast('2024-01-02' as date) as d, "
+        "cast('2024-01-02 03:04:05' as timestamp) as ts, "
+        "cast(1.25 as numeric(10,2)) as n, true as b, cast(3 as bigint) as big, "
+        "cast(1.5 as double precision) as f, cast(7 as smallint) as small"
+    )
+    _script, run = _run(user, wh, sql, csv_settings={"compression": "none"})
+    assert run["state"] == "succeeded", run
+    output = run["output"][0]
+    assert _rows(_download(output)) == [
+        ["d", "ts", "n", "b", "big", "f", "small"],
+        ["2024-01-02", "2024-01-02 03:04:05", "1.25", "t", "3", "1.5", "7"],
+    ]
+    info = user.api.get(f"files/{output['fileId']}").json()["detectedInfo"]
+    assert [c["sqlType"] for c in info["tableColumns"]] == [
+        "date",
+        "timestamp without time zone",
+        "numeric(10,2)",
+        "boolean",
+        "bigint",
+        "double precision",
+        "smallint",
+    ]
+
+
+def test_concurrent_exports_on_one_warehouse(server: ThreadedServer, wh: Warehouse) -> None:
+    user = make_user(server, wh)
+    scripts = [_create(user, wh, f"select {i} as i") for i in range(4)]
+    runs = [user.api.post(f"scripts/sql/{s['id']}/runs").json() for s in scripts]
+    for i, (script, run) in enumerate(zip(scripts, runs, strict=True)):
+        done = wait(user.api, f"scripts/sql/{script['id']}/runs/{run['id']}")
+        assert done["state"] == "succeeded", done
+        assert _rows(gzip.decompress(_download(done["output"][0]))) == [["i"], [str(i)]]
