@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
@@ -21,6 +22,7 @@ from .base import CsvFormat, PartInfo
 __all__ = [
     "GZIP_LEVEL",
     "coalesce_chunks",
+    "local_file",
     "open_source",
     "open_text_reader",
     "quote_field",
@@ -194,6 +196,31 @@ def write_parts(
             current = _CsvFile(sink, fmt, header)
         close_current()
     return parts
+
+
+def local_file(stream: BinaryIO) -> str | None:
+    """The path of ``stream`` if it is a local file opened for reading at its start.
+
+    An engine can then read the file itself (in parallel, without Python in the loop)
+    instead of being fed the stream; anything else (a socket, a chain of parts) is None.
+
+    Examples:
+        >>> local_file(io.BytesIO(b"a\\n")) is None
+        True
+    """
+    raw = getattr(stream, "raw", None)
+    if not isinstance(stream, io.BufferedReader) or not isinstance(raw, io.FileIO):
+        return None
+    name = raw.name
+    if not isinstance(name, str) or not raw.readable() or stream.tell() != 0:
+        return None
+    return name if os.path.isfile(name) else None
+
+
+def starts_with_bom(path: str) -> bool:
+    """Whether the file at ``path`` begins with a UTF-8 byte order mark."""
+    with open(path, "rb") as fh:
+        return fh.read(3) == b"\xef\xbb\xbf"
 
 
 def open_source(stream: BinaryIO, compression: str) -> BinaryIO:

@@ -23,7 +23,7 @@ from .base import Column, CsvImportError, WarehouseError
 if TYPE_CHECKING:
     from ._sql import SqlWarehouse
 
-__all__ = ["CsvLoad", "Staged"]
+__all__ = ["CsvLoad", "Staged", "cast_select_from"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,25 @@ class Staged:
     rows: int
     header: bool
 
+
+
+def cast_select_from(source: str, target: list[Column]) -> str:
+    """SELECT of text columns ``c0, c1, ...`` of ``source`` (a table or a table function)
+    cast to ``target``: text as is, other types from their text with '' as NULL.
+
+    Examples:
+        >>> print(cast_select_from("s", [Column("n", "integer"), Column("t", "varchar")]))
+        SELECT CAST(NULLIF(c0, '') AS integer) AS "n", c1 AS "t" FROM s
+    """
+    exprs = []
+    for i, column in enumerate(target):
+        name = quote_ident(column.name)
+        if is_text_type(column.sql_type):
+            exprs.append(f"c{i} AS {name}")
+        else:
+            sql_type = canonical_type(column.sql_type)
+            exprs.append(f"CAST(NULLIF(c{i}, '') AS {sql_type}) AS {name}")
+    return f"SELECT {', '.join(exprs)} FROM {source}"
 
 
 @dataclass
@@ -162,15 +181,7 @@ class CsvLoad:
 
     def cast_select(self, target: list[Column], *, checked: bool = True) -> str:
         """SELECT of the staged rows cast to ``target``; ``checked`` skips bad rows."""
-        exprs = []
-        for i, column in enumerate(target):
-            name = quote_ident(column.name)
-            if is_text_type(column.sql_type):
-                exprs.append(f"c{i} AS {name}")
-            else:
-                sql_type = canonical_type(column.sql_type)
-                exprs.append(f"CAST(NULLIF(c{i}, '') AS {sql_type}) AS {name}")
-        select = f"SELECT {', '.join(exprs)} FROM {self.staging}"
+        select = cast_select_from(self.staging, target)
         if not checked or not target:
             return select
         return f"{select} WHERE {' AND '.join(self.value_checks(target))}"

@@ -236,6 +236,24 @@ class DuckDBWarehouse(SqlWarehouse):
         message = str(exc).removeprefix("CSV parse error: ")
         return CsvImportError(f"{message} (after line {rows_before + line_offset})")
 
+    def _native_csv_source(
+        self, paths: list[str], width: int, header: bool, delimiter: str
+    ) -> str | None:
+        # DuckDB's own parallel reader, with the staging path's rules: every field as
+        # text, "" for a quoted empty field and NULL for an unquoted one, strict widths.
+        files = ", ".join(quote_literal(p) for p in paths)
+        names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+        return (
+            f"read_csv([{files}], header = {str(header).lower()}, "
+            f"delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', "
+            f"nullstr = '', allow_quoted_nulls = false, auto_detect = false, "
+            f"strict_mode = true, columns = {{{names}}})"
+        )
+
+    def _insert_count(self, cur: Any, sql: str) -> int:
+        cur.execute(sql)
+        return int(cur.fetchone()[0])  # DuckDB answers an INSERT with its row count
+
     def _stage_arrow(self, cur: Any, temp: str, reader: pa.RecordBatchReader) -> None:
         view = f"{temp}_src"
         cur.register(view, reader)
