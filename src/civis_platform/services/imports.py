@@ -172,8 +172,11 @@ def list_imports(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
     archived = str(query.get("archived", "false")).lower()
     if archived in ("true", "false"):
         stmt = stmt.where(t.jobs.c.archived.is_(archived == "true"))
-    if query.get("type") and query["type"] not in SYNC_TYPES:
-        stmt = stmt.where(t.jobs.c.id.is_(None))
+    if query.get("type"):
+        # A comma-separated list; Civis documents "DbSync", its objects say "Dbsync".
+        wanted = {x.strip().lower() for x in str(query["type"]).split(",")}
+        if not wanted & {x.lower() for x in SYNC_TYPES}:
+            stmt = stmt.where(t.jobs.c.id.is_(None))
     if query.get("author"):
         try:
             authors = [int(x) for x in str(query["author"]).split(",")]

@@ -162,6 +162,8 @@ def test_import_show_list_update_syncs_and_runs(
     assert [s["id"] for s in shown["syncs"]] == [sync["id"]]
     listed = api.get("imports").json()
     assert [i["id"] for i in listed] == [created["id"]] and listed[0]["name"] == "nightly"
+    assert len(api.get("imports", params={"type": "AutoImport,DbSync"}).json()) == 1
+    assert api.get("imports", params={"type": "GdocImport"}).json() == []
     put = api.put(
         f"imports/{created['id']}",
         json={
