@@ -220,13 +220,20 @@ def list_queries(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         stmt = stmt.where(jobs_t.c.archived.is_(archived == "true"))
     if query.get("author_id") is not None:
         stmt = stmt.where(jobs_t.c.owner_id == query["author_id"])
-    results = not query.get("exclude_results")
     with ctx.store.transaction() as conn:
-        views = [_view(conn, ctx, r, results=results) for r in conn.execute(stmt)]
-    views = [v for v in views if _matches(v, query, states)]
-    views.sort(key=lambda v: (v[order] or "", v["id"]), reverse=direction == "desc")
-    start = (page_num - 1) * limit
-    return g.Page(views[start : start + limit], len(views), page_num, limit)
+        # Filter and page on the light views; previews are read for the page only.
+        views = [_view(conn, ctx, r, results=False) for r in conn.execute(stmt).all()]
+        views = [v for v in views if _matches(v, query, states)]
+        views.sort(key=lambda v: (v[order] or "", v["id"]), reverse=direction == "desc")
+        start = (page_num - 1) * limit
+        page = views[start : start + limit]
+        if not query.get("exclude_results"):
+            for view in page:
+                if view["last_run_id"] is not None:
+                    result = _result(conn, view["last_run_id"])
+                    view["result_rows"] = result.get("rows", [])
+                    view["result_columns"] = result.get("columns", [])
+    return g.Page(page, len(views), page_num, limit)
 
 
 def post_run(ctx: Context, *, id: int) -> dict[str, Any]:
