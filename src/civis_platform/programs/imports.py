@@ -377,7 +377,11 @@ def _target(run: RunContext, side: Mapping[str, Any], field: str) -> Target:
 
 @register(CSV_IMPORT_KEY, civis_type=CSV_IMPORT_TYPE)
 def run_csv_import(run: RunContext) -> None:
-    """Load every source file into ``destination.schema.table`` in one transaction."""
+    """Load every source file into ``destination.schema.table`` in one transaction.
+
+    Files are streamed from storage to the warehouse (gunzipped by the warehouse, or
+    here when quotes are backslash-escaped and the stream must be rewritten).
+    """
     config = run.config
     destination = config["destination"]
     schema, table = destination["schema_"], destination["table"]
@@ -388,6 +392,8 @@ def run_csv_import(run: RunContext) -> None:
         rows = [
             files.readable_file(ctx, fid, "source.fileIds") for fid in config["source"]["file_ids"]
         ]
+    if run.is_cancel_requested():
+        return  # a load, once started, runs to its end (its transaction is all or nothing)
     run.log(f"Loading {len(rows)} file(s) into {where} on {target.database_name}.")
     compression: Literal["none", "gzip"] = "gzip" if config.get("compression") == "gzip" else "none"
     with contextlib.ExitStack() as stack, _user_errors(f"CSV import into {where} failed"):
