@@ -99,6 +99,37 @@ RAW_ROUNDS = BUILD_FRAME + textwrap.dedent("""
     print(json.dumps({"write": write, "read": read}))
 """)
 
+# Where the server's time goes: its warehouse's own stages, in-process, on the same frame.
+# A read is a SQL export to a CSV file; a write loads the uploaded CSV into a table.
+STAGES = ("export, gzip CSV", "export, plain CSV", "load CSV, types inferred")
+STAGE_ROUNDS = BUILD_FRAME + textwrap.dedent("""
+    import json, os, tempfile, time
+    import pyarrow as pa
+    from civis_platform.warehouse import CsvFormat, open_warehouse
+
+    df = build_frame(ROWS)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    times = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        wh = open_warehouse(f"duckdb://{tmp}/stages.duckdb")
+        wh.write_arrow("scratch", "t", pa.RecordBatchReader.from_batches(table.schema,
+                                                                        table.to_batches()))
+        for r in range(ROUNDS):
+            for stage, compression in (("export, gzip CSV", "gzip"),
+                                       ("export, plain CSV", "none")):
+                with open(os.path.join(tmp, f"{r}.{compression}"), "wb") as sink:
+                    t = time.perf_counter()
+                    wh.export_csv("SELECT * FROM scratch.t", sink,
+                                  CsvFormat(compression=compression))
+                    times.setdefault(stage, []).append(time.perf_counter() - t)
+            with open(os.path.join(tmp, f"{r}.none"), "rb") as source:
+                t = time.perf_counter()
+                wh.import_csv("scratch", "u", [source], existing_table_rows="drop")
+                times.setdefault("load CSV, types inferred", []).append(time.perf_counter() - t)
+        wh.close()
+    print(json.dumps(times))
+""")
+
 
 def snippet(body: str, rows: int, rounds: int) -> str:
     """A snippet's code with its parameters bound at the top."""
@@ -114,6 +145,7 @@ class Result:
     seconds: dict[str, dict[str, float]] = field(default_factory=dict)
     dtypes: dict[str, dict[str, str]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=dict)
     load: float = 0.0  # the 1-minute load average when the run ended
 
 
@@ -151,6 +183,8 @@ def bench(rows: int, rounds: int) -> Result:
                 body = RAW_ROUNDS if name == "raw" else CLIENT_ROUNDS
                 _run(name, python, snippet(body, rows, 1), env, result, samples)
     result.seconds = {name: _medians(by) for name, by in samples.items()}
+    stages = run_snippet(OURS, snippet(STAGE_ROUNDS, rows, rounds))
+    result.stages = {stage: median(stages[stage]) for stage in STAGES}
     result.load = os.getloadavg()[0]
     return result
 
@@ -204,6 +238,10 @@ def report(result: Result) -> str:
     for name, dtypes in result.dtypes.items():
         shown = ", ".join(f"{column} {dtype}" for column, dtype in dtypes.items())
         lines += ["", f"Columns read back by {name}: {shown}."]
+    if result.stages:
+        lines += ["", "The server's own warehouse stages on the same frame (in-process, "
+                  "DuckDB, median):", "", "| stage | seconds |", "|---|---:|"]
+        lines += [f"| {stage} | {sec:.2f} s |" for stage, sec in result.stages.items()]
     lines += ["", "Goals: ours at least 3x faster than the official client in each direction, "
               "and within 2x of the raw engine.", "", *_goal(result)]
     for name, error in result.failures.items():
