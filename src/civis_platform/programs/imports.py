@@ -29,13 +29,11 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, BinaryIO, Literal, cast
 
-from sqlalchemy import select
-
 from civis_platform.runner.base import ProgramError, RunContext, register
 from civis_platform.services import files
 from civis_platform.services.errors import DomainError
+from civis_platform.services.tables import ensure_table_id
 from civis_platform.services.warehouses import Target, resolve_target
-from civis_platform.store import tables as t
 from civis_platform.warehouse import Column, ExistingTableRows, WarehouseError, detect_csv
 from civis_platform.warehouse._sqltext import quote_ident
 
@@ -351,17 +349,10 @@ def _plain_source(stream: BinaryIO, compression: str) -> BinaryIO:
     return io.BufferedReader(_ChunkStream(unescape_backslashes(_chunks(raw))))
 
 
-def _table_id(run: RunContext, database_id: int, schema: str, table: str) -> int | None:
-    """The table's stable id if the platform has seen it (the Table output links it)."""
+def _table_id(run: RunContext, database_id: int, schema: str, table: str) -> int:
+    """The loaded table's stable id (made now if new), so the Table output links it."""
     with run.store.transaction() as conn:
-        found = conn.execute(
-            select(t.warehouse_tables.c.id).where(
-                t.warehouse_tables.c.database_id == database_id,
-                t.warehouse_tables.c.schema_name == schema,
-                t.warehouse_tables.c.table_name == table,
-            )
-        ).scalar()
-    return int(found) if found is not None else None
+        return ensure_table_id(conn, database_id, schema, table)
 
 
 def _target(run: RunContext, side: Mapping[str, Any], field: str) -> Target:

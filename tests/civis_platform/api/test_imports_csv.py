@@ -148,6 +148,7 @@ def test_create_show_patch_put_and_the_run_routes(loader: Loader) -> None:
     assert anyimport["importId"] == created["id"] and anyimport["state"] == "succeeded"
     [output] = loader.api.get(f"jobs/{created['id']}/runs/{run['id']}/outputs").json()
     assert output["objectType"] == "Table" and output["name"] == f"imports.{table}"
+    assert isinstance(output["objectId"], int) and output["link"].endswith(f"/{output['objectId']}")
     assert loader.api.get(f"jobs/{created['id']}").json()["type"] == "JobTypes::CsvImport"
     archived = loader.api.put(f"{path}/archive", json={"status": True})
     assert archived.status_code == 200 and archived.json()["id"] == created["id"]
