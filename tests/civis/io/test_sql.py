@@ -27,6 +27,7 @@ from civis.io import (
     transfer_table,
 )
 from civis.io._results import GzipReader, read_rows
+from civis.io._sql import export_compression
 
 TYPED_CSV = ('zip,n,maybe,flag,day,at,note\n'
              '"007",1,,true,2024-01-02,2024-01-01 10:00:00,"a,b"\n'
@@ -53,8 +54,19 @@ def test_read_civis_sql_list_calls_and_rows(sql_srv: SqlServer, sql_client: Any)
     (body,) = sql_srv.bodies("POST", "/scripts/sql")
     assert body == {"name": "j", "sql": "select 1", "remote_host_id": DB_ID,
                     "credential_id": CRED_ID, "hidden": False,
-                    "csv_settings": {"compression": "gzip"}}
+                    "csv_settings": {"compression": "none"}}  # loopback: see docs/client.md
     assert dict(sql_srv.calls[1].query) == {"type": "Database", "default": "True"}
+
+
+@pytest.mark.parametrize("endpoint, compression", [
+    ("http://127.0.0.1:8000/", "none"), ("http://127.9.9.9/", "none"),
+    ("http://localhost:3000/", "none"), ("http://[::1]:8000/", "none"),
+    ("https://api.civisanalytics.com/", "gzip"), ("http://10.0.0.5:8000/", "gzip"),
+    ("http://[2001:db8::1]/", "gzip"), ("", "gzip"),
+])
+def test_export_compression_policy(endpoint: str, compression: str) -> None:
+    client = type("Client", (), {"_http": type("Http", (), {"base_url": endpoint})()})()
+    assert export_compression(client) == compression
 
 
 def test_read_civis_builds_select(sql_srv: SqlServer, sql_client: Any) -> None:
