@@ -27,13 +27,13 @@ pytestmark = pytest.mark.postgres
 
 COLUMNS = (
     "id integer, big bigint, zip varchar, day date, seen timestamp, ok boolean, x double precision,"
-    " word varchar"
+    " word varchar, amount numeric(10,2), tz timestamptz, t time, small smallint"
 )
 VALUES = [
     "(1, 9007199254740993, '00123', DATE '2024-02-29', TIMESTAMP '2024-01-02 03:04:05.123456',"
-    " true, 1.25, 'café ☕')",
-    "(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
-    "(3, -5, '', DATE '1999-12-31', TIMESTAMP '1970-01-01 00:00:00', false, -0.5, 'x,\"y\"')",
+    " true, 1.25, 'café ☕', 12345678.90, TIMESTAMPTZ '2024-01-02 03:04:05+00', TIME '13:14:15', 7)",
+    "(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    "(3, -5, '', DATE '1999-12-31', TIMESTAMP '1970-01-01 00:00:00', false, -0.5, 'x,\"y\"', -0.01, NULL, NULL, -32768)",
 ]
 EXPECTED = [
     [
@@ -45,9 +45,26 @@ EXPECTED = [
         "t",
         "1.25",
         "café ☕",
+        "12345678.90",
+        "2024-01-02 03:04:05+00:00",
+        "13:14:15",
+        "7",
     ],
-    ["2", None, None, None, None, None, None, None],
-    ["3", "-5", "", "1999-12-31", "1970-01-01 00:00:00", "f", "-0.5", 'x,"y"'],
+    ["2", None, None, None, None, None, None, None, None, None, None, None],
+    [
+        "3",
+        "-5",
+        "",
+        "1999-12-31",
+        "1970-01-01 00:00:00",
+        "f",
+        "-0.5",
+        'x,"y"',
+        "-0.01",
+        None,
+        None,
+        "-32768",
+    ],
 ]
 TYPES = [
     ("id", "integer"),
@@ -58,6 +75,10 @@ TYPES = [
     ("ok", "boolean"),
     ("x", "double precision"),
     ("word", "character varying"),
+    ("amount", "numeric(10,2)"),
+    ("tz", "timestamp with time zone"),
+    ("t", "time without time zone"),
+    ("small", "smallint"),
 ]
 
 
