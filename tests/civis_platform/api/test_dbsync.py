@@ -31,9 +31,11 @@ COLUMNS = (
 )
 VALUES = [
     "(1, 9007199254740993, '00123', DATE '2024-02-29', TIMESTAMP '2024-01-02 03:04:05.123456',"
-    " true, 1.25, 'café ☕', 12345678.90, TIMESTAMPTZ '2024-01-02 03:04:05+00', TIME '13:14:15', 7)",
+    " true, 1.25, 'café ☕', 12345678.90, TIMESTAMPTZ '2024-01-02 03:04:05+00',"
+    " TIME '13:14:15', 7)",
     "(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
-    "(3, -5, '', DATE '1999-12-31', TIMESTAMP '1970-01-01 00:00:00', false, -0.5, 'x,\"y\"', -0.01, NULL, NULL, -32768)",
+    "(3, -5, '', DATE '1999-12-31', TIMESTAMP '1970-01-01 00:00:00', false, -0.5, 'x,\"y\"',"
+    " -0.01, NULL, NULL, -32768)",
 ]
 EXPECTED = [
     [
