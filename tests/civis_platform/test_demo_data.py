@@ -157,3 +157,28 @@ def test_seed_demo_command(tmp_path: Path) -> None:
         assert wh.describe_table("public", "iris").row_count == 150
     finally:
         wh.close()
+
+
+@pytest.mark.postgres
+def test_seeding_a_postgres_warehouse() -> None:
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from support import temporary_pg_database
+
+    try:
+        import psycopg
+
+        psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2).close()
+    except Exception:
+        pytest.skip("no PostgreSQL server at 127.0.0.1:5432")
+    with temporary_pg_database("demo_seed") as url:
+        wh = open_warehouse(url)
+        try:
+            first = seed_demo_data(wh)
+            assert seed_demo_data(wh) == first
+            info = wh.describe_table(DEMO_SCHEMA, "cta_ridership_daily")
+            assert info.row_count == first["cta_ridership_daily"]
+            assert [c.sql_type for c in info.columns] == [
+                "integer", "character varying", "date", "character varying", "integer"
+            ]
+        finally:
+            wh.close()
