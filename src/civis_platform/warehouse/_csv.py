@@ -22,6 +22,7 @@ from .base import CsvFormat, PartInfo
 __all__ = [
     "GZIP_LEVEL",
     "coalesce_chunks",
+    "file_chunks",
     "local_file",
     "open_source",
     "open_text_reader",
@@ -87,6 +88,21 @@ def coalesce_chunks(
             pending, size, rows = [], 0, 0
     if pending:
         yield b"".join(pending), rows
+
+
+def file_chunks(text: BinaryIO, rows: int) -> Iterator[tuple[bytes, int]]:
+    """A CSV file of ``rows`` rows as chunks for `write_single`: blocks of about
+    ``4 * CHUNK_BYTES`` (not row-aligned), the whole row count on the last one.
+
+    Examples:
+        >>> list(file_chunks(io.BytesIO(b"1\\n2\\n"), 2))
+        [(b'1\\n2\\n', 2)]
+    """
+    block = text.read(4 * CHUNK_BYTES)
+    while block:
+        following = text.read(4 * CHUNK_BYTES)
+        yield block, 0 if following else rows
+        block = following
 
 
 class _CountingSink(io.RawIOBase):

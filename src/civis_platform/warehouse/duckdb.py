@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ from .base import (
     DEFAULT_PREVIEW_ROWS,
     CsvFormat,
     CsvImportError,
+    ExportResult,
     QueryPreview,
     SqlError,
     TableNotFoundError,
@@ -267,27 +269,66 @@ class DuckDBWarehouse(SqlWarehouse):
         relation = cur.sql(sql)
         return list(relation.columns) if relation is not None else []
 
-    def _csv_chunks(self, cur: Any, sql: str, fmt: CsvFormat) -> Iterator[tuple[bytes, int]]:
-        relation = cur.sql(sql)
-        if relation is None:
-            return iter(())
+    def _texts(
+        self, relation: duckdb.DuckDBPyRelation, sql: str, fmt: CsvFormat
+    ) -> tuple[str, list[str]]:
+        """A SELECT of the query's values rendered as text (``v0, v1, ...``), and per
+        column the SQL quoting that text (named ``v{i}``) as a CSV field."""
         aliases = [f"a{i}" for i in range(len(relation.columns))]
         texts, fields = [], []
         for i, (alias, dtype) in enumerate(zip(aliases, relation.types, strict=True)):
             text, field = self._render_field(alias, f"v{i}", str(dtype), fmt)
             texts.append(f"{text} AS v{i}")
             fields.append(field)
-        delimiter = quote_literal(fmt.delimiter)
-        line = f" || {delimiter} || ".join(fields) + " || chr(10)" if fields else "chr(10)"
-        # Two levels: values are rendered to text once, then quoted and joined.
-        inner = (
+        select = (
             f"SELECT {', '.join(texts) or '1'} "
             f"FROM ({strip_query(sql)}) AS __q({', '.join(aliases)})"
         )
+        return select, fields
+
+    def _csv_chunks(self, cur: Any, sql: str, fmt: CsvFormat) -> Iterator[tuple[bytes, int]]:
+        relation = cur.sql(sql)
+        if relation is None:
+            return iter(())
+        # Two levels: values are rendered to text once, then quoted and joined.
+        inner, fields = self._texts(relation, sql, fmt)
+        delimiter = quote_literal(fmt.delimiter)
+        line = f" || {delimiter} || ".join(fields) + " || chr(10)" if fields else "chr(10)"
         reader = cur.sql(f"SELECT {line} AS line FROM ({inner}) AS __r").to_arrow_reader(BATCH_ROWS)
         return _csv.coalesce_chunks(
             chunk for batch in reader for chunk in _line_chunks(batch.column(0))
         )
+
+    def export_csv(self, sql: str, sink: BinaryIO, fmt: CsvFormat) -> ExportResult:
+        """See `Warehouse.export_csv`.
+
+        Quoted CSV is written by DuckDB's own parallel ``COPY`` into a temporary file,
+        then copied into the sink (through gzip if asked): about twice as fast as
+        rendering lines through Arrow. The values are the same text as the line path
+        renders; ``COPY`` quotes exactly as `_csv.quote_field` does once its comment
+        character is off (NULL unquoted and empty, '' as ``""``). Unquoted CSV, and a
+        statement that returns no rows, take the line path.
+        """
+        if fmt.unquoted:
+            return super().export_csv(sql, sink, fmt)
+        with self._errors(), self._transaction() as cur:
+            relation = cur.sql(sql)
+            if relation is None:
+                return super().export_csv(sql, sink, fmt)
+            columns = list(relation.columns)
+            inner, _ = self._texts(relation, sql, fmt)
+            with tempfile.TemporaryDirectory(prefix="civis-copy-") as tmp:
+                path = str(Path(tmp) / "export.csv")
+                cur.execute(
+                    f"COPY ({inner}) TO {quote_literal(path)} (FORMAT csv, HEADER false, "
+                    f"DELIMITER {quote_literal(fmt.delimiter)}, QUOTE '\"', ESCAPE '\"', "
+                    "NULLSTR '', COMMENT '', NEW_LINE '\n')"
+                )
+                counted = cur.fetchone()  # COPY answers with its row count
+                rows = int(counted[0]) if counted else 0
+                with open(path, "rb") as text:
+                    _csv.write_single(_csv.file_chunks(text, rows), sink, fmt, columns)
+        return ExportResult(row_count=rows, columns=columns)
 
     @staticmethod
     def _render_field(alias: str, value: str, dtype: str, fmt: CsvFormat) -> tuple[str, str]:
