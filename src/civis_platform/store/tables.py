@@ -308,4 +308,8 @@ warehouse_tables = Table(
     Column("refreshed_at", DateTime(timezone=True), nullable=True),
     *_timestamps(),
     UniqueConstraint("database_id", "schema_name", "table_name", name="uq_warehouse_tables_name"),
+    # Rows come and go with tables: an id must never be handed out twice, or a client
+    # still holding a dropped table's id would read another table (SQLite otherwise
+    # reuses the highest id after a delete; PostgreSQL sequences never do).
+    sqlite_autoincrement=True,
 )

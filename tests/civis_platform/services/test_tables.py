@@ -123,3 +123,13 @@ def test_like_pattern(value: str, substring: bool, expected: str) -> None:
 )
 def test_civis_data_type(sql_type: str, expected: str) -> None:
     assert civis_data_type(sql_type) == expected
+
+
+def test_a_dropped_tables_id_is_never_handed_out_again(store: Store) -> None:
+    db = database_id(store)
+    with store.transaction() as conn:
+        old = ensure_table_id(conn, db, "s", "newest")
+    with store.transaction() as conn:
+        sync_ids(conn, db, [], "s")  # the table is gone
+    with store.transaction() as conn:
+        assert ensure_table_id(conn, db, "s", "other") > old

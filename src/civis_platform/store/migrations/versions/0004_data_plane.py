@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "database_id", "schema_name", "table_name", name="uq_warehouse_tables_name"
         ),
+        sqlite_autoincrement=True,
     )
 
 
