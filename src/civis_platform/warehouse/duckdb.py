@@ -243,6 +243,8 @@ class DuckDBWarehouse(SqlWarehouse):
     ) -> str | None:
         # DuckDB's own parallel reader, with the staging path's rules: every field as
         # text, "" for a quoted empty field and NULL for an unquoted one, strict widths.
+        if any(char in path for path in paths for char in "*?[{"):
+            return None  # read_csv would take the path for a glob pattern
         files = ", ".join(quote_literal(p) for p in paths)
         names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
         return (

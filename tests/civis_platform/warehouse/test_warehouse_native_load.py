@@ -154,3 +154,14 @@ def test_a_stream_already_read_from_is_not_reread(
         duck.import_csv(schema, "t", [source], columns=TYPED, header=False)
     assert staging_spy == [1]
     assert _rows(duck, schema, "t") == [["1", "a", None], ["2", "b", None]]
+
+
+def test_a_path_that_looks_like_a_glob_goes_the_staging_way(
+    duck: Warehouse, schema: str, tmp_path: Path, staging_spy: list[int]
+) -> None:
+    folder = tmp_path / "odd[1]"
+    folder.mkdir()
+    with _file(folder, "n,t,d\n1,a,\n") as source:
+        duck.import_csv(schema, "t", [source], columns=TYPED)
+    assert staging_spy == [1]
+    assert _rows(duck, schema, "t") == [["1", "a", None]]
