@@ -62,7 +62,12 @@ class GzipReader(io.RawIOBase):
 
     def _start(self) -> None:
         self._started = True
-        head = self._raw.read(_CHUNK) or b""
+        head = b""
+        while len(head) < _CHUNK:  # a whole head (or stream): `_is_zlib` needs it
+            more = self._raw.read(_CHUNK - len(head)) or b""
+            if not more:
+                break
+            head += more
         self._raw_eof = not head
         if self._decode_gzip and (head.startswith(_GZIP_MAGIC) or _is_zlib(head)):
             self._decoder = zlib.decompressobj(zlib.MAX_WBITS | 32)
@@ -105,7 +110,27 @@ class GzipReader(io.RawIOBase):
 
 
 def _is_zlib(head: bytes) -> bool:
-    return len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0
+    """Whether ``head`` (the first ``_CHUNK`` bytes, or all of a shorter stream) starts a
+    zlib stream.
+
+    The two header bytes alone also start plain text ("x y", "x?", "x^a", "x}"), and an
+    uncompressed export whose first column is named so must pass through: the head must
+    also inflate without error, to its end when it is the whole stream.
+
+    Examples
+    --------
+    >>> _is_zlib(zlib.compress(b"x y\\n1\\n")), _is_zlib(b"x y\\n1\\n"), _is_zlib(b"x^a,b\\n")
+    (True, False, False)
+    """
+    if not (len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0):
+        return False
+    inflater = zlib.decompressobj()
+    try:
+        inflater.decompress(head, _CHUNK)
+    except zlib.error:
+        return False
+    # Valid so far, and either complete, or cut short by the output limit or by the head.
+    return inflater.eof or bool(inflater.unconsumed_tail) or len(head) >= _CHUNK
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import io
 import zlib
 
 import pandas as pd
+import pytest
 
 from civis.io._results import GzipReader, read_arrow, to_pandas, to_polars
 
@@ -27,6 +28,22 @@ def test_gzip_reader_zlib_and_passthrough() -> None:
     raw = gzip.compress(b"abc")
     assert GzipReader(io.BytesIO(raw), decode=False).read() == raw
     assert GzipReader(io.BytesIO(b"")).read() == b""
+
+
+@pytest.mark.parametrize("plain", [
+    b"x y\n1\n", b"x?,b\n1,2\n", b"x^a,b\n1,2\n", b"x}\n1\n", b"x^\n",
+    b"x^abc,1\n" * 400_000,  # longer than the sniffed head
+])
+def test_uncompressed_csv_that_starts_like_zlib_passes_through(plain: bytes) -> None:
+    # "x" then one of " ?^}" is also a zlib header: exports asked for uncompressed (our
+    # loopback policy) whose first column is named so must not be inflated.
+    assert GzipReader(io.BytesIO(plain)).read() == plain
+
+
+@pytest.mark.parametrize("size", [10, 30_000_000])  # whole stream in the head, or not
+def test_zlib_streams_of_any_size_still_inflate(size: int) -> None:
+    payload = (b"x y,1\n" * (size // 6 + 1))[:size]
+    assert GzipReader(io.BytesIO(zlib.compress(payload, 1))).read() == payload
 
 
 def test_null_and_empty_string_stay_apart() -> None:

@@ -95,6 +95,14 @@ def test_read_civis_sql_rows(client: Any) -> None:
     assert rows == [["zip", "n", "e", "s"], ["007", "1", "", ""]]
 
 
+def test_uncompressed_export_whose_header_looks_like_zlib(client: Any) -> None:
+    # Over loopback the export is uncompressed; "x y" also starts a zlib header.
+    sql = 'select 1 as "x y", 2 as b'
+    assert civis.io.read_civis_sql(sql, DATABASE, client=client) == [["x y", "b"], ["1", "2"]]
+    frame = civis.io.read_civis_sql(sql, DATABASE, client=client, return_as="pandas")
+    assert frame.to_dict("list") == {"x y": [1], "b": [2]}
+
+
 def test_pandas_round_trip_keeps_types(client: Any, database: str) -> None:
     _load(FRAME, client, "e2e.frame", database, existing_table_rows="drop")
     back = civis.io.read_civis("e2e.frame", database, return_as="pandas", client=client)
