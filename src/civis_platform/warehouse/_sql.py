@@ -49,6 +49,24 @@ _MODES = ("fail", "truncate", "append", "drop", "upsert")
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
 
 
+def _native_layout_ok(files: list[str], width: int, header: bool, delimiter: str) -> bool:
+    """Whether the files' first records allow an engine's own reader to load them as the
+    staging path would: no byte order mark (the staging path drops it), not all empty
+    (an error there), and, with a header, headers of ``width`` fields (engines' readers
+    skip the header line unchecked; data rows they check themselves)."""
+    empty = 0
+    for path in files:
+        if _csv.starts_with_bom(path):
+            return False
+        with open(path, "rb") as fh:
+            fields, _, _ = _csv.split_first_record(fh, delimiter)
+        if fields is None:
+            empty += 1
+        elif header and len(fields) != width:
+            return False
+    return empty < len(files)
+
+
 class SqlWarehouse(abc.ABC):
     """Shared implementation of `Warehouse`; subclasses fill in the engine hooks."""
 
@@ -325,7 +343,7 @@ class SqlWarehouse(abc.ABC):
         if not all(paths):
             return None
         files = [p for p in paths if p is not None]
-        if any(_csv.starts_with_bom(p) for p in files):  # the staging path drops the BOM
+        if not _native_layout_ok(files, len(columns), header, delimiter):
             return None
         source = self._native_csv_source(files, len(columns), header, delimiter)
         if source is None:

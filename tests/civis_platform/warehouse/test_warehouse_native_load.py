@@ -165,3 +165,32 @@ def test_a_path_that_looks_like_a_glob_goes_the_staging_way(
         duck.import_csv(schema, "t", [source], columns=TYPED)
     assert staging_spy == [1]
     assert _rows(duck, schema, "t") == [["1", "a", None]]
+
+
+@pytest.mark.parametrize("texts", [
+    ["n,t,d,extra\n1,a,\n"],  # a header wider than the columns: the data fits anyway
+    ["n,t\n1,a,\n"],
+    ["n,t,d\n1,a,\n", "n,t\n2,b,\n"],
+    ["", ""],  # all empty
+])
+def test_layout_errors_are_the_staging_paths(
+    warehouse: Warehouse, schema: str, tmp_path: Path, texts: list[str]
+) -> None:
+    with pytest.raises(CsvImportError) as from_stream:
+        warehouse.import_csv(schema, "t", [io.BytesIO(t.encode()) for t in texts],
+                             columns=TYPED)
+    sources = [_file(tmp_path, t, f"{i}.csv") for i, t in enumerate(texts)]
+    try:
+        with pytest.raises(CsvImportError) as from_file:
+            warehouse.import_csv(schema, "t", sources, columns=TYPED)
+    finally:
+        for source in sources:
+            source.close()
+    assert str(from_file.value) == str(from_stream.value)
+
+
+def test_an_empty_file_among_others(duck: Warehouse, schema: str, tmp_path: Path,
+                                    staging_spy: list[int]) -> None:
+    with _file(tmp_path, "", "a.csv") as a, _file(tmp_path, "n,t,d\n1,a,\n", "b.csv") as b:
+        result = duck.import_csv(schema, "t", [a, b], columns=TYPED)
+    assert (result.rows_inserted, staging_spy) == (1, [])
