@@ -338,6 +338,11 @@ class SqlWarehouse(abc.ABC):
         It has nothing to report but success: on any problem with the data it returns
         ``None`` (its transaction rolled back, the streams unread) and the staging path
         runs, which names the bad line and column and honours ``max_errors``.
+
+        One known difference: an odd number of stray quotes inside unquoted fields
+        (``1,a"b``) loads here as the literal text, as pyarrow parses it, where the
+        staging path's quote-parity check (meant for a quoted field left open at the
+        end, which DuckDB rejects itself) refuses the file.
         """
         paths = [_csv.local_file(s) for s in sources]
         if not all(paths):

@@ -194,3 +194,15 @@ def test_an_empty_file_among_others(duck: Warehouse, schema: str, tmp_path: Path
     with _file(tmp_path, "", "a.csv") as a, _file(tmp_path, "n,t,d\n1,a,\n", "b.csv") as b:
         result = duck.import_csv(schema, "t", [a, b], columns=TYPED)
     assert (result.rows_inserted, staging_spy) == (1, [])
+
+
+def test_a_stray_quote_in_an_unquoted_field_is_literal(
+    duck: Warehouse, schema: str, tmp_path: Path
+) -> None:
+    # The one known difference from the staging path, which refuses such a file (its
+    # quote-parity check cannot tell a stray quote from an unterminated quoted field).
+    with _file(tmp_path, 'n,t,d\n1,a"b,\n') as source:
+        duck.import_csv(schema, "t", [source], columns=TYPED)
+    assert _rows(duck, schema, "t") == [["1", 'a"b', None]]
+    with pytest.raises(CsvImportError, match="unterminated quoted field"):
+        duck.import_csv(schema, "u", [io.BytesIO(b'n,t,d\n1,a"b,\n')], columns=TYPED)
