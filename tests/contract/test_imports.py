@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import io
 import itertools
-import sys
 from typing import Any
 
-import pytest
 import requests
 from contract_support import assert_all_ok, run_scenario
 
@@ -46,11 +44,6 @@ def _rows(platform: Any, database: str, sql: str) -> list[list[str | None]] | No
 def test_imports_scenario(
     platform: Any, client_python: str, database_name: str, postgres_database: str
 ) -> None:
-    if client_python == sys.executable:
-        import civis.io
-
-        if not hasattr(civis.io, "civis_file_to_table"):
-            pytest.skip("our client's civis.io import functions are not there yet")
     run = next(_runs)
     user = platform.create_user(f"imports-{run}-{abs(hash(client_python)) % 10_000}")
     prefix = f"r{run}"
