@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
-from .base import CsvFormat, PartInfo
+from .base import CsvFormat, CsvImportError, PartInfo
 
 __all__ = [
     "GZIP_LEVEL",
@@ -302,7 +302,12 @@ def split_first_record(
         return None, b"", buffered
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark is not data
     text = raw.decode("utf-8", errors="replace")
-    fields = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        fields = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error as error:  # e.g. old Mac files: lines end with a bare CR
+        raise CsvImportError(
+            f"the first record is not valid CSV ({error}); lines must end with LF or CRLF"
+        ) from None
     return fields, raw, buffered
 
 

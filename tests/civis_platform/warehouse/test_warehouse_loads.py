@@ -195,3 +195,10 @@ def test_type_mismatch_leaves_existing_table_unchanged(
                           existing_table_rows=mode,  # type: ignore[arg-type]
                           primary_keys=["k"] if mode == "upsert" else None)
     assert _rows(loaded, schema) == [["1", "a"], ["2", "b"]]
+
+
+def test_bare_cr_line_endings_are_a_clear_csv_error(warehouse: Warehouse, schema: str) -> None:
+    with pytest.raises(CsvImportError, match="lines must end with LF or CRLF"):
+        warehouse.import_csv(schema, "t", _csv("k,v\r1,a\r2,b\r"))
+    with pytest.raises(TableNotFoundError):
+        warehouse.describe_table(schema, "t")
