@@ -1,7 +1,10 @@
 """`PostgresWarehouse`: a PostgreSQL database as a warehouse, through psycopg 3.
 
-Each operation opens its own connection (session time zone UTC) and runs in one
+Each operation takes its own connection (session time zone UTC) and runs in one
 transaction, so threads share a warehouse freely and a failed load rolls back whole.
+Transactions reuse a few idle connections (opening one costs more than most catalogue
+queries); a connection goes back only after ``DISCARD ALL``, so nothing one operation
+set up in its session (temporary tables, settings, prepared statements) reaches the next.
 CSV moves with ``COPY ... FROM STDIN`` / ``COPY (query) TO STDOUT`` in chunks; Arrow
 comes out of a server-side cursor in batches and goes in as CSV rendered by pyarrow.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
@@ -100,6 +104,9 @@ def _as_text(values: list[Any]) -> list[Any]:
     return [None if v is None else str(v) for v in values]
 
 
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
 class PostgresWarehouse(SqlWarehouse):
     """A `Warehouse` over one PostgreSQL database.
 
@@ -112,9 +119,14 @@ class PostgresWarehouse(SqlWarehouse):
         [['1', 't']]
     """
 
+    # Idle connections kept for reuse; more run at once, the rest close when done.
+    MAX_IDLE_CONNECTIONS = 4
+
     def __init__(self, conninfo: str) -> None:
         self.conninfo = conninfo.replace("postgresql+psycopg://", "postgresql://", 1)
         self._server_version: int | None = None
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._idle_lock = threading.Lock()
 
     # -- engine hooks ---------------------------------------------------------------
 
@@ -127,11 +139,46 @@ class PostgresWarehouse(SqlWarehouse):
             self._server_version = conn.info.server_version
         return conn
 
+    def _checkout(self) -> psycopg.Connection[Any]:
+        with self._idle_lock:
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and conn.info.transaction_status == _IDLE:
+                    return conn
+                conn.close()
+        conn = self._connect()
+        # Transactions are explicit (`conn.transaction()`), so that between operations
+        # the connection is outside any transaction and DISCARD ALL can run.
+        conn.autocommit = True
+        # DISCARD ALL drops server-side prepared statements behind psycopg's back, so
+        # psycopg must not prepare any (it would after five runs of one statement).
+        conn.prepare_threshold = None
+        return conn
+
+    def _checkin(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            conn.execute("DISCARD ALL")
+        except psycopg.Error:
+            conn.close()
+            return
+        with self._idle_lock:
+            if len(self._idle) < self.MAX_IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+        conn.close()
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
-        # Leaving the connection's block commits (or rolls back on error) and closes it.
-        with self._connect() as conn, conn.cursor() as cur:
-            yield cur
+        # Leaving the block commits, or rolls back on error; a connection that saw an
+        # error is closed rather than reused (it may be in any state).
+        conn = self._checkout()
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                yield cur
+        except BaseException:
+            conn.close()
+            raise
+        self._checkin(conn)
 
     def _translate(self, exc: Exception) -> WarehouseError | None:
         if isinstance(exc, pa.ArrowInvalid):
@@ -353,7 +400,11 @@ class PostgresWarehouse(SqlWarehouse):
         return pa.schema(fields), converters
 
     def close(self) -> None:
-        """See `Warehouse.close`; connections are per operation, so nothing stays open."""
+        """See `Warehouse.close`: closes the idle connections (the warehouse stays usable)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def __repr__(self) -> str:
         return f"PostgresWarehouse({self.conninfo!r})"
