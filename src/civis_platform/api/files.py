@@ -599,7 +599,7 @@ class StorageRoutes:
         status = 200
         headers = {
             "Accept-Ranges": "bytes",
-            "ETag": f'"{row.md5}"',
+            "ETag": svc.etag(row),
             "Content-Type": _content_type(row.name),
             "Content-Disposition": _disposition_header(row.name, bool(grant.extra.get("i"))),
             "Cache-Control": "private, max-age=0",

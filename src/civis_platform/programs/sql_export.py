@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, Literal
 import pyarrow as pa
 
 from civis_platform.runner.base import RunContext
-from civis_platform.services.files import file_row, signed_url, store_file
+from civis_platform.services.files import blob_store, file_row, signed_url, store_file
 from civis_platform.warehouse import CsvFormat, Warehouse
 from civis_platform.warehouse._types import sql_type_of_arrow
 
@@ -168,21 +168,24 @@ class SqlExport:
     def _store(self, path: Path, name: str, detected: dict[str, Any] | None) -> int:
         if self.settings.compression == "zip" and detected is not None:
             path = _zip(path, name.removesuffix(".zip"))
-        with open(path, "rb") as source:
-            return store_file(
-                self.run.store,
-                self.run.settings,
-                owner_id=self.run.owner_id,
-                name=name,
-                source=source,
-                detected_info=detected,
-            )
+        # The spool is in the blob store's staging folder: storing it is a rename.
+        return store_file(
+            self.run.store,
+            self.run.settings,
+            owner_id=self.run.owner_id,
+            name=name,
+            source=path,
+            detected_info=detected,
+        )
 
     def export(self, sql: str) -> int:
         """Export ``sql``'s result; returns the number of rows written."""
         columns = result_columns(self.warehouse, sql)
         limit = (self.settings.max_file_size or DEFAULT_PART_SIZE_MB) * MB
-        with tempfile.TemporaryDirectory(prefix=f"civis-export-{self.run.run_id}-") as tmp:
+        with tempfile.TemporaryDirectory(
+            prefix=f"civis-export-{self.run.run_id}-",
+            dir=blob_store(self.run.settings).staging_dir(),
+        ) as tmp:
             if not self.settings.force_multifile:
                 spool = Path(tmp) / "export.csv"
                 with open(spool, "wb") as sink:

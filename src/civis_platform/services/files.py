@@ -19,11 +19,13 @@ the blob key (downloads), an expiry, and the file id (claim ``f``) and part (``p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
@@ -460,12 +462,14 @@ def store_file(
     *,
     owner_id: int,
     name: str,
-    source: BinaryIO,
+    source: BinaryIO | Path,
     detected_info: Mapping[str, Any] | None = None,
     lifetime: timedelta = DEFAULT_FILE_LIFETIME,
 ) -> int:
     """A new complete file owned by ``owner_id`` holding ``source``'s bytes; its id.
 
+    A ``Path`` is a file the server wrote in the blob store's `staging_dir`: it is
+    adopted (moved into place, no copy, no checksum), which is how exports are stored.
     The row is inserted first so that the blob key carries the file id; a failed
     write leaves no complete row behind (the pending one is purged by housekeeping).
     """
@@ -483,7 +487,9 @@ def store_file(
                 "detected_info": json.dumps(detected_info) if detected_info else None,
             },
         )
-    info = blob_store(settings).put(new_blob_key(file_id), source)
+    blobs = blob_store(settings)
+    key = new_blob_key(file_id)
+    info = blobs.adopt(key, source) if isinstance(source, Path) else blobs.put(key, source)
     with store.transaction() as conn:
         _mark_complete(conn, file_id, info)
     return file_id
@@ -508,6 +514,14 @@ def readable_file(ctx: Context, file_id: Any, field: str) -> Row[Any]:
 def open_contents(settings: Settings, row: Row[Any]) -> BinaryIO:
     """A binary stream of a complete file's contents (from `readable_file`)."""
     return blob_store(settings).open(row.blob_key)
+
+
+def etag(row: Row[Any]) -> str:
+    """The ETag of a file's contents: its md5, or for adopted blobs (no md5) its blob
+    key's hash, which is as good: a blob under a key never changes."""
+    if row.md5:
+        return f'"{row.md5}"'
+    return f'"k{hashlib.sha256(str(row.blob_key).encode()).hexdigest()[:32]}"'
 
 
 def signed_url(settings: Settings, row: Row[Any]) -> str | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 __all__ = [
@@ -70,7 +71,7 @@ class BlobInfo:
     """A stored object: its key, size in bytes, hex MD5 and when it was stored (UTC).
 
     As with S3 ETags, the MD5 of an object made by a multipart upload is the MD5 of its
-    parts' binary MD5s, not of its bytes.
+    parts' binary MD5s, not of its bytes; an adopted object has none (``""``).
     """
 
     key: str
@@ -120,6 +121,20 @@ class BlobStore(Protocol):
 
         Reads in chunks. Raises `IncompleteUploadError` (storing nothing) when
         ``expected_size`` is given and fewer bytes arrive, or more do.
+        """
+        ...
+
+    def staging_dir(self) -> Path:
+        """A local folder for files meant for `adopt` (on the store's own filesystem
+        where it has one, so that adopting is a rename)."""
+        ...
+
+    def adopt(self, key: str, path: Path) -> BlobInfo:
+        """Make the complete local file ``path`` the object under ``key``; the file is
+        consumed (moved, or uploaded and deleted).
+
+        For files the server wrote itself (exports): nothing is copied through Python
+        and no checksum is computed, so the md5 is ``""``.
         """
         ...
 

@@ -250,6 +250,27 @@ class LocalBlobStore:
         self._remove_parts(data_path)
         return self._record(key, size, md5, meta_path)
 
+    def staging_dir(self) -> Path:
+        """See `BlobStore.staging_dir`: the store's own ``tmp/`` (one filesystem)."""
+        return self._tmp
+
+    def adopt(self, key: str, path: Path) -> BlobInfo:
+        """See `BlobStore.adopt`: an fsync and a rename, whatever the file's size."""
+        data_path, meta_path = self._paths(key)
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())  # the bytes must be on disk before the name is
+            size = os.fstat(fh.fileno()).st_size
+        data_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, data_path)
+        except OSError:  # another filesystem after all: copy, then drop the original
+            with open(path, "rb") as source, self._atomic(data_path) as out:
+                shutil.copyfileobj(source, out, CHUNK_BYTES)
+            os.unlink(path)
+        _fsync_dir(data_path.parent)
+        self._remove_parts(data_path)
+        return self._record(key, size, "", meta_path)
+
     def _record(self, key: str, size: int, md5: str, meta_path: Path) -> BlobInfo:
         created = datetime.now(UTC)
         self._write_json(

@@ -289,3 +289,23 @@ def test_purge_stale(store: LocalBlobStore) -> None:
     store.put_part(fresh, 1, io.BytesIO(b"x"))
     store.put("keep", io.BytesIO(b"x"))
     assert store.purge_stale(timedelta(0)) >= 1 and store.exists("keep")
+
+
+def test_adopt_moves_a_staged_file_into_place(store: LocalBlobStore) -> None:
+    staged = store.staging_dir() / "export.csv"
+    staged.write_bytes(b"a,b\n1,2\n")
+    info = store.adopt("files/9/export.csv", staged)
+    assert (info.size, info.md5) == (8, "")  # no checksum pass over server-made files
+    assert not staged.exists()
+    assert store.open("files/9/export.csv").read() == b"a,b\n1,2\n"
+    assert store.open_range("files/9/export.csv", 4, None).read() == b"1,2\n"
+    assert store.stat("files/9/export.csv").size == 8
+
+
+def test_adopt_from_another_folder_copies_and_consumes(
+    store: LocalBlobStore, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere.bin"
+    elsewhere.write_bytes(b"xyz")
+    store.adopt("k", elsewhere)
+    assert store.open("k").read() == b"xyz" and not elsewhere.exists()
