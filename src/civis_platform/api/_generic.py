@@ -2,9 +2,10 @@
 
 An api module builds a :class:`Resource` and declares operations on it with
 :meth:`Resource.op` (path, verb, summary, models, service function) and, for what
-Civis repeats, :meth:`Resource.shares`. :func:`install` turns declarations into
-routes; ``spec.py`` turns the same declarations into the Swagger 2.0 spec, so the
-served API and ``/endpoints`` cannot drift apart.
+Civis repeats, :meth:`Resource.shares`, :meth:`Resource.runs` and their kin.
+:func:`install` turns declarations into routes; ``spec.py`` turns the same
+declarations into the Swagger 2.0 spec, so the served API and ``/endpoints`` cannot
+drift apart.
 
 Every handler does the same translation: path params, query model and body model
 parsed (400 naming the field on bad input), one service call in a worker thread,
@@ -29,6 +30,7 @@ from starlette.routing import Route
 from civis_platform.api._models import (
     INT_MAX,
     INT_MIN,
+    PagedQuery,
     QueryModel,
     RequestModel,
     ResponseModel,
@@ -37,8 +39,11 @@ from civis_platform.api._models import (
 )
 from civis_platform.api._subresources import (
     ArchiveUpdate,
+    JobOutput,
+    LogQuery,
     ObjectProjectsQuery,
     ProjectListItem,
+    RunLog,
     ShareGroupsUpdate,
     Shares,
     ShareUsersUpdate,
@@ -48,10 +53,33 @@ from civis_platform.api._subresources import (
 from civis_platform.api.deps import service_context
 from civis_platform.api.errors import validation_error_to_domain
 from civis_platform.services import _generic as services
+from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.errors import BadRequestError, NotFoundError
+from civis_platform.services.runs import LogPage
 
 PLACEHOLDER = re.compile(r"{([a-z_][a-z0-9_]*)}")
 ServiceCall = Callable[..., Any]
+# Logs are final once the run is: clients may cache them then.
+FINAL_LOGS_CACHE = "max-age=86400"
+
+
+def log_headers(page: LogPage) -> tuple[Any, dict[str, str]]:
+    """``civis-max-id`` when there are logs; ``civis-cache-control`` always."""
+    headers = {"civis-cache-control": FINAL_LOGS_CACHE if page.final else "no-store"}
+    if page.max_id is not None:
+        headers["civis-max-id"] = str(page.max_id)
+    return page.items, headers
+
+
+def cancel_answer(cancel: ServiceCall) -> ServiceCall:
+    """Wrap a cancelling service call: the reference declares no body for the 202, but
+    the official ``CivisFuture.cancel()`` reads ``state`` from it, so we send one."""
+
+    def call(ctx: Any, *, id: int, run_id: int) -> dict[str, Any]:
+        cancel(ctx, id=id, run_id=run_id)
+        return {"id": run_id, "state": "cancelled", "isCancelRequested": True}
+
+    return call
 
 
 @dataclass(frozen=True)
@@ -247,6 +275,83 @@ class Resource:
             "Remove this object from a project",
             remove,
             status=204,
+        )
+
+    def runs(
+        self,
+        kind: JobKind,
+        run: type[ResponseModel],
+        *,
+        noun: str,
+        prefix: str | None = None,
+        post: ServiceCall | None = None,
+        list_runs: ServiceCall | None = None,
+        get_run: ServiceCall | None = None,
+        outputs: ServiceCall | None = None,
+    ) -> None:
+        """Declare the run routes of a job-backed object: start (202), list, check,
+        cancel and logs, and the outputs list when ``outputs`` is given.
+
+        ``kind`` serves every route; ``post``, ``list_runs`` and ``get_run`` replace its
+        calls where a resource shows more of a run (a SQL script's export files). ``noun``
+        names the job in the list summary ("List runs for the given {noun} job").
+        """
+        base = f"{self._prefix(prefix)}/{{id}}/runs"
+        self.op("post", base, "Start a run", post or kind.post_run, response=run, status=202)
+        self.op(
+            "get",
+            base,
+            f"List runs for the given {noun} job",
+            list_runs or kind.list_runs,
+            query=PagedQuery,
+            response=run,
+            array=True,
+        )
+        self.op(
+            "get",
+            f"{base}/{{run_id}}",
+            "Check status of a run",
+            get_run or kind.get_run,
+            response=run,
+        )
+        self.run_cancel(kind.cancel_run, prefix=prefix)
+        self.run_logs(kind.list_logs, prefix=prefix)
+        if outputs is not None:
+            self.run_outputs(outputs, prefix=prefix)
+
+    def run_cancel(self, cancel: ServiceCall, *, prefix: str | None = None) -> None:
+        """Declare ``DELETE {prefix}/{id}/runs/{run_id}`` (answered 202 with the run's state)."""
+        self.op(
+            "delete",
+            f"{self._prefix(prefix)}/{{id}}/runs/{{run_id}}",
+            "Cancel a run",
+            cancel_answer(cancel),
+            status=202,
+        )
+
+    def run_logs(self, list_logs: ServiceCall, *, prefix: str | None = None) -> None:
+        """Declare ``GET {prefix}/{id}/runs/{run_id}/logs`` with its paging headers."""
+        self.op(
+            "get",
+            f"{self._prefix(prefix)}/{{id}}/runs/{{run_id}}/logs",
+            "Get the logs for a run",
+            list_logs,
+            query=LogQuery,
+            response=RunLog,
+            array=True,
+            headers=log_headers,
+        )
+
+    def run_outputs(self, list_outputs: ServiceCall, *, prefix: str | None = None) -> None:
+        """Declare ``GET {prefix}/{id}/runs/{run_id}/outputs``."""
+        self.op(
+            "get",
+            f"{self._prefix(prefix)}/{{id}}/runs/{{run_id}}/outputs",
+            "List the outputs for a run",
+            list_outputs,
+            query=PagedQuery,
+            response=JobOutput,
+            array=True,
         )
 
 

@@ -1,8 +1,11 @@
-"""Models of the sub-resources every Civis object repeats: shares, archive, projects."""
+"""Models of the sub-resources every Civis object repeats: shares, archive, projects,
+and the logs and outputs of runs."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated, Any
+
+from pydantic import Field, PlainSerializer, WrapValidator
 
 from civis_platform.api._models import QueryModel, RequestModel, ResponseModel
 
@@ -110,3 +113,37 @@ class Transfer(ResponseModel):
     """Result of a transfer."""
 
     dependencies: list[TransferDependency] = Field(default_factory=list)
+
+
+def _keep(value: Any, _handler: Any) -> Any:
+    return value
+
+
+# A JSONValue output's ``value`` is any JSON value, returned as stored (spec: string).
+RawJSON = Annotated[str | None, WrapValidator(_keep), PlainSerializer(lambda v: v, return_type=Any)]
+
+
+class JobOutput(ResponseModel):
+    """One output of a run."""
+
+    object_type: str | None = None
+    object_id: int | None = None
+    name: str | None = None
+    link: str | None = None
+    value: RawJSON = None
+
+
+class RunLog(ResponseModel):
+    """One log line."""
+
+    id: int | None = None
+    created_at: str | None = None
+    message: str | None = None
+    level: str | None = None
+
+
+class LogQuery(QueryModel):
+    """``GET /{resource}/{id}/runs/{run_id}/logs``: lines after ``last_id``, at most ``limit``."""
+
+    last_id: int | None = None
+    limit: int | None = None

@@ -12,7 +12,7 @@ from pydantic import Field
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
 from civis_platform.api.imports_csv import ImportRun
-from civis_platform.api.jobs import JobRun, JobSchedule, LogQuery, RunLog, UserSimple, log_headers
+from civis_platform.api.jobs import JobRun, JobSchedule, UserSimple
 from civis_platform.services import imports as svc
 from civis_platform.services import jobs as job_services
 
@@ -381,16 +381,7 @@ imports.op(
 imports.op(
     "post", "/imports/{id}/cancel", "Cancel a run", svc.cancel, response=ImportCancel, status=202
 )
-imports.op(
-    "get",
-    "/imports/{id}/runs/{run_id}/logs",
-    "Get the logs for a run",
-    svc.KIND.list_logs,
-    query=LogQuery,
-    response=RunLog,
-    array=True,
-    headers=log_headers,
-)
+imports.run_logs(svc.KIND.list_logs)
 imports.shares(job_services.KIND, level_noun="an import")
 imports.transfer(job_services.KIND)
 imports.projects(job_services.KIND)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
+from civis_platform.api._models import RequestModel, ResponseModel
 from civis_platform.api._subresources import ArchiveUpdate
-from civis_platform.api.jobs import LogQuery, RunLog, cancel_answer, log_headers
 from civis_platform.services import imports_csv as svc
 
 
@@ -270,34 +269,5 @@ imports_csv.op(
 )
 
 
-def _declare_runs(path: str, noun: str, kind: svc.JobKind, run_model: type[ResponseModel]) -> None:
-    """The five run routes of a typed import resource."""
-    run_path = f"{path}/{{id}}/runs/{{run_id}}"
-    imports_csv.op(
-        "post", f"{path}/{{id}}/runs", "Start a run", kind.post_run, response=run_model, status=202
-    )
-    imports_csv.op(
-        "get",
-        f"{path}/{{id}}/runs",
-        f"List runs for the given {noun} job",
-        kind.list_runs,
-        query=PagedQuery,
-        response=run_model,
-        array=True,
-    )
-    imports_csv.op("get", run_path, "Check status of a run", kind.get_run, response=run_model)
-    imports_csv.op("delete", run_path, "Cancel a run", cancel_answer(kind.cancel_run), status=202)
-    imports_csv.op(
-        "get",
-        f"{run_path}/logs",
-        "Get the logs for a run",
-        kind.list_logs,
-        query=LogQuery,
-        response=RunLog,
-        array=True,
-        headers=log_headers,
-    )
-
-
-_declare_runs(base, "CSV Import", svc.KIND, CsvImportRun)
-_declare_runs("/imports/files", "Import", svc.ANY_IMPORT, ImportRun)
+imports_csv.runs(svc.KIND, CsvImportRun, noun="CSV Import", prefix=base)
+imports_csv.runs(svc.ANY_IMPORT, ImportRun, noun="Import", prefix="/imports/files")

@@ -8,7 +8,6 @@ from pydantic import Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
-from civis_platform.api.jobs import LogQuery, RunLog, cancel_answer, log_headers
 from civis_platform.services import queries as svc
 
 
@@ -138,7 +137,6 @@ class QueryRun(ResponseModel):
 
 
 queries = Resource("queries")
-run_path = "/queries/{id}/runs/{run_id}"
 queries.op(
     "get",
     "/queries/",
@@ -159,25 +157,4 @@ queries.op(
 )
 queries.op("get", "/queries/{id}", "Get details about a query", svc.get_query, response=Query)
 queries.op("delete", "/queries/{id}", "Sets Query Hidden to true", svc.delete_query, response=Query)
-queries.op("post", "/queries/{id}/runs", "Start a run", svc.post_run, response=QueryRun, status=202)
-queries.op(
-    "get",
-    "/queries/{id}/runs",
-    "List runs for the given Query job",
-    svc.QUERIES.list_runs,
-    query=PagedQuery,
-    response=QueryRun,
-    array=True,
-)
-queries.op("get", run_path, "Check status of a run", svc.QUERIES.get_run, response=QueryRun)
-queries.op("delete", run_path, "Cancel a run", cancel_answer(svc.QUERIES.cancel_run), status=202)
-queries.op(
-    "get",
-    f"{run_path}/logs",
-    "Get the logs for a run",
-    svc.QUERIES.list_logs,
-    query=LogQuery,
-    response=RunLog,
-    array=True,
-    headers=log_headers,
-)
+queries.runs(svc.QUERIES, QueryRun, noun="Query")

@@ -7,16 +7,9 @@ from typing import Any
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
-from civis_platform.api.jobs import (
-    JobOutput,
-    JobRun,
-    LogQuery,
-    RunLog,
-    UserSimple,
-    cancel_answer,
-    log_headers,
-)
+from civis_platform.api._models import RequestModel, ResponseModel
+from civis_platform.api._subresources import JobOutput
+from civis_platform.api.jobs import JobRun, UserSimple
 from civis_platform.services import scripts_containers as svc
 
 
@@ -140,38 +133,8 @@ scripts_containers.op(
 scripts_containers.op(
     "get", f"{base}/{{id}}", "View a container", svc.get_container, response=Container
 )
-scripts_containers.op(
-    "post", f"{base}/{{id}}/runs", "Start a run", svc.post_run, response=ContainerRun, status=202
-)
-scripts_containers.op(
-    "get",
-    f"{base}/{{id}}/runs",
-    "List runs for the given Container job",
-    svc.list_runs,
-    query=PagedQuery,
-    response=ContainerRun,
-    array=True,
-)
-scripts_containers.op("get", run_path, "Check status of a run", svc.get_run, response=ContainerRun)
-scripts_containers.op("delete", run_path, "Cancel a run", cancel_answer(svc.cancel_run), status=202)
-scripts_containers.op(
-    "get",
-    f"{run_path}/logs",
-    "Get the logs for a run",
-    svc.list_logs,
-    query=LogQuery,
-    response=RunLog,
-    array=True,
-    headers=log_headers,
-)
-scripts_containers.op(
-    "get",
-    f"{run_path}/outputs",
-    "List the outputs for a run",
-    svc.list_outputs,
-    query=PagedQuery,
-    response=JobOutput,
-    array=True,
+scripts_containers.runs(
+    svc.CONTAINERS, ContainerRun, noun="Container", prefix=base, outputs=svc.list_outputs
 )
 scripts_containers.op(
     "post",

@@ -7,16 +7,8 @@ from typing import Any
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
-from civis_platform.api.jobs import (
-    JobOutput,
-    JobRun,
-    LogQuery,
-    RunLog,
-    UserSimple,
-    cancel_answer,
-    log_headers,
-)
+from civis_platform.api._models import RequestModel, ResponseModel
+from civis_platform.api.jobs import JobRun, UserSimple
 from civis_platform.services import jobs as job_services
 from civis_platform.services import scripts_sql as svc
 
@@ -181,7 +173,6 @@ class SqlRun(ResponseModel):
 
 scripts_sql = Resource("scripts")
 base = "/scripts/sql"
-run_path = f"{base}/{{id}}/runs/{{run_id}}"
 scripts_sql.op(
     "post",
     base,
@@ -230,40 +221,15 @@ scripts_sql.op(
     response=Sql,
     status=201,
 )
-scripts_sql.op(
-    "post", f"{base}/{{id}}/runs", "Start a run", svc.post_run, response=SqlRun, status=202
-)
-scripts_sql.op(
-    "get",
-    f"{base}/{{id}}/runs",
-    "List runs for the given SQL job",
-    svc.list_runs,
-    query=PagedQuery,
-    response=SqlRun,
-    array=True,
-)
-scripts_sql.op("get", run_path, "Check status of a run", svc.get_run, response=SqlRun)
-scripts_sql.op(
-    "delete", run_path, "Cancel a run", cancel_answer(svc.SQL_SCRIPTS.cancel_run), status=202
-)
-scripts_sql.op(
-    "get",
-    f"{run_path}/logs",
-    "Get the logs for a run",
-    svc.SQL_SCRIPTS.list_logs,
-    query=LogQuery,
-    response=RunLog,
-    array=True,
-    headers=log_headers,
-)
-scripts_sql.op(
-    "get",
-    f"{run_path}/outputs",
-    "List the outputs for a run",
-    svc.list_outputs,
-    query=PagedQuery,
-    response=JobOutput,
-    array=True,
+scripts_sql.runs(
+    svc.SQL_SCRIPTS,
+    SqlRun,
+    noun="SQL",
+    prefix=base,
+    post=svc.post_run,
+    list_runs=svc.list_runs,
+    get_run=svc.get_run,
+    outputs=svc.list_outputs,
 )
 # The script is a job: who may see it, who owns it and where it is filed are the job's.
 scripts_sql.shares(job_services.KIND, level_noun="a SQL script", prefix=base)
