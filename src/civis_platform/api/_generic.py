@@ -246,6 +246,36 @@ class Resource:
             response=response,
         )
 
+    def archive_and_delete(
+        self,
+        set_archived: ServiceCall,
+        archive: ServiceCall,
+        response: type[ResponseModel],
+        *,
+        noun: str,
+        prefix: str | None = None,
+    ) -> None:
+        """Declare ``PUT {prefix}/{id}/archive`` (``set_archived``) and the deprecated
+        ``DELETE {prefix}/{id}`` (``archive``), as a typed job (a CSV import, a preprocess
+        job) has them; ``noun`` names the object in the DELETE summary."""
+        base = f"{self._prefix(prefix)}/{{id}}"
+        self.op(
+            "put",
+            f"{base}/archive",
+            "Update the archive status of this object",
+            set_archived,
+            body=ArchiveUpdate,
+            body_name="ArchiveUpdate",
+            response=response,
+        )
+        self.op(
+            "delete",
+            base,
+            f"Archive a {noun} (deprecated, use archiving endpoints instead)",
+            archive,
+            status=204,
+        )
+
     def projects(self, kind: services.Kind, *, prefix: str | None = None) -> None:
         """Declare the three routes that put an object into projects and list them."""
         base = f"{self._prefix(prefix)}/{{id}}/projects"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, PlainSerializer, WrapValidator
+from pydantic import Field, PlainSerializer, WrapValidator, create_model
 
 from civis_platform.api._models import QueryModel, RequestModel, ResponseModel
 
@@ -147,3 +147,30 @@ class LogQuery(QueryModel):
 
     last_id: int | None = None
     limit: int | None = None
+
+
+def run_model(
+    name: str, parent_field: str, doc: str, **extra: tuple[Any, Any]
+) -> type[ResponseModel]:
+    """A run as a typed job shows it (``JobKind.run_view``): ``id``, the field naming its
+    job (``parent_field``), its state and times, then the ``extra`` fields in order.
+
+    Examples:
+        >>> QueryRun = run_model("QueryRun", "query_id", "A run of a query.")
+        >>> list(QueryRun.model_fields)[:3]
+        ['id', 'query_id', 'state']
+    """
+    fields: dict[str, Any] = {
+        "id": (int | None, None),
+        parent_field: (int | None, None),
+        "state": (str | None, None),
+        "is_cancel_requested": (bool | None, None),
+        "created_at": (str | None, None),
+        "started_at": (str | None, None),
+        "finished_at": (str | None, None),
+        "error": (str | None, None),
+    }
+    model: type[ResponseModel] = create_model(  # type: ignore[call-overload]
+        name, __base__=ResponseModel, __doc__=doc, **fields, **extra
+    )
+    return model

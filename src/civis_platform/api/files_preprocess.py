@@ -8,20 +8,7 @@ from __future__ import annotations
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import RequestModel, ResponseModel
-from civis_platform.api._subresources import ArchiveUpdate
 from civis_platform.services import preprocess as svc
-
-
-class PreprocessCsvCreate(RequestModel):
-    """Body of ``POST /files/preprocess/csv``."""
-
-    file_id: int
-    in_place: bool | None = None
-    detect_table_columns: bool | None = None
-    force_character_set_conversion: bool | None = None
-    include_header: bool | None = None
-    column_delimiter: str | None = None
-    hidden: bool | None = None
 
 
 class PreprocessCsvUpdate(RequestModel):
@@ -33,6 +20,12 @@ class PreprocessCsvUpdate(RequestModel):
     force_character_set_conversion: bool | None = None
     include_header: bool | None = None
     column_delimiter: str | None = None
+
+
+class PreprocessCsvCreate(PreprocessCsvUpdate):
+    """Body of ``POST /files/preprocess/csv``: the ``PUT`` body and ``hidden``."""
+
+    hidden: bool | None = None
 
 
 class PreprocessCsvPatch(RequestModel):
@@ -93,19 +86,6 @@ files_preprocess.op(
     body_required=False,
     response=PreprocessCsv,
 )
-files_preprocess.op(
-    "put",
-    f"{base}/{{id}}/archive",
-    "Update the archive status of this object",
-    svc.set_archived,
-    body=ArchiveUpdate,
-    body_name="ArchiveUpdate",
-    response=PreprocessCsv,
-)
-files_preprocess.op(
-    "delete",
-    f"{base}/{{id}}",
-    "Archive a Preprocess CSV (deprecated, use archiving endpoints instead)",
-    svc.archive_preprocess,
-    status=204,
+files_preprocess.archive_and_delete(
+    svc.set_archived, svc.archive_preprocess, PreprocessCsv, noun="Preprocess CSV", prefix=base
 )

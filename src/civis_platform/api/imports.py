@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
@@ -25,22 +25,6 @@ class ImportEndpoint(RequestModel):
     additional_credentials: list[int] | None = None
 
 
-class ImportCreate(RequestModel):
-    """Body of ``POST /imports``."""
-
-    name: str
-    source: ImportEndpoint | None = None
-    destination: ImportEndpoint | None = None
-    sync_type: str
-    parent_id: int | None = None
-    is_outbound: bool
-    schedule: dict[str, Any] | None = None
-    next_run_at: str | None = None
-    notifications: dict[str, Any] | None = None
-    time_zone: str | None = None
-    hidden: bool | None = None
-
-
 class ImportUpdate(RequestModel):
     """Body of ``PUT /imports/{id}``."""
 
@@ -54,6 +38,12 @@ class ImportUpdate(RequestModel):
     next_run_at: str | None = None
     notifications: dict[str, Any] | None = None
     time_zone: str | None = None
+
+
+class ImportCreate(ImportUpdate):
+    """Body of ``POST /imports``: the ``PUT`` body and ``hidden``."""
+
+    hidden: bool | None = None
 
 
 class ImportEndpointOut(ResponseModel):
@@ -105,73 +95,47 @@ class SyncDestination(RequestModel):
     path: str | None = None
 
 
-class SyncAdvancedOptions(RequestModel):
+class SyncAdvancedOptionsFields(BaseModel):
+    """``advancedOptions`` fields, the same in a request and in an answer."""
+
+    max_errors: int | None = None
+    existing_table_rows: str | None = None
+    first_row_is_header: bool | None = None
+    diststyle: str | None = None
+    distkey: str | None = None
+    sortkey1: str | None = None
+    sortkey2: str | None = None
+    column_delimiter: str | None = None
+    column_overrides: dict[str, Any] | None = None
+    escaped: bool | None = None
+    identity_column: str | None = None
+    last_modified_column: str | None = None
+    row_chunk_size: int | None = None
+    wipe_destination_table: bool | None = None
+    truncate_long_lines: bool | None = None
+    invalid_char_replacement: str | None = None
+    verify_table_row_counts: bool | None = None
+    partition_column_name: str | None = None
+    partition_schema_name: str | None = None
+    partition_table_name: str | None = None
+    partition_table_partition_column_min_name: str | None = None
+    partition_table_partition_column_max_name: str | None = None
+    mysql_catalog_matches_schema: bool | None = None
+    chunking_method: str | None = None
+    export_action: str | None = None
+    sql_query: str | None = None
+    contact_lists: str | None = None
+    soql_query: str | None = None
+    include_deleted_records: bool | None = None
+
+
+class SyncAdvancedOptions(RequestModel, SyncAdvancedOptionsFields):
     """``advancedOptions`` of a sync (Dbsync runs read existingTableRows,
     wipeDestinationTable and identityColumn; the rest is kept and shown)."""
 
-    max_errors: int | None = None
-    existing_table_rows: str | None = None
-    first_row_is_header: bool | None = None
-    diststyle: str | None = None
-    distkey: str | None = None
-    sortkey1: str | None = None
-    sortkey2: str | None = None
-    column_delimiter: str | None = None
-    column_overrides: dict[str, Any] | None = None
-    escaped: bool | None = None
-    identity_column: str | None = None
-    last_modified_column: str | None = None
-    row_chunk_size: int | None = None
-    wipe_destination_table: bool | None = None
-    truncate_long_lines: bool | None = None
-    invalid_char_replacement: str | None = None
-    verify_table_row_counts: bool | None = None
-    partition_column_name: str | None = None
-    partition_schema_name: str | None = None
-    partition_table_name: str | None = None
-    partition_table_partition_column_min_name: str | None = None
-    partition_table_partition_column_max_name: str | None = None
-    mysql_catalog_matches_schema: bool | None = None
-    chunking_method: str | None = None
-    export_action: str | None = None
-    sql_query: str | None = None
-    contact_lists: str | None = None
-    soql_query: str | None = None
-    include_deleted_records: bool | None = None
 
-
-class SyncAdvancedOptionsOut(ResponseModel):
+class SyncAdvancedOptionsOut(ResponseModel, SyncAdvancedOptionsFields):
     """``advancedOptions`` as shown."""
-
-    max_errors: int | None = None
-    existing_table_rows: str | None = None
-    first_row_is_header: bool | None = None
-    diststyle: str | None = None
-    distkey: str | None = None
-    sortkey1: str | None = None
-    sortkey2: str | None = None
-    column_delimiter: str | None = None
-    column_overrides: dict[str, Any] | None = None
-    escaped: bool | None = None
-    identity_column: str | None = None
-    last_modified_column: str | None = None
-    row_chunk_size: int | None = None
-    wipe_destination_table: bool | None = None
-    truncate_long_lines: bool | None = None
-    invalid_char_replacement: str | None = None
-    verify_table_row_counts: bool | None = None
-    partition_column_name: str | None = None
-    partition_schema_name: str | None = None
-    partition_table_name: str | None = None
-    partition_table_partition_column_min_name: str | None = None
-    partition_table_partition_column_max_name: str | None = None
-    mysql_catalog_matches_schema: bool | None = None
-    chunking_method: str | None = None
-    export_action: str | None = None
-    sql_query: str | None = None
-    contact_lists: str | None = None
-    soql_query: str | None = None
-    include_deleted_records: bool | None = None
 
 
 class SyncCreate(RequestModel):

@@ -6,11 +6,11 @@ import job, CSV or Dbsync: the official ``transfer_table`` polls that path for a
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import RequestModel, ResponseModel
-from civis_platform.api._subresources import ArchiveUpdate
+from civis_platform.api._subresources import run_model
 from civis_platform.services import imports_csv as svc
 
 
@@ -40,8 +40,8 @@ class CsvDestination(RequestModel):
     last_modified_keys: list[str] | None = None
 
 
-class CsvDestinationPatch(RequestModel):
-    """``destination`` of a PATCH: any part of it."""
+class CsvDestinationFields(BaseModel):
+    """``destination`` fields, all optional: as a PATCH takes them and as shown."""
 
     schema_: str | None = Field(default=None, alias="schema")
     table: str | None = None
@@ -49,6 +49,10 @@ class CsvDestinationPatch(RequestModel):
     credential_id: int | None = None
     primary_keys: list[str] | None = None
     last_modified_keys: list[str] | None = None
+
+
+class CsvDestinationPatch(RequestModel, CsvDestinationFields):
+    """``destination`` of a PATCH: any part of it."""
 
 
 class CsvTableColumn(RequestModel):
@@ -76,25 +80,6 @@ class RedshiftOptions(RequestModel):
     sortkeys: list[str | None] | None = None
 
 
-class CsvImportCreate(RequestModel):
-    """Body of ``POST /imports/files/csv``."""
-
-    name: str | None = None
-    source: CsvSource
-    destination: CsvDestination
-    first_row_is_header: bool
-    column_delimiter: str | None = None
-    escaped: bool | None = None
-    compression: str | None = None
-    existing_table_rows: str | None = None
-    max_errors: int | None = None
-    table_columns: list[CsvTableColumn] | None = None
-    loosen_types: bool | None = None
-    execution: str | None = None
-    redshift_destination_options: RedshiftOptions | None = None
-    hidden: bool | None = None
-
-
 class CsvImportUpdate(RequestModel):
     """Body of ``PUT /imports/files/csv/{id}``."""
 
@@ -111,6 +96,12 @@ class CsvImportUpdate(RequestModel):
     loosen_types: bool | None = None
     execution: str | None = None
     redshift_destination_options: RedshiftOptions | None = None
+
+
+class CsvImportCreate(CsvImportUpdate):
+    """Body of ``POST /imports/files/csv``: the ``PUT`` body and ``hidden``."""
+
+    hidden: bool | None = None
 
 
 class CsvImportPatch(RequestModel):
@@ -146,15 +137,8 @@ class CsvSourceOut(ResponseModel):
     storage_path: CsvStoragePathOut | None = None
 
 
-class CsvDestinationOut(ResponseModel):
+class CsvDestinationOut(ResponseModel, CsvDestinationFields):
     """``destination`` as shown."""
-
-    schema_: str | None = Field(default=None, alias="schema")
-    table: str | None = None
-    remote_host_id: int | None = None
-    credential_id: int | None = None
-    primary_keys: list[str] | None = None
-    last_modified_keys: list[str] | None = None
 
 
 class CsvTableColumnOut(ResponseModel):
@@ -193,30 +177,12 @@ class CsvImport(ResponseModel):
     my_permission_level: str | None = None
 
 
-class CsvImportRun(ResponseModel):
-    """A run of a CSV import."""
-
-    id: int | None = None
-    csv_import_id: int | None = None
-    state: str | None = None
-    is_cancel_requested: bool | None = None
-    created_at: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
+CsvImportRun = run_model("CsvImportRun", "csv_import_id", "A run of a CSV import.")
 
 
-class ImportRun(ResponseModel):
-    """A run of any import (``/imports/files/{id}/runs``)."""
-
-    id: int | None = None
-    import_id: int | None = None
-    state: str | None = None
-    is_cancel_requested: bool | None = None
-    created_at: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
+ImportRun = run_model(
+    "ImportRun", "import_id", "A run of any import (``/imports/files/{id}/runs``)."
+)
 
 
 imports_csv = Resource("imports")
@@ -251,21 +217,8 @@ imports_csv.op(
     body_required=False,
     response=CsvImport,
 )
-imports_csv.op(
-    "put",
-    f"{base}/{{id}}/archive",
-    "Update the archive status of this object",
-    svc.set_archived,
-    body=ArchiveUpdate,
-    body_name="ArchiveUpdate",
-    response=CsvImport,
-)
-imports_csv.op(
-    "delete",
-    f"{base}/{{id}}",
-    "Archive a CSV Import (deprecated, use archiving endpoints instead)",
-    svc.archive_import,
-    status=204,
+imports_csv.archive_and_delete(
+    svc.set_archived, svc.archive_import, CsvImport, noun="CSV Import", prefix=base
 )
 
 

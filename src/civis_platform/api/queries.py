@@ -8,6 +8,7 @@ from pydantic import Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
+from civis_platform.api._subresources import run_model
 from civis_platform.services import queries as svc
 
 
@@ -44,8 +45,8 @@ class QueryListQuery(PagedQuery):
     archived: str | None = None
 
 
-class QueryCreated(ResponseModel):
-    """The answer of ``POST /queries``."""
+class QueryBase(ResponseModel):
+    """The fields every view of a query starts with, in the reference's order."""
 
     id: int | None = None
     database: int | None = None
@@ -62,6 +63,11 @@ class QueryCreated(ResponseModel):
     created_at: str | None = None
     updated_at: str | None = None
     last_run_id: int | None = None
+
+
+class QueryCreated(QueryBase):
+    """The answer of ``POST /queries``."""
+
     hidden: bool | None = None
     archived: str | None = None
     my_permission_level: str | None = None
@@ -75,47 +81,17 @@ class QueryCreated(ResponseModel):
     report_id: int | None = None
 
 
-class QueryListItem(ResponseModel):
+class QueryListItem(QueryBase):
     """A row of ``GET /queries``."""
 
-    id: int | None = None
-    database: int | None = None
-    sql: str | None = None
-    credential: int | None = None
-    result_rows: list[list[str | None]] = Field(default_factory=list)
-    result_columns: list[str] = Field(default_factory=list)
-    error: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-    state: str | None = None
-    script_id: int | None = None
-    exception: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    last_run_id: int | None = None
     archived: str | None = None
     preview_rows: int | None = None
     report_id: int | None = None
 
 
-class Query(ResponseModel):
+class Query(QueryBase):
     """``GET /queries/{id}``."""
 
-    id: int | None = None
-    database: int | None = None
-    sql: str | None = None
-    credential: int | None = None
-    result_rows: list[list[str | None]] = Field(default_factory=list)
-    result_columns: list[str] = Field(default_factory=list)
-    error: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-    state: str | None = None
-    script_id: int | None = None
-    exception: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    last_run_id: int | None = None
     hidden: bool | None = None
     archived: str | None = None
     name: str | None = None
@@ -123,17 +99,7 @@ class Query(ResponseModel):
     report_id: int | None = None
 
 
-class QueryRun(ResponseModel):
-    """A run of a query."""
-
-    id: int | None = None
-    query_id: int | None = None
-    state: str | None = None
-    is_cancel_requested: bool | None = None
-    created_at: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
+QueryRun = run_model("QueryRun", "query_id", "A run of a query.")
 
 
 queries = Resource("queries")

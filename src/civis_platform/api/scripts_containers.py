@@ -8,7 +8,7 @@ from pydantic import Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import RequestModel, ResponseModel
-from civis_platform.api._subresources import JobOutput
+from civis_platform.api._subresources import JobOutput, run_model
 from civis_platform.api.jobs import JobRun, UserSimple
 from civis_platform.services import scripts_containers as svc
 
@@ -87,19 +87,13 @@ class Container(ResponseModel):
     running_as_id: int | None = None
 
 
-class ContainerRun(ResponseModel):
-    """A run of a container script."""
-
-    id: int | None = None
-    container_id: int | None = None
-    state: str | None = None
-    is_cancel_requested: bool | None = None
-    created_at: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
-    max_memory_usage: float | None = None
-    max_cpu_usage: float | None = None
+ContainerRun = run_model(
+    "ContainerRun",
+    "container_id",
+    "A run of a container script.",
+    max_memory_usage=(float | None, None),
+    max_cpu_usage=(float | None, None),
+)
 
 
 class ScriptCancel(ResponseModel):

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import RequestModel, ResponseModel
+from civis_platform.api._subresources import run_model
 from civis_platform.api.jobs import JobRun, UserSimple
 from civis_platform.services import jobs as job_services
 from civis_platform.services import scripts_sql as svc
 
 
-class CsvSettings(RequestModel):
-    """``csvSettings`` of a SQL script: how its last query's result is exported."""
+class CsvSettingsFields(BaseModel):
+    """``csvSettings`` fields, the same in a request and in an answer."""
 
     include_header: bool | None = None
     compression: str | None = None
@@ -23,6 +24,10 @@ class CsvSettings(RequestModel):
     force_multifile: bool | None = None
     filename_prefix: str | None = None
     max_file_size: int | None = None
+
+
+class CsvSettings(RequestModel, CsvSettingsFields):
+    """``csvSettings`` of a SQL script: how its last query's result is exported."""
 
 
 class SqlCreate(RequestModel):
@@ -86,16 +91,8 @@ class SqlUpdate(RequestModel):
     running_as_id: int | None = None
 
 
-class CsvSettingsShown(ResponseModel):
+class CsvSettingsShown(ResponseModel, CsvSettingsFields):
     """``csvSettings`` as a script shows them (defaults filled in)."""
-
-    include_header: bool | None = None
-    compression: str | None = None
-    column_delimiter: str | None = None
-    unquoted: bool | None = None
-    force_multifile: bool | None = None
-    filename_prefix: str | None = None
-    max_file_size: int | None = None
 
 
 class SqlClone(RequestModel):
@@ -156,19 +153,13 @@ class SqlRunOutput(ResponseModel):
     path: str | None = None
 
 
-class SqlRun(ResponseModel):
-    """A run of a SQL script."""
-
-    id: int | None = None
-    sql_id: int | None = None
-    state: str | None = None
-    is_cancel_requested: bool | None = None
-    created_at: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
-    output: list[SqlRunOutput] = Field(default_factory=list)
-    output_cached_on: str | None = None
+SqlRun = run_model(
+    "SqlRun",
+    "sql_id",
+    "A run of a SQL script.",
+    output=(list[SqlRunOutput], Field(default_factory=list)),
+    output_cached_on=(str | None, None),
+)
 
 
 scripts_sql = Resource("scripts")

@@ -77,8 +77,8 @@ class TableMatch(ResponseModel):
     job: dict[str, Any] | None = None
 
 
-class TableListItem(ResponseModel):
-    """A row of ``GET /tables`` (``rowCount`` is null: listing reads no table)."""
+class TableBase(ResponseModel):
+    """The fields every view of a table starts with, in the reference's order."""
 
     id: int | None = None
     database_id: int | None = None
@@ -94,28 +94,19 @@ class TableListItem(ResponseModel):
     sortkeys: str | None = None
     refresh_status: str | None = None
     last_refresh: str | None = None
+
+
+class TableListItem(TableBase):
+    """A row of ``GET /tables`` (``rowCount`` is null: listing reads no table)."""
+
     refresh_id: str | None = None
     last_run: JobRun | None = None
     table_tags: list[InlineTableTag] | None = None
 
 
-class Table(ResponseModel):
+class Table(TableBase):
     """``GET /tables/{id}``: a table described now, with its columns."""
 
-    id: int | None = None
-    database_id: int | None = None
-    schema_: str | None = Field(default=None, alias="schema")
-    name: str | None = None
-    description: str | None = None
-    is_view: bool | None = None
-    row_count: int | None = None
-    column_count: int | None = None
-    size_mb: float | None = None
-    owner: str | None = None
-    distkey: str | None = None
-    sortkeys: str | None = None
-    refresh_status: str | None = None
-    last_refresh: str | None = None
     data_updated_at: str | None = None
     schema_updated_at: str | None = None
     refresh_id: str | None = None
