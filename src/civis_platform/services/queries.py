@@ -234,8 +234,3 @@ def list_queries(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
                     view["result_rows"] = result.get("rows", [])
                     view["result_columns"] = result.get("columns", [])
     return g.Page(page, len(views), page_num, limit)
-
-
-def post_run(ctx: Context, *, id: int) -> dict[str, Any]:
-    """``POST /queries/{id}/runs``: run the query again."""
-    return QUERIES.post_run(ctx, id=id)

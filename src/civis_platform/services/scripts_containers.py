@@ -103,13 +103,6 @@ def _check(ctx: Context, script_id: int) -> None:
     CONTAINERS.check(ctx, script_id)
 
 
-# Runs: the /jobs engine behind the container type check, shown with ``containerId``.
-post_run = CONTAINERS.post_run
-list_runs = CONTAINERS.list_runs
-get_run = CONTAINERS.get_run
-cancel_run = CONTAINERS.cancel_run
-list_logs = CONTAINERS.list_logs
-
 
 def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> g.Page:
     """Outputs of a run."""
