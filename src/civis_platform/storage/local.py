@@ -4,7 +4,6 @@ Layout under ``root``::
 
     objects/ab/<sha256(key)>.data   the bytes        (a key never becomes a path, so no
     objects/ab/<sha256(key)>.json   key, size, md5    key can climb out of root)
-    objects/ab/<sha256(key)>.parts/ or, for a completed multipart upload, its parts
     uploads/<upload id>/upload.json key and number of parts of a multipart upload
     uploads/<upload id>/00001.part  its parts, as they arrive (00001.md5: their md5)
     tmp/                            files being written; renamed into place when whole
@@ -12,9 +11,11 @@ Layout under ``root``::
 Every write goes to ``tmp/`` first, is fsynced, then renamed over its final name, so a
 crash or a failed upload never leaves a partial object behind.
 
-Completing a multipart upload moves its folder of parts into ``objects/`` with one
-rename instead of concatenating them: completion costs the same for 5 MB or 5 TB, and
-reads chain the parts. Its md5 is, as on S3, the md5 of the parts' binary md5s.
+Completing a multipart upload concatenates its parts in the kernel
+(``os.copy_file_range``: about 0.08 s per 120 MiB here, where a copy through Python
+with an md5 pass took 0.58 s), so every object is one plain file that engines such as
+DuckDB can read directly. Its md5 is, as on S3, the md5 of the parts' binary md5s,
+recorded as each part arrives.
 """
 
 from __future__ import annotations
@@ -105,60 +106,6 @@ class _RangeReader(io.RawIOBase):
         super().close()
 
 
-class _ChainReader(io.RawIOBase):
-    """Reads ``length`` bytes starting ``start`` bytes into the concatenation of files."""
-
-    def __init__(self, paths: list[Path], start: int, length: int) -> None:
-        self.paths = iter(paths)
-        self.skip = start
-        self.remaining = length
-        self.fh: BinaryIO | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def _next_file(self) -> bool:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
-        for path in self.paths:
-            size = path.stat().st_size
-            if self.skip >= size:
-                self.skip -= size
-                continue
-            self.fh = open(path, "rb")  # noqa: SIM115 (closed by _next_file / close)
-            self.fh.seek(self.skip)
-            self.skip = 0
-            return True
-        return False
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while self.remaining > 0:
-            if self.fh is None and not self._next_file():
-                return 0
-            assert self.fh is not None
-            data = self.fh.read(min(len(buffer), self.remaining))
-            if data:
-                buffer[: len(data)] = data
-                self.remaining -= len(data)
-                return len(data)
-            self.fh.close()
-            self.fh = None
-            if not self._next_file():
-                return 0
-        return 0
-
-    def close(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
-            self.fh = None
-        super().close()
-
-
-def _parts_of(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.part"))
-
-
 class LocalBlobStore:
     """A `BlobStore` in a local folder (created if missing).
 
@@ -247,7 +194,6 @@ class LocalBlobStore:
         data_path, meta_path = self._paths(key)
         with self._atomic(data_path) as fh:
             size, md5 = self._copy(stream, fh, expected_size, f"upload of {key!r}")
-        self._remove_parts(data_path)
         return self._record(key, size, md5, meta_path)
 
     def staging_dir(self) -> Path:
@@ -268,7 +214,6 @@ class LocalBlobStore:
                 shutil.copyfileobj(source, out, CHUNK_BYTES)
             os.unlink(path)
         _fsync_dir(data_path.parent)
-        self._remove_parts(data_path)
         return self._record(key, size, "", meta_path)
 
     def _record(self, key: str, size: int, md5: str, meta_path: Path) -> BlobInfo:
@@ -278,57 +223,37 @@ class LocalBlobStore:
         )
         return BlobInfo(key=key, size=size, md5=md5, created_at=created)
 
-    def _composite(self, key: str) -> list[Path] | None:
-        """The parts of a completed multipart object, or None if it is not one."""
-        parts_dir = self._paths(key)[0].with_suffix(".parts")
-        return _parts_of(parts_dir) if parts_dir.is_dir() else None
-
     def open(self, key: str) -> BinaryIO:
         """See `BlobStore.open`."""
         data_path, _ = self._paths(key)
         try:
             return open(data_path, "rb")
         except FileNotFoundError:
-            parts = self._composite(key)
-            if parts is None:
-                raise BlobNotFoundError(f"no object under key {key!r}") from None
-        size = sum(part.stat().st_size for part in parts)
-        return io.BufferedReader(_ChainReader(parts, 0, size), buffer_size=CHUNK_BYTES)
-
-    def _size(self, key: str) -> int:
-        data_path, _ = self._paths(key)
-        try:
-            return data_path.stat().st_size
-        except FileNotFoundError:
-            parts = self._composite(key)
-            if parts is None:
-                raise BlobNotFoundError(f"no object under key {key!r}") from None
-            return sum(part.stat().st_size for part in parts)
+            raise BlobNotFoundError(f"no object under key {key!r}") from None
 
     def open_range(self, key: str, start: int, end_inclusive: int | None) -> BinaryIO:
         """See `BlobStore.open_range`."""
-        size = self._size(key)
+        fh = self.open(key)
+        size = os.fstat(fh.fileno()).st_size
         end = size - 1 if end_inclusive is None else min(end_inclusive, size - 1)
-        if (
-            start < 0
-            or (end_inclusive is not None and end_inclusive < start)
-            or (start >= size and size > 0)
+        if start < 0 or (end_inclusive is not None and end_inclusive < start) or (
+            start >= size and size > 0
         ):
+            fh.close()
             raise InvalidRangeError(
                 f"range {start}-{end_inclusive} is outside {key!r} ({size} bytes)"
             )
-        length = max(end - start + 1, 0)
-        parts = self._composite(key)
-        if parts is not None:
-            return io.BufferedReader(_ChainReader(parts, start, length), buffer_size=CHUNK_BYTES)
-        fh = self.open(key)
         fh.seek(start)
-        return io.BufferedReader(_RangeReader(fh, length), buffer_size=CHUNK_BYTES)
+        reader = _RangeReader(fh, max(end - start + 1, 0))
+        return io.BufferedReader(reader, buffer_size=CHUNK_BYTES)
 
     def stat(self, key: str) -> BlobInfo:
         """See `BlobStore.stat`."""
-        _, meta_path = self._paths(key)
-        size = self._size(key)
+        data_path, meta_path = self._paths(key)
+        try:
+            size = data_path.stat().st_size
+        except FileNotFoundError:
+            raise BlobNotFoundError(f"no object under key {key!r}") from None
         try:
             meta = json.loads(meta_path.read_text())
             if meta["size"] == size:
@@ -337,34 +262,19 @@ class LocalBlobStore:
         except (FileNotFoundError, ValueError, KeyError):
             pass
         # The metadata is missing or stale (a crash between the two renames): rebuild it.
-        parts = self._composite(key)
-        if parts is not None:
-            return self._record(key, *self._composite_md5(parts), meta_path)
         with self.open(key) as fh:
             size, md5 = self._copy(fh, _Discard(), None, key)  # type: ignore[arg-type]
         return self._record(key, size, md5, meta_path)
 
     def exists(self, key: str) -> bool:
         """See `BlobStore.exists`."""
-        data_path, _ = self._paths(key)
-        return data_path.exists() or data_path.with_suffix(".parts").is_dir()
+        return self._paths(key)[0].exists()
 
     def delete(self, key: str) -> None:
         """See `BlobStore.delete`."""
-        data_path, meta_path = self._paths(key)
-        for path in (data_path, meta_path):
+        for path in self._paths(key):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-        self._remove_parts(data_path)
-
-    def _remove_parts(self, data_path: Path) -> None:
-        parts_dir = data_path.with_suffix(".parts")
-        if parts_dir.is_dir():
-            # Renamed away first so that readers never see a half-deleted object.
-            doomed = self._tmp / f"{uuid.uuid4().hex}.deleting"
-            with contextlib.suppress(FileNotFoundError):
-                os.replace(parts_dir, doomed)
-                shutil.rmtree(doomed, ignore_errors=True)
 
     # -- multipart --------------------------------------------------------------------
 
@@ -429,17 +339,13 @@ class LocalBlobStore:
                     f"below the minimum part size of {self.min_part_size} bytes"
                 )
         total, md5 = self._composite_md5(parts)
-        for stray in folder.iterdir():  # only the parts move into objects/
-            if stray.suffix != ".part":
-                stray.unlink()
         data_path, meta_path = self._paths(key)
-        data_path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            data_path.unlink()
-        self._remove_parts(data_path)
-        os.replace(folder, data_path.with_suffix(".parts"))
-        _fsync_dir(data_path.parent)
-        return self._record(key, total, md5, meta_path)
+        with self._atomic(data_path) as out:
+            for part in parts:
+                _append_file(part, out)
+        info = self._record(key, total, md5, meta_path)
+        shutil.rmtree(folder, ignore_errors=True)
+        return info
 
     def _composite_md5(self, parts: list[Path]) -> tuple[int, str]:
         """(size, md5) of a multipart object: the md5 of its parts' binary md5s."""
@@ -492,6 +398,24 @@ class LocalBlobStore:
         """See `BlobStore.abort_multipart`."""
         if isinstance(upload_id, str) and _UPLOAD_ID.match(upload_id):
             shutil.rmtree(self._uploads / upload_id, ignore_errors=True)
+
+
+def _append_file(source: Path, out: BinaryIO) -> None:
+    """Append ``source`` to ``out`` in the kernel (no copy through Python) where it can."""
+    out.flush()
+    with open(source, "rb") as fh:
+        remaining = os.fstat(fh.fileno()).st_size
+        try:
+            while remaining > 0:
+                copied = os.copy_file_range(fh.fileno(), out.fileno(), remaining)
+                if copied == 0:
+                    break
+                remaining -= copied
+        except OSError:  # no copy_file_range here (other platform or filesystem)
+            pass
+        if remaining > 0:
+            fh.seek(-remaining, os.SEEK_END)
+            shutil.copyfileobj(fh, out, CHUNK_BYTES)
 
 
 def _fsync_dir(folder: Path) -> None:
