@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         upgrade_to_head(store.engine)
         # File contents and the URL signing secret (both under home by default).
-        app.state.blobs = file_services.blob_store(settings)
+        file_services.blob_store(settings)
         file_services.signing_secret(settings)
         janitor = Janitor(
             [lambda: file_services.housekeeping(settings, store)], settings.housekeeping_seconds

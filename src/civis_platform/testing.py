@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, select
 
 from civis_platform.app import create_app
 from civis_platform.config import SHUTDOWN_DRAIN_SECONDS, Settings
@@ -39,6 +39,16 @@ class CreatedUser:
     api_key: str
 
 
+def _first_admin(conn: Connection) -> Row[Any, Any] | None:
+    """The admin created first (the seeded one), or None."""
+    return conn.execute(
+        select(t.users.c.id, t.users.c.username)
+        .where(t.users.c.is_admin.is_(True))
+        .order_by(t.users.c.id)
+        .limit(1)
+    ).first()
+
+
 def prepare_home(settings: Settings) -> str:
     """Initialise ``settings.home`` if needed; return a fresh admin API key.
 
@@ -50,19 +60,11 @@ def prepare_home(settings: Settings) -> str:
         upgrade_to_head(store.engine)
         if not is_initialised(store):
             return initialise(store, settings).admin_key.token
-        from sqlalchemy import select
-
-        from civis_platform.store import tables as t
-
         with store.transaction() as conn:
-            admin = conn.execute(
-                select(t.users.c.username)
-                .where(t.users.c.is_admin.is_(True))
-                .order_by(t.users.c.id)
-            ).scalar()
+            admin = _first_admin(conn)
             if admin is None:
                 raise RuntimeError(f"{settings.home} has no admin user")
-            return mint_key_for(conn, admin, name="testing", expires_in=None).token
+            return mint_key_for(conn, admin.username, name="testing", expires_in=None).token
     finally:
         store.dispose()
 
@@ -164,10 +166,10 @@ class ThreadedServer:
         if self._store is None:
             raise RuntimeError("server not started")
         with self._store.transaction() as conn:
-            admin = conn.execute(
-                select(t.users.c.id).where(t.users.c.is_admin.is_(True)).order_by(t.users.c.id)
-            ).scalar_one()
-            return register_postgres(conn, name=name, url=url, owner_id=admin)
+            admin = _first_admin(conn)
+            if admin is None:
+                raise RuntimeError(f"{self.settings.home} has no admin user")
+            return register_postgres(conn, name=name, url=url, owner_id=admin.id)
 
     def close_warehouses(self) -> None:
         """Close the server's open warehouse connections (before dropping a database)."""
