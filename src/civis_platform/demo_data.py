@@ -6,7 +6,7 @@ the platform, so this module makes look-alike tables from a fixed seed: the same
 on every machine and every run, so the tour's printed figures are stable.
 
 Everything is built column-wise with numpy and pyarrow (no Python loop per row): the
-740,000-row ridership table takes a fraction of a second. `seed_demo_data` writes the
+729,000-row ridership table takes a fraction of a second. `seed_demo_data` writes the
 tables into any `Warehouse`, replacing what is there, so seeding twice is harmless.
 
 Tables (all in ``public``):
