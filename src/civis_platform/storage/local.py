@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from .base import (
     DEFAULT_MIN_PART_SIZE,
@@ -165,13 +165,9 @@ class LocalBlobStore:
         out: BinaryIO,
         expected_size: int | None,
         what: str,
-        md5: Any = None,
     ) -> tuple[int, str]:
-        """Copy in chunks; return (size, hex md5). Checks ``expected_size`` both ways.
-
-        Pass ``md5`` (a hashlib object) to keep hashing across several copies.
-        """
-        md5 = md5 if md5 is not None else hashlib.md5(usedforsecurity=False)
+        """Copy in chunks; return (size, hex md5). Checks ``expected_size`` both ways."""
+        md5 = hashlib.md5(usedforsecurity=False)
         size = 0
         while chunk := stream.read(CHUNK_BYTES):
             out.write(chunk)

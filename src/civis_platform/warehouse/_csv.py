@@ -233,12 +233,6 @@ def local_file(stream: BinaryIO) -> str | None:
     return name if os.path.isfile(name) else None
 
 
-def starts_with_bom(path: str) -> bool:
-    """Whether the file at ``path`` begins with a UTF-8 byte order mark."""
-    with open(path, "rb") as fh:
-        return fh.read(3) == b"\xef\xbb\xbf"
-
-
 def open_source(stream: BinaryIO, compression: str) -> BinaryIO:
     """A readable binary stream of the CSV text, gunzipping on the fly if asked.
 

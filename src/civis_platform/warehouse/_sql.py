@@ -49,6 +49,15 @@ _MODES = ("fail", "truncate", "append", "drop", "upsert")
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
 
 
+def _user_schemas(column: str) -> str:
+    """SQL that is true when ``column`` names a user schema (not a system or temp one)."""
+    excluded = ", ".join(quote_literal(s) for s in _SYSTEM_SCHEMAS)
+    return (
+        f"{column} NOT IN ({excluded})"
+        f" AND {column} NOT LIKE 'pg_temp%' AND {column} NOT LIKE 'pg_toast_temp%'"
+    )
+
+
 def _native_layout_ok(files: list[str], width: int, header: bool, delimiter: str) -> bool:
     """Whether the files' first records allow an engine's own reader to load them as the
     staging path would: no byte order mark (the staging path drops it), not all empty
@@ -56,9 +65,10 @@ def _native_layout_ok(files: list[str], width: int, header: bool, delimiter: str
     skip the header line unchecked; data rows they check themselves)."""
     empty = 0
     for path in files:
-        if _csv.starts_with_bom(path):
-            return False
         with open(path, "rb") as fh:
+            if fh.read(3) == b"\xef\xbb\xbf":
+                return False
+            fh.seek(0)
             fields, _, _ = _csv.split_first_record(fh, delimiter)
         if fields is None:
             empty += 1
@@ -441,12 +451,10 @@ class SqlWarehouse(abc.ABC):
 
     def list_schemas(self) -> list[str]:
         """See `Warehouse.list_schemas`."""
-        excluded = ", ".join(quote_literal(s) for s in _SYSTEM_SCHEMAS)
         with self._errors(), self._transaction() as cur:
             cur.execute(
                 "SELECT schema_name FROM information_schema.schemata"
-                f" WHERE catalog_name = current_database() AND schema_name NOT IN ({excluded})"
-                " AND schema_name NOT LIKE 'pg_temp%' AND schema_name NOT LIKE 'pg_toast_temp%'"
+                f" WHERE catalog_name = current_database() AND {_user_schemas('schema_name')}"
                 " ORDER BY schema_name"
             )
             return [row[0] for row in cur.fetchall()]
@@ -471,11 +479,7 @@ class SqlWarehouse(abc.ABC):
         if schema is not None:
             wanted = f"t.table_schema = {quote_literal(schema)}"
         else:
-            excluded = ", ".join(quote_literal(s) for s in _SYSTEM_SCHEMAS)
-            wanted = (
-                f"t.table_schema NOT IN ({excluded}) AND t.table_schema NOT LIKE 'pg_temp%'"
-                " AND t.table_schema NOT LIKE 'pg_toast_temp%'"
-            )
+            wanted = _user_schemas("t.table_schema")
         with self._errors(), self._transaction() as cur:
             cur.execute(
                 "SELECT t.table_schema, t.table_name, t.table_type, count(c.column_name)"
