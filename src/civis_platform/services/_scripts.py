@@ -10,19 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row
 
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services.context import Context, iso
-from civis_platform.store import tables as t
-
-
-def last_run(conn: Connection, job_id: int) -> Row[Any] | None:
-    """The newest run of a job, if any."""
-    return conn.execute(
-        select(t.runs).where(t.runs.c.job_id == job_id).order_by(t.runs.c.id.desc()).limit(1)
-    ).first()
 
 
 def common_view(
@@ -33,7 +25,7 @@ def common_view(
     ``links`` is the script's path below the API root (``scripts/sql/7``).
     """
     config = json.loads(row.config or "{}")
-    last = last_run(conn, row.id)
+    last = jobs.last_run(conn, row.id)
     author = g.user_summary(conn, row.owner_id)
     return {
         "id": row.id,

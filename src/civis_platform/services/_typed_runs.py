@@ -111,12 +111,6 @@ class JobKind:
         self.check(ctx, id)
         return jobs.list_logs(ctx, id=id, run_id=run_id, query=query)
 
-    def last_run(self, conn: Connection, job_id: int) -> Row[Any] | None:
-        """The newest run of a job, if any."""
-        return conn.execute(
-            select(t.runs).where(t.runs.c.job_id == job_id).order_by(t.runs.c.id.desc()).limit(1)
-        ).first()
-
     def set_archived(
         self, ctx: Context, *, id: int, body: Mapping[str, Any], view: Callable[..., Any]
     ) -> Any:

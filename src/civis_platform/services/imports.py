@@ -112,7 +112,7 @@ def sync_view(sync: Mapping[str, Any]) -> dict[str, Any]:
 
 def _summary(conn: Connection, row: Row[Any]) -> dict[str, Any]:
     config = json.loads(row.config or "{}")
-    last = KIND.last_run(conn, row.id)
+    last = jobs.last_run(conn, row.id)
     return {
         "name": row.name,
         "sync_type": config.get("sync_type"),
@@ -302,7 +302,7 @@ def cancel(ctx: Context, *, id: int) -> dict[str, Any]:
     """``POST /imports/{id}/cancel``: cancel the active run (404 when none is)."""
     with ctx.store.transaction() as conn:
         KIND.row(conn, ctx, id, need="write")
-        last = KIND.last_run(conn, id)
+        last = jobs.last_run(conn, id)
     if last is None:
         raise NotFoundError(f"Import {id} has no active run.")
     jobs.cancel_run(ctx, id=id, run_id=last.id)

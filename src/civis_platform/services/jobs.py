@@ -73,7 +73,8 @@ def run_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _last_run(conn: Connection, job_id: int) -> Row[Any] | None:
+def last_run(conn: Connection, job_id: int) -> Row[Any] | None:
+    """The newest run of a job, if any."""
     return conn.execute(
         select(t.runs).where(t.runs.c.job_id == job_id).order_by(t.runs.c.id.desc()).limit(1)
     ).first()
@@ -84,7 +85,7 @@ def _run_updated(row: Row[Any]) -> Any:
 
 
 def _summary(conn: Connection, row: Row[Any]) -> dict[str, Any]:
-    last = _last_run(conn, row.id)
+    last = last_run(conn, row.id)
     return {
         "id": row.id,
         "name": row.name,
@@ -193,7 +194,7 @@ def queue_run(ctx: Context, job_id: int) -> dict[str, Any]:
         # Serialise concurrent starts of one job (the row lock on PostgreSQL; SQLite's
         # write transaction holds the database's write lock already).
         conn.execute(select(t.jobs.c.id).where(t.jobs.c.id == job_id).with_for_update())
-        last = _last_run(conn, job_id)
+        last = last_run(conn, job_id)
         if last is not None and last.state in runs.ACTIVE:
             raise ConflictError(ALREADY_ACTIVE)
         run_id = runs.enqueue(conn, job_id)
@@ -208,8 +209,10 @@ def post_run(ctx: Context, *, id: int) -> dict[str, Any]:
     return queue_run(ctx, id)
 
 
-def _run_row(conn: Connection, ctx: Context, job_id: int, run_id: int) -> Row[Any]:
-    g.fetch(conn, ctx, KIND, job_id)
+def _run_row(
+    conn: Connection, ctx: Context, job_id: int, run_id: int, need: str = "read"
+) -> Row[Any]:
+    g.fetch(conn, ctx, KIND, job_id, need=need)
     row = conn.execute(
         select(t.runs).where(t.runs.c.id == run_id, t.runs.c.job_id == job_id)
     ).first()
@@ -245,8 +248,7 @@ def get_run(ctx: Context, *, id: int, run_id: int) -> dict[str, Any]:
 def cancel_run(ctx: Context, *, id: int, run_id: int) -> None:
     """Cancel an active run (it becomes ``cancelled``); 404 once it has finished."""
     with ctx.store.transaction() as conn:
-        g.fetch(conn, ctx, KIND, id, need="write")
-        row = _run_row(conn, ctx, id, run_id)
+        row = _run_row(conn, ctx, id, run_id, need="write")
         if not runs.request_cancel(conn, run_id, row.state):
             raise NotFoundError(f"Run {run_id} of job {id} is not active.")
     ctx.cancel_run(run_id)

@@ -52,7 +52,7 @@ def _result(conn: Connection, run_id: int) -> dict[str, Any]:
 
 def _view(conn: Connection, ctx: Context, row: Row[Any], *, results: bool = True) -> dict[str, Any]:
     config = json.loads(row.config or "{}")
-    last = QUERIES.last_run(conn, row.id)
+    last = jobs.last_run(conn, row.id)
     result = _result(conn, last.id) if results and last is not None else {}
     return {
         "id": row.id,
@@ -151,7 +151,7 @@ def delete_query(ctx: Context, *, id: int) -> dict[str, Any]:
     with ctx.store.transaction() as conn:
         QUERIES.row(conn, ctx, id, need="write")
         g.update_row(conn, t.jobs, id, {"hidden": True})
-        last = QUERIES.last_run(conn, id)
+        last = jobs.last_run(conn, id)
     if last is not None and last.state in runs.ACTIVE:
         with ctx.store.transaction() as conn:
             cancelled = runs.request_cancel(conn, last.id, last.state)
