@@ -435,3 +435,8 @@ class _Pager:
     def __init__(self, client: APIClient) -> None:
         self._client = client
 
+
+def client_or_default(client: Any) -> Any:
+    """``client``, or a new `APIClient` from the environment when it is None (the
+    ``client=None`` default of the `civis.io` and `civis.utils` functions)."""
+    return APIClient() if client is None else client

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from civis.base import CivisAPIError, CivisJobFailure
+from civis.client import client_or_default
 from civis.polling import PollableResult, field_of
 
 __all__ = ["CivisFuture", "ContainerFuture"]
@@ -224,10 +225,7 @@ class ContainerFuture(CivisFuture):
         poll_on_creation: bool = True,
     ) -> None:
         warnings.warn(_CONTAINER_FUTURE_DEPRECATED, FutureWarning, stacklevel=2)
-        if client is None:
-            from civis.client import APIClient
-
-            client = APIClient()
+        client = client_or_default(client)
         super().__init__(client.scripts.get_containers_runs, (job_id, run_id),
                          polling_interval=polling_interval, client=client,
                          poll_on_creation=poll_on_creation, max_retries=max_n_retries)

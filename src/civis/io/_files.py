@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from civis.base import EmptyResultError
+from civis.client import client_or_default
 from civis.io._transfer import (
     ByteRange,
     FormBody,
@@ -49,14 +50,6 @@ _MAX_DESCRIPTION = 512
 # Parts uploading at once; each streams from the file, so memory does not grow with it.
 _PART_WORKERS = 8
 _DOWNLOAD_CHUNK = 1 << 20
-
-
-def _client_or_default(client: Any) -> Any:
-    if client is None:
-        from civis.client import APIClient
-
-        return APIClient()
-    return client
 
 
 def part_layout(size: int, min_part_size: int = MIN_PART_SIZE) -> tuple[int, int]:
@@ -175,7 +168,7 @@ def file_to_civis(buf: Any, name: str | None = None, expires_at: Any = "DEFAULT"
     >>> file_id = file_to_civis(io.BytesIO(b"a,b\\n1,2\\n"), "data.csv")  # doctest: +SKIP
     """
     options = _file_options(expires_at, description)
-    client = _client_or_default(client)
+    client = client_or_default(client)
     with _readable_source(buf) as source:
         size = source.size
         name = name or source.name
@@ -285,7 +278,7 @@ def civis_to_file(file_id: int, buf: Any, client: Any = None) -> None:
     >>> buf = io.BytesIO()
     >>> civis_to_file(123, buf)  # doctest: +SKIP
     """
-    client = _client_or_default(client)
+    client = client_or_default(client)
     url, _ = _file_url(client, file_id)
     if isinstance(buf, (str, os.PathLike)):
         with open(buf, "wb") as fh:
@@ -375,7 +368,7 @@ def file_id_from_run_output(name: str, job_id: int, run_id: int, regex: bool = F
     """
     from civis.base import CivisAPIError
 
-    client = _client_or_default(client)
+    client = client_or_default(client)
     try:
         outputs = client.jobs.list_runs_outputs(job_id, run_id)
     except CivisAPIError as err:

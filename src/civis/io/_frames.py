@@ -6,7 +6,8 @@ import os
 import tempfile
 from typing import Any
 
-from civis.io._files import _client_or_default, _file_url, file_to_civis
+from civis.client import client_or_default
+from civis.io._files import _file_url, file_to_civis
 from civis.io._transfer import raise_for_transfer, session_of, transfer_kwargs
 
 __all__ = ["dataframe_to_file", "file_to_dataframe"]
@@ -55,7 +56,7 @@ def file_to_dataframe(file_id: int, return_as: str = "pandas", compression: str 
     """
     if return_as not in _RETURN_AS:
         raise ValueError(f"return_as must be one of {_RETURN_AS}, got {return_as!r}")
-    client = _client_or_default(client)
+    client = client_or_default(client)
     url, meta = _file_url(client, file_id)
     codec = _infer_compression(str(meta.get("name") or ""), compression)
     session = session_of(client)
@@ -125,7 +126,7 @@ def dataframe_to_file(df: Any, name: str = "data.csv", expires_at: Any = "DEFAUL
         path = os.path.join(tmp, os.path.basename(name) or "data.csv")
         _write_csv(df, path, to_csv_kws)
         return file_to_civis(path, name=name, expires_at=expires_at,
-                             description=description, client=_client_or_default(client))
+                             description=description, client=client_or_default(client))
 
 
 def _write_csv(df: Any, path: str, to_csv_kws: dict[str, Any]) -> None:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from civis.base import CivisAPIError, CivisImportError
+from civis.client import client_or_default
 from civis.futures import CivisFuture
-from civis.io._files import _client_or_default, file_to_civis
+from civis.io._files import file_to_civis
 from civis.io._sql import DELIMITERS, delimiter_name
 from civis.io._sqltypes import base_sql_type, sql_columns, writable
 from civis.io._tables import split_schema_tablename
@@ -156,7 +157,7 @@ def civis_file_to_table(file_id: int | list[int], database: str | int, table: st
     schema, name = _schema_and_table(table)
     sql_types_given = _sql_types_given(table_columns)
     column_delimiter = None if delimiter is None else delimiter_name(delimiter)
-    client = _client_or_default(client)
+    client = client_or_default(client)
     target = _Target(client.get_database_id(database),
                      credential_id or client.default_database_credential_id, schema, name)
     exists = _table_exists(client, target)
@@ -291,7 +292,7 @@ def csv_to_civis(filename: str, database: str | int, table: str, client: Any = N
     delimiter_name(delimiter)
     _schema_and_table(table)
     _sql_types_given(table_columns)
-    client = _client_or_default(client)
+    client = client_or_default(client)
     with open(filename, "rb") as data:
         file_id = file_to_civis(data, os.path.basename(filename), client=client)
     return civis_file_to_table(
@@ -343,7 +344,7 @@ def dataframe_to_civis(df: Any, database: str | int, table: str, client: Any = N
     _schema_and_table(table)
     sql_types_given = _sql_types_given(table_columns)
     _, name = split_schema_tablename(table)
-    client = _client_or_default(client)
+    client = client_or_default(client)
     with tempfile.TemporaryDirectory(prefix="civis-df-") as tmp:
         path = os.path.join(tmp, "dataframe_to_civis.csv")
         written_columns, header = _write_frame(df, path, kwargs)

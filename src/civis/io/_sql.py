@@ -25,8 +25,9 @@ import zipfile
 from typing import Any
 
 from civis.base import CivisAPIError, EmptyResultError
+from civis.client import client_or_default
 from civis.futures import CivisFuture
-from civis.io._files import _client_or_default, civis_to_file
+from civis.io._files import civis_to_file
 from civis.io._results import open_export, read_arrow, read_rows, to_pandas, to_polars
 from civis.utils._jobs import DeprecatedKwargDefault
 
@@ -220,7 +221,7 @@ def read_civis_sql(sql: str, database: str | int, return_as: str = "list",
     """
     return_as = _resolve_return_as(use_pandas, return_as)
     _check_sql_params_arguments(sql_params_arguments)
-    client = _client_or_default(client)
+    client = client_or_default(client)
     script_id, run_id = _sql_script(client, sql, database, job_name, credential_id, hidden,
                                     {"compression": export_compression(client)},
                                     sql_params_arguments)
@@ -304,7 +305,7 @@ def export_to_civis_file(sql: str, database: str | int,
     >>> fut = export_to_civis_file("select * from s.t", "my-db")  # doctest: +SKIP
     >>> file_id = fut.result()["output"][0]["file_id"]  # doctest: +SKIP
     """
-    client = _client_or_default(client)
+    client = client_or_default(client)
     script_id, run_id = _sql_script(client, sql, database, job_name, credential_id, hidden,
                                     csv_settings, sql_params_arguments)
     return _sql_future(client, script_id, run_id, polling_interval)
@@ -340,7 +341,7 @@ def civis_to_csv(filename: str, sql: str, database: str | int,
                          f"got {compression!r}")
     if compression == "gzip" and include_header:
         compression = "none"  # as officially: a gzip export with a header is gunzipped
-    client = _client_or_default(client)
+    client = client_or_default(client)
     csv_settings = {"include_header": include_header, "compression": "gzip",
                     "column_delimiter": column_delimiter, "unquoted": unquoted,
                     "filename_prefix": None, "force_multifile": False}
@@ -407,7 +408,7 @@ def civis_to_multifile_csv(sql: str, database: str | int,
     >>> [entry["url_signed"] for entry in manifest["entries"]]  # doctest: +SKIP
     """
     column_delimiter = delimiter_name(delimiter)
-    client = _client_or_default(client)
+    client = client_or_default(client)
     csv_settings = {"include_header": include_header, "compression": compression,
                     "column_delimiter": column_delimiter, "unquoted": unquoted,
                     "filename_prefix": prefix, "force_multifile": True,
@@ -439,7 +440,7 @@ def query_civis(sql: str, database: str | int, client: Any = None,
     >>> fut = query_civis("create table s.t as select 1 as a", "my-db")  # doctest: +SKIP
     >>> fut.result()["result_rows"]  # doctest: +SKIP
     """
-    client = _client_or_default(client)
+    client = client_or_default(client)
     db_id = client.get_database_id(database)
     credential_id = credential_id or client.default_database_credential_id
     query = client.queries.post(db_id, sql, preview_rows, credential=credential_id,
@@ -464,7 +465,7 @@ def transfer_table(source_db: str | int, dest_db: str | int, source_table: str,
     >>> fut.result().state  # doctest: +SKIP
     'succeeded'
     """
-    client = _client_or_default(client)
+    client = client_or_default(client)
     source_credential_id = source_credential_id or client.default_database_credential_id
     dest_credential_id = dest_credential_id or client.default_database_credential_id
     source = {"remote_host_id": client.get_database_id(source_db),

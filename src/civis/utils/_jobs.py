@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from civis.client import client_or_default
 from civis.futures import CivisFuture
 
 __all__ = ["job_logs", "run_job", "run_template"]
@@ -29,14 +30,6 @@ class DeprecatedKwargDefault:
 
     def __repr__(self) -> str:
         return "DEPRECATED"  # as the official signature shows it
-
-
-def _client_or_default(client: Any) -> Any:
-    if client is None:
-        from civis.client import APIClient
-
-        return APIClient()
-    return client
 
 
 def run_job(job_id: int, client: Any = None,
@@ -61,7 +54,7 @@ def run_job(job_id: int, client: Any = None,
     >>> fut.result().state  # doctest: +SKIP
     'succeeded'
     """
-    client = _client_or_default(client)
+    client = client_or_default(client)
     run = client.jobs.post_runs(job_id)
     return CivisFuture(client.jobs.get_runs, (job_id, run.id),
                        polling_interval=polling_interval, client=client,
@@ -117,7 +110,7 @@ def run_template(id: int, arguments: dict[str, Any],
     if return_as not in _RETURN_AS:
         raise ValueError(f"return_as must be one of {sorted(_RETURN_AS)}, got {return_as!r}")
     return_as = _resolve_return_as(JSONValue, return_as)
-    client = _client_or_default(client)
+    client = client_or_default(client)
     job = client.scripts.post_custom(id, arguments=arguments, **kwargs)
     run = client.scripts.post_custom_runs(job.id)
     future = CivisFuture(client.scripts.get_custom_runs, (job.id, run.id), client=client)
@@ -170,7 +163,7 @@ def job_logs(job_id: int, run_id: int | None = None, finished_timeout: float | N
     >>> for log in job_logs(42):  # doctest: +SKIP
     ...     print(log["created_at"], log["message"])
     """
-    client = _client_or_default(client)
+    client = client_or_default(client)
     if run_id is None:
         runs = client.jobs.list_runs(job_id, limit=1, order="id", order_dir="desc")
         if not runs:
