@@ -93,9 +93,7 @@ class JobKind:
     def list_runs(self, ctx: Context, *, id: int, query: Mapping[str, Any]) -> g.Page:
         """Runs, newest first."""
         self.check(ctx, id)
-        page = jobs.list_runs(ctx, id=id, query=query)
-        items = [self._run(ctx, id, r["id"]) for r in page.items]
-        return g.Page(items, page.total, page.page_num, page.per_page)
+        return jobs.page_runs(ctx, id, query, lambda run: self.run_view(id, run))
 
     def get_run(self, ctx: Context, *, id: int, run_id: int) -> dict[str, Any]:
         """One run."""

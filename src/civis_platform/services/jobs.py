@@ -8,7 +8,7 @@ Run state is written only by :mod:`civis_platform.services.runs`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, or_, select
@@ -223,6 +223,13 @@ def _run_row(
 
 def list_runs(ctx: Context, *, id: int, query: Mapping[str, Any]) -> g.Page:
     """Runs of a job, newest first by default (``order=id`` only)."""
+    return page_runs(ctx, id, query, run_view)
+
+
+def page_runs(
+    ctx: Context, id: int, query: Mapping[str, Any], view: Callable[[Row[Any]], dict[str, Any]]
+) -> g.Page:
+    """`list_runs` with each run shown by ``view`` (typed resources add their fields)."""
     limit = query.get("limit") or DEFAULT_RUNS_PAGE
     if not 1 <= limit <= MAX_RUNS_PAGE:
         raise BadRequestError(f"limit must be between 1 and {MAX_RUNS_PAGE}.", "limit")
@@ -236,7 +243,7 @@ def list_runs(ctx: Context, *, id: int, query: Mapping[str, Any]) -> g.Page:
             default_order="id",
             default_dir="desc",
         )
-        return g.Page([run_view(r) for r in rows], total, page_num, per_page)
+        return g.Page([view(r) for r in rows], total, page_num, per_page)
 
 
 def get_run(ctx: Context, *, id: int, run_id: int) -> dict[str, Any]:
