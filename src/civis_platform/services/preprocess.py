@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Row
 
 from civis_platform.programs.imports import PREPROCESS_KEY
 from civis_platform.services import _generic as g
@@ -91,12 +91,8 @@ def _update(ctx: Context, id: int, body: Mapping[str, Any], *, replace: bool) ->
     config = {**DEFAULTS, **given} if replace else {**old, **given}
     _check(config)
     with ctx.store.transaction() as conn:
-        _save(conn, id, config)
+        g.update_row(conn, t.jobs, id, {"config": json.dumps(config)})
         return _view(KIND.row(conn, ctx, id))
-
-
-def _save(conn: Connection, job_id: int, config: Mapping[str, Any]) -> None:
-    g.update_row(conn, t.jobs, job_id, {"config": json.dumps(dict(config))})
 
 
 def replace_preprocess(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:

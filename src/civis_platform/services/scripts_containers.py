@@ -50,10 +50,6 @@ _CONFIG_FIELDS = (
 CONTAINERS = JobKind(keys=(KEY,), label="Container script", parent_field="container_id")
 
 
-def _container_row(conn: Connection, ctx: Context, script_id: int, need: str = "read") -> Row[Any]:
-    return CONTAINERS.row(conn, ctx, script_id, need)
-
-
 def _view(conn: Connection, ctx: Context, row: Row[Any]) -> dict[str, Any]:
     config = json.loads(row.config or "{}")
     view = common_view(conn, ctx, row, civis_type=CIVIS_TYPE, links=f"scripts/containers/{row.id}")
@@ -90,13 +86,13 @@ def create_container(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]
             config=config,
             hidden=bool(body.get("hidden", False)),
         )
-        return _view(conn, ctx, _container_row(conn, ctx, job_id))
+        return _view(conn, ctx, CONTAINERS.row(conn, ctx, job_id))
 
 
 def get_container(ctx: Context, *, id: int) -> dict[str, Any]:
     """``GET /scripts/containers/{id}``."""
     with ctx.store.transaction() as conn:
-        return _view(conn, ctx, _container_row(conn, ctx, id))
+        return _view(conn, ctx, CONTAINERS.row(conn, ctx, id))
 
 
 def _check(ctx: Context, script_id: int) -> None:
@@ -113,7 +109,7 @@ def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]
 def post_output(ctx: Context, *, id: int, run_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
     """Attach an output to a run (needs write on the script), e.g. from the run itself."""
     with ctx.store.transaction() as conn:
-        _container_row(conn, ctx, id, need="write")
+        CONTAINERS.row(conn, ctx, id, need="write")
         exists = conn.execute(
             select(t.runs.c.id).where(t.runs.c.id == run_id, t.runs.c.job_id == id)
         ).first()
