@@ -43,6 +43,16 @@ def get_database(ctx: Context, *, id: int) -> dict[str, Any]:
         return _view(row)
 
 
+def warehouse_url(adapter: str, location: str) -> str:
+    """The URL a database's warehouse is opened by (DuckDB rows keep a file path).
+
+    Examples:
+        >>> warehouse_url("duckdb", "/srv/w.duckdb")
+        'duckdb:///srv/w.duckdb'
+    """
+    return location if adapter == "postgresql" else f"duckdb://{location}"
+
+
 def register_database(
     conn: Connection,
     *,
@@ -72,7 +82,7 @@ def register_database(
             "owner_id": owner_id,
             "name": name,
             "type": host_type,
-            "url": location if adapter == "postgresql" else f"duckdb://{location}",
+            "url": warehouse_url(adapter, location),
             "description": f"{adapter} warehouse",
         },
     )

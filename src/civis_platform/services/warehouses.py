@@ -23,17 +23,13 @@ from sqlalchemy import Connection, Row, select
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context
 from civis_platform.services.credentials import KIND as CREDENTIAL
+from civis_platform.services.databases import warehouse_url
 from civis_platform.services.errors import BadRequestError, NotFoundError
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 from civis_platform.warehouse import Warehouse, open_warehouse
 
 DATABASE_CREDENTIAL_TYPE = "Database"
-
-
-def warehouse_url(row: Row[Any]) -> str:
-    """The warehouse URL of a ``databases`` row (DuckDB rows keep a file path)."""
-    return row.location if row.adapter == "postgresql" else f"duckdb://{row.location}"
 
 
 class WarehousePool:
@@ -58,7 +54,7 @@ class WarehousePool:
             with self._store.transaction() as conn:
                 row = _database_row(conn, database_id)
             # Opening under the lock: two threads must not both open one DuckDB file.
-            warehouse = open_warehouse(warehouse_url(row))
+            warehouse = open_warehouse(warehouse_url(row.adapter, row.location))
             self._open[database_id] = warehouse
             return warehouse
 
