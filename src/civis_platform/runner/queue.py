@@ -20,7 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import or_, select, update
 
 from civis_platform.services.context import utcnow
 from civis_platform.store import tables as t
@@ -52,26 +52,16 @@ def claim(store: Store, worker_id: str, *, from_state: str, to_state: str) -> Cl
         .values(state=to_state, worker_id=worker_id, heartbeat_at=now, started_at=now)
         .returning(runs.c.id, runs.c.job_id)
     )
-    if postgres:
+    if not postgres:
+        # A plain read first: an idle poll must not take SQLite's write lock.
         with store.transaction() as conn:
-            row = conn.execute(stmt).first()
-    else:
-        with store.engine.connect() as conn:
-            # A plain read first: an idle poll must not take the database's write lock.
             if conn.execute(pick).first() is None:
-                conn.rollback()
                 return None
-            conn.rollback()
-            _begin_immediate(conn)
-            row = conn.execute(stmt).first()
-            conn.commit()
+    # On SQLite the write lock is taken up front, so the claim waits (busy_timeout)
+    # instead of failing on a stale read; PostgreSQL skips rows others have locked.
+    with store.write_transaction() as conn:
+        row = conn.execute(stmt).first()
     return None if row is None else ClaimedRun(run_id=row.id, job_id=row.job_id)
-
-
-def _begin_immediate(conn: Connection) -> None:
-    # pysqlite would begin a deferred transaction lazily; taking the write lock up
-    # front makes the claim wait (busy_timeout) instead of failing on a stale read.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def heartbeat(store: Store, worker_id: str, run_ids: Collection[int]) -> set[int]:
