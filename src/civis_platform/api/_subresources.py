@@ -142,6 +142,14 @@ class RunLog(ResponseModel):
     level: str | None = None
 
 
+class CancelAnswer(ResponseModel):
+    """The answer of ``POST /imports/{id}/cancel`` and ``POST /scripts/{id}/cancel``."""
+
+    id: int | None = None
+    state: str | None = None
+    is_cancel_requested: bool | None = None
+
+
 class LogQuery(QueryModel):
     """``GET /{resource}/{id}/runs/{run_id}/logs``: lines after ``last_id``, at most ``limit``."""
 

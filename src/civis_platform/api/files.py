@@ -338,31 +338,43 @@ def _disposition(head: str) -> tuple[str | None, str | None]:
     return name, filename
 
 
-class _PartReader(io.RawIOBase):
-    """The ``data`` events of one part, as a readable stream (ends at ``end_part``)."""
+class _ChunkReader(io.RawIOBase):
+    """Byte chunks as a readable stream (ends when the chunks do)."""
 
-    def __init__(self, events: Iterator[tuple[str, Any]]) -> None:
-        self.events = events
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
         self.pending = b""
-        self.done = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        while not self.pending and not self.done:
-            event: tuple[str, Any] = next(self.events, ("eof", None))
-            kind, value = event
-            if kind == "data":
-                self.pending = value
-            elif kind == "end_part":
-                self.done = True
-            else:
-                raise FormError("the form ends inside the file (the upload was truncated)")
+        while not self.pending:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.pending = chunk
         size = min(len(buffer), len(self.pending))
         buffer[:size] = self.pending[:size]
         self.pending = self.pending[size:]
         return size
+
+
+def _part_data(events: Iterator[tuple[str, Any]]) -> Iterator[bytes]:
+    for kind, value in events:
+        if kind == "end_part":
+            return
+        if kind != "data":
+            break
+        yield value
+    raise FormError("the form ends inside the file (the upload was truncated)")
+
+
+class _PartReader(_ChunkReader):
+    """The ``data`` events of one part, as a readable stream (ends at ``end_part``)."""
+
+    def __init__(self, events: Iterator[tuple[str, Any]]) -> None:
+        super().__init__(_part_data(events))
 
 
 BATCH_BYTES = 1 << 20
@@ -476,25 +488,6 @@ def _check_key(given: str, expected: str) -> None:
         raise ForbiddenError("The key field does not match the upload URL.")
 
 
-class _BodyReader(io.RawIOBase):
-    """The raw request body as a readable stream (for part uploads)."""
-
-    def __init__(self, request: Request) -> None:
-        self.chunks = _sync_body(request)
-        self.pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if not self.pending:
-            self.pending = next(self.chunks, b"")
-        size = min(len(buffer), len(self.pending))
-        buffer[:size] = self.pending[:size]
-        self.pending = self.pending[size:]
-        return size
-
-
 def _forbidden(error: SignatureError, what: str) -> DomainError:
     if isinstance(error, ExpiredSignatureError):
         return ForbiddenError(f"The {what} URL has expired ({error}).")
@@ -572,7 +565,7 @@ class StorageRoutes:
             return blobs.put_part(
                 row.multipart_upload_id,
                 number,
-                _BodyReader(request),  # type: ignore[arg-type]
+                _ChunkReader(_sync_body(request)),  # type: ignore[arg-type]
                 expected_size=int(length),
             )
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
+from civis_platform.api._subresources import CancelAnswer
 from civis_platform.api.imports_csv import ImportRun
 from civis_platform.api.jobs import JobRun, JobSchedule, UserSimple
 from civis_platform.services import imports as svc
@@ -261,14 +262,6 @@ class ImportRunStarted(ResponseModel):
     run_id: int | None = None
 
 
-class ImportCancel(ResponseModel):
-    """The answer of ``POST /imports/{id}/cancel``."""
-
-    id: int | None = None
-    state: str | None = None
-    is_cancel_requested: bool | None = None
-
-
 imports = Resource("imports")
 imports.op(
     "get",
@@ -343,7 +336,7 @@ imports.op(
     array=True,
 )
 imports.op(
-    "post", "/imports/{id}/cancel", "Cancel a run", svc.cancel, response=ImportCancel, status=202
+    "post", "/imports/{id}/cancel", "Cancel a run", svc.cancel, response=CancelAnswer, status=202
 )
 imports.run_logs(svc.KIND.list_logs)
 imports.shares(job_services.KIND, level_noun="an import")

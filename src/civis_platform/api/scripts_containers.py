@@ -8,7 +8,7 @@ from pydantic import Field
 
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import RequestModel, ResponseModel
-from civis_platform.api._subresources import JobOutput, run_model
+from civis_platform.api._subresources import CancelAnswer, JobOutput, run_model
 from civis_platform.api.jobs import JobRun, UserSimple
 from civis_platform.services import scripts_containers as svc
 
@@ -96,14 +96,6 @@ ContainerRun = run_model(
 )
 
 
-class ScriptCancel(ResponseModel):
-    """The answer of ``POST /scripts/{id}/cancel``."""
-
-    id: int | None = None
-    state: str | None = None
-    is_cancel_requested: bool | None = None
-
-
 class OutputCreate(RequestModel):
     """Body of ``POST /scripts/containers/{id}/runs/{run_id}/outputs``."""
 
@@ -145,6 +137,6 @@ scripts_containers.op(
     "/scripts/{id}/cancel",
     "Cancel a run",
     svc.cancel_script,
-    response=ScriptCancel,
+    response=CancelAnswer,
     status=202,
 )
