@@ -11,7 +11,8 @@ Permission levels, weakest first: ``read`` < ``write`` < ``manage``. The owner h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,6 +194,23 @@ def update_row(conn: Connection, table: Table, object_id: int, values: Mapping[s
         stamped["updated_at"] = utcnow()
     if stamped:
         conn.execute(update(table).where(table.c.id == object_id).values(**stamped))
+
+
+@contextmanager
+def locked(ctx: Context, table: Table, object_id: int) -> Iterator[Connection]:
+    """A write transaction holding the lock on one row: read-modify-write inside it.
+
+    Two callers that read a row, change it and write it back (a PATCH of a JSON
+    configuration) then run one after the other instead of the later silently undoing
+    the earlier's change. SQLite serialises writers from the start (``BEGIN
+    IMMEDIATE``); PostgreSQL locks the row (``SELECT ... FOR UPDATE``), and since each
+    statement reads the latest committed data, what is read after this is current.
+    Permission checks are the caller's (`fetch`): a missing row locks nothing.
+    """
+    with ctx.store.write_transaction() as conn:
+        if conn.dialect.name != "sqlite":
+            conn.execute(select(table.c.id).where(table.c.id == object_id).with_for_update())
+        yield conn
 
 
 def delete_owned(ctx: Context, kind: Kind, object_id: int) -> None:

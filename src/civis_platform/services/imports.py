@@ -9,20 +9,22 @@ them too, since the official ``transfer_table`` polls that path.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, select
 
 from civis_platform.programs.imports import DBSYNC_KEY, DBSYNC_TYPE, SYNC_MODES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
+from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context, iso
 from civis_platform.services.errors import BadRequestError, NotFoundError
 from civis_platform.services.users import _page_args
 from civis_platform.store import tables as t
 
+T = TypeVar("T")
 KIND = JobKind(keys=(DBSYNC_KEY,), label="Import")
 # Run rows as ``GET /imports/{id}/runs`` shows them (with ``importId``).
 KIND_RUNS = JobKind(keys=(DBSYNC_KEY,), label="Import", parent_field="import_id")
@@ -205,14 +207,14 @@ def get_import(ctx: Context, *, id: int) -> dict[str, Any]:
 
 def update_import(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
     """``PUT /imports/{id}``: the import's attributes (its syncs stay)."""
-    with ctx.store.transaction() as conn:
-        row = KIND.row(conn, ctx, id, need="write")
-        old = json.loads(row.config or "{}")
+
+    def change(_conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
         config = {k: body[k] for k in CONFIG_FIELDS if k in body}
         _check_import(config)
         config["syncs"] = old.get("syncs", [])
-        g.update_row(conn, t.jobs, id, {"name": body["name"], "config": json.dumps(config)})
-        return _view(conn, ctx, KIND.row(conn, ctx, id))
+        return {"name": body["name"], "config": config}
+
+    return edit_job(ctx, KIND, id, change, lambda conn, row: _view(conn, ctx, row))
 
 
 def _path(side: Mapping[str, Any] | None, field: str) -> str:
@@ -244,15 +246,16 @@ def _sync_config(body: Mapping[str, Any], sync_id: int) -> dict[str, Any]:
     }
 
 
-def _edit_syncs(ctx: Context, import_id: int, change: Any) -> Any:
+def _edit_syncs(ctx: Context, import_id: int, change: Callable[[list[dict[str, Any]]], T]) -> T:
     """Apply ``change(syncs) -> result`` to an import's syncs and save them."""
-    with ctx.store.transaction() as conn:
-        row = KIND.row(conn, ctx, import_id, need="write")
-        config = json.loads(row.config or "{}")
-        syncs = config.setdefault("syncs", [])
-        result = change(syncs)
-        g.update_row(conn, t.jobs, import_id, {"config": json.dumps(config)})
-        return result
+    results: list[T] = []
+
+    def edit(_conn: Connection, config: dict[str, Any]) -> dict[str, Any]:
+        results.append(change(config.setdefault("syncs", [])))
+        return {"config": config}
+
+    edit_job(ctx, KIND, import_id, edit, lambda _conn, _row: None)
+    return results[0]
 
 
 def _find_sync(syncs: list[dict[str, Any]], import_id: int, sync_id: int) -> int:

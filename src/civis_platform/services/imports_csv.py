@@ -16,10 +16,10 @@ from sqlalchemy import Connection, Row
 from civis_platform.programs.imports import CSV_IMPORT_KEY, DBSYNC_KEY, DELIMITER_CHARS
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
+from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
 from civis_platform.services.errors import BadRequestError
-from civis_platform.store import tables as t
 
 __all__ = ["ANY_IMPORT", "KIND", "JobKind", "create_import", "get_import"]
 
@@ -163,16 +163,12 @@ def get_import(ctx: Context, *, id: int) -> dict[str, Any]:
 
 
 def _update(ctx: Context, id: int, body: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
-    with ctx.store.transaction() as conn:
-        row = KIND.row(conn, ctx, id, need="write")
-    config = _stored(body, {} if replace else json.loads(row.config or "{}"))
-    validate(config)
-    with ctx.store.transaction() as conn:
-        values: dict[str, Any] = {"config": json.dumps(config)}
-        if body.get("name"):
-            values["name"] = body["name"]
-        g.update_row(conn, t.jobs, id, values)
-        return _view(conn, ctx, KIND.row(conn, ctx, id))
+    def change(_conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
+        config = _stored(body, {} if replace else old)
+        validate(config)
+        return {"config": config, **({"name": body["name"]} if body.get("name") else {})}
+
+    return edit_job(ctx, KIND, id, change, lambda conn, row: _view(conn, ctx, row))
 
 
 def replace_import(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,15 +11,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Connection, Row
 
 from civis_platform.programs.imports import PREPROCESS_KEY
-from civis_platform.services import _generic as g
 from civis_platform.services import jobs
+from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
 from civis_platform.services.errors import BadRequestError
-from civis_platform.store import tables as t
 
 KIND = JobKind(keys=(PREPROCESS_KEY,), label="Preprocess CSV")
 DELIMITERS = ("comma", "tab", "pipe")
@@ -84,15 +83,13 @@ def get_preprocess(ctx: Context, *, id: int) -> dict[str, Any]:
 
 
 def _update(ctx: Context, id: int, body: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
-    with ctx.store.transaction() as conn:
-        row = KIND.row(conn, ctx, id, need="write")
-        old = json.loads(row.config or "{}")
-    given = {k: body[k] for k in FIELDS if k in body}
-    config = {**DEFAULTS, **given} if replace else {**old, **given}
-    _check(config)
-    with ctx.store.transaction() as conn:
-        g.update_row(conn, t.jobs, id, {"config": json.dumps(config)})
-        return _view(KIND.row(conn, ctx, id))
+    def change(_conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
+        given = {k: body[k] for k in FIELDS if k in body}
+        config = {**DEFAULTS, **given} if replace else {**old, **given}
+        _check(config)
+        return {"config": config}
+
+    return edit_job(ctx, KIND, id, change, lambda _conn, row: _view(row))
 
 
 def replace_preprocess(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from civis_platform.programs.sql_export import parse_csv_settings
 from civis_platform.programs.sql_text import TemplateError, check_template, render_sql
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
+from civis_platform.services._job_config import edit_job
 from civis_platform.services._scripts import common_view
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
@@ -145,16 +146,12 @@ def get_sql(ctx: Context, *, id: int) -> dict[str, Any]:
 
 
 def _update(ctx: Context, script_id: int, body: Mapping[str, Any], *, replace: bool) -> Any:
-    with ctx.store.transaction() as conn:
-        row = SQL_SCRIPTS.row(conn, ctx, script_id, need="write")
-        config = {} if replace else json.loads(row.config or "{}")
-        config.update(_config(body))
+    def change(conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
+        config = {**({} if replace else old), **_config(body)}
         _check_config(conn, ctx, config)
-        values: dict[str, Any] = {"config": json.dumps(config)}
-        if "name" in body:
-            values["name"] = body["name"]
-        g.update_row(conn, t.jobs, script_id, values)
-        return _view(conn, ctx, SQL_SCRIPTS.row(conn, ctx, script_id))
+        return {"config": config, **({"name": body["name"]} if "name" in body else {})}
+
+    return edit_job(ctx, SQL_SCRIPTS, script_id, change, lambda conn, row: _view(conn, ctx, row))
 
 
 def replace_sql(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
