@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import PagedQuery, ResponseModel
+from civis_platform.api._models import PagedQuery, RequestModel, ResponseModel
 from civis_platform.api.jobs import JobRun
 from civis_platform.services import tables as svc
 
@@ -104,8 +104,8 @@ class TableListItem(TableBase):
     table_tags: list[InlineTableTag] | None = None
 
 
-class Table(TableBase):
-    """``GET /tables/{id}``: a table described now, with its columns."""
+class TableSummaryWithOntology(TableBase):
+    """``PATCH /tables/{id}``: the table and what users said about it, without columns."""
 
     data_updated_at: str | None = None
     schema_updated_at: str | None = None
@@ -115,6 +115,11 @@ class Table(TableBase):
     last_modified_keys: list[str] | None = None
     table_tags: list[InlineTableTag] | None = None
     ontology_mapping: dict[str, Any] | None = None
+
+
+class Table(TableSummaryWithOntology):
+    """``GET /tables/{id}``: a table described now, with its columns."""
+
     columns: list[TableColumn] | None = None
     joins: list[TableJoin] | None = None
     multipart_key: list[str] | None = None
@@ -140,6 +145,15 @@ with warnings.catch_warnings():
         credential_id: int | None = None
 
 
+class TableUpdate(RequestModel):
+    """Body of ``PATCH /tables/{id}``."""
+
+    ontology_mapping: dict[str, str] | None = None
+    description: str | None = None
+    primary_keys: list[str] | None = None
+    last_modified_keys: list[str] | None = None
+
+
 class ColumnListQuery(PagedQuery):
     """Query of ``GET /tables/{id}/columns``."""
 
@@ -159,6 +173,16 @@ tables.op(
 )
 tables.op(
     "get", "/tables/{id}", "Show basic table info", svc.get_table, response=Table, blocking=True
+)
+tables.op(
+    "patch",
+    "/tables/{id}",
+    "Update a table",
+    svc.update_table,
+    body=TableUpdate,
+    body_name="TableUpdatePatchRequest",
+    body_required=False,
+    response=TableSummaryWithOntology,
 )
 tables.op(
     "get",

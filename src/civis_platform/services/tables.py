@@ -12,11 +12,16 @@ Getting one table describes it live (columns, exact row count), so every answer 
 current and a refresh is just a look that also stamps ``lastRefresh``.
 
 Every user sees every registered database's tables (databases are shared with
-everyone); unknown database or table ids are 404s.
+everyone); unknown database or table ids are 404s. What users say about a table
+(``PATCH /tables/{id}``: description, primary and last-modified keys, ontology mapping)
+is kept on its id row, so it lives exactly as long as the id; changing it needs write
+permission on the table's database (its remote host: the registrant manages it, other
+users read it through the default group), so a mere reader is answered 403.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -26,7 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context, iso, utcnow
-from civis_platform.services.errors import BadRequestError, NotFoundError
+from civis_platform.services.errors import BadRequestError, ForbiddenError, NotFoundError
+from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
 from civis_platform.store import tables as t
 from civis_platform.warehouse import Warehouse
 from civis_platform.warehouse.base import (
@@ -208,6 +214,10 @@ def _column_view(column: Column, order: int) -> dict[str, Any]:
     }
 
 
+def _json(text: str | None, empty: Any) -> Any:
+    return empty if text is None else json.loads(text)
+
+
 def _summary_view(row: Row[Any], summary: TableSummary | None) -> dict[str, Any]:
     """A list row; ``summary`` is None when the warehouse could not be read just now."""
     return {
@@ -215,7 +225,7 @@ def _summary_view(row: Row[Any], summary: TableSummary | None) -> dict[str, Any]
         "database_id": row.database_id,
         "schema": row.schema_name,
         "name": row.table_name,
-        "description": None,
+        "description": row.description,
         "is_view": summary.is_view if summary else None,
         "row_count": None,
         "column_count": summary.column_count if summary else None,
@@ -237,7 +247,7 @@ def _table_view(row: Row[Any], info: TableInfo) -> dict[str, Any]:
         "database_id": row.database_id,
         "schema": info.schema,
         "name": info.name,
-        "description": None,
+        "description": row.description,
         "is_view": info.is_view,
         "row_count": info.row_count,
         "column_count": len(info.columns),
@@ -251,10 +261,10 @@ def _table_view(row: Row[Any], info: TableInfo) -> dict[str, Any]:
         "schema_updated_at": None,
         "refresh_id": None,
         "last_run": None,
-        "primary_keys": [],
-        "last_modified_keys": [],
+        "primary_keys": _json(row.primary_keys, []),
+        "last_modified_keys": _json(row.last_modified_keys, []),
         "table_tags": [],
-        "ontology_mapping": {},
+        "ontology_mapping": _json(row.ontology_mapping, {}),
         "columns": [_column_view(c, i) for i, c in enumerate(info.columns, start=1)],
         "joins": [],
         "multipart_key": [],
@@ -450,6 +460,65 @@ def get_table(ctx: Context, *, id: int) -> dict[str, Any]:
     """``GET /tables/{id}``: the table described now (404 once it is gone)."""
     row, info = _describe_by_id(ctx, id)
     return _table_view(row, info)
+
+
+def _check_writer(ctx: Context, row: Row[Any]) -> None:
+    """Write permission on the table's database (its remote host), or 404/403."""
+    with ctx.store.transaction() as conn:
+        host_id = conn.execute(
+            select(t.databases.c.remote_host_id).where(t.databases.c.id == row.database_id)
+        ).scalar()
+        try:
+            if host_id is None:
+                raise NotFoundError("no remote host")
+            g.fetch(conn, ctx, REMOTE_HOST, host_id, need="write")
+        except NotFoundError:
+            raise NotFoundError(f"Table {row.id} was not found.") from None
+        except ForbiddenError:
+            raise ForbiddenError(
+                f"You need write permission on database {row.database_id} to change table {row.id}."
+            ) from None
+
+
+def _check_columns(info: TableInfo, field: str, names: Iterable[str]) -> None:
+    known = {c.name for c in info.columns}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise BadRequestError(
+            f"{field} names no column of {info.schema}.{info.name}: {', '.join(unknown)}.",
+            field=field,
+        )
+
+
+def update_table(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``PATCH /tables/{id}``: set the description, primary keys, last-modified keys or
+    ontology mapping given (each replaces the stored value; ``""`` clears the
+    description, ``[]``/``{}`` the others). Keys and mapped columns must be columns of
+    the table as it is now (400 naming the field). Answers the table as ``GET`` does.
+    """
+    row = _row(ctx, id)
+    _check_writer(ctx, row)
+    _, info = _describe_by_id(ctx, id)
+    values: dict[str, Any] = {}
+    if "description" in body:
+        values["description"] = body["description"] or None
+    for field, name in (
+        ("primaryKeys", "primary_keys"),
+        ("lastModifiedKeys", "last_modified_keys"),
+    ):
+        if name in body:
+            _check_columns(info, field, body[name])
+            values[name] = json.dumps(list(body[name]))
+    if "ontology_mapping" in body:
+        mapping = dict(body["ontology_mapping"])
+        _check_columns(info, "ontologyMapping", mapping.values())
+        values["ontology_mapping"] = json.dumps(mapping)
+    with ctx.store.transaction() as conn:
+        g.update_row(conn, WT, id, values)
+        written = conn.execute(select(WT).where(WT.c.id == id)).first()
+    if written is None:  # forgotten meanwhile: the table was found gone
+        raise NotFoundError(f"Table {id} was not found.")
+    return _table_view(written, info)
 
 
 def refresh_table(ctx: Context, *, id: int) -> dict[str, Any]:

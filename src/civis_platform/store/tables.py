@@ -306,6 +306,11 @@ warehouse_tables = Table(
     Column("schema_name", Text, nullable=False),
     Column("table_name", Text, nullable=False),
     Column("refreshed_at", DateTime(timezone=True), nullable=True),
+    # What users say about the table (PATCH /tables/{id}); the lists are JSON text.
+    Column("description", Text, nullable=True),
+    Column("primary_keys", Text, nullable=True),
+    Column("last_modified_keys", Text, nullable=True),
+    Column("ontology_mapping", Text, nullable=True),
     *_timestamps(),
     UniqueConstraint("database_id", "schema_name", "table_name", name="uq_warehouse_tables_name"),
     # Rows come and go with tables: an id must never be handed out twice, or a client

@@ -254,3 +254,114 @@ def test_schema_filter_ignores_case(api: Api, warehouse: WarehouseUnderTest) -> 
     warehouse.run(f'CREATE SCHEMA "{schema}"', f'CREATE TABLE "{schema}".t (x integer)')
     for spelled in (schema.lower(), schema, schema.upper()):
         assert [(r["schema"], r["name"]) for r in find(api, warehouse, spelled)] == [(schema, "t")]
+
+
+SUMMARY_WITH_ONTOLOGY = [
+    "id",
+    "databaseId",
+    "schema",
+    "name",
+    "description",
+    "isView",
+    "rowCount",
+    "columnCount",
+    "sizeMb",
+    "owner",
+    "distkey",
+    "sortkeys",
+    "refreshStatus",
+    "lastRefresh",
+    "dataUpdatedAt",
+    "schemaUpdatedAt",
+    "refreshId",
+    "lastRun",
+    "primaryKeys",
+    "lastModifiedKeys",
+    "tableTags",
+    "ontologyMapping",
+]
+
+
+def test_patch_stores_what_users_say_about_a_table(api: Api, warehouse: WarehouseUnderTest) -> None:
+    schema = warehouse.new_schema("described")
+    warehouse.run(f"INSERT INTO \"{schema}\".described VALUES (1, 'x')")
+    tid = table_id(api, warehouse, schema, "described")
+    body = {
+        "description": "People, one a row.",
+        "primaryKeys": ["a"],
+        "lastModifiedKeys": ["b"],
+        "ontologyMapping": {"primary_key": "a"},
+    }
+    patched = api.patch(f"tables/{tid}", json=body)
+    assert patched.status_code == 200, patched.text
+    shown = patched.json()
+    assert list(shown) == SUMMARY_WITH_ONTOLOGY
+    assert {k: shown[k] for k in body} == body
+    assert (shown["id"], shown["schema"], shown["name"], shown["rowCount"]) == (
+        tid,
+        schema,
+        "described",
+        1,
+    )
+    got = api.get(f"tables/{tid}").json()
+    assert {k: got[k] for k in body} == body
+    assert [r["description"] for r in find(api, warehouse, schema)] == [body["description"]]
+    # A PATCH changes only what it names; "" clears the description, [] the keys.
+    again = api.patch(f"tables/{tid}", json={"description": "", "primaryKeys": []}).json()
+    assert (again["description"], again["primaryKeys"]) == (None, [])
+    assert (again["lastModifiedKeys"], again["ontologyMapping"]) == (["b"], {"primary_key": "a"})
+    # An empty body changes nothing.
+    assert api.patch(f"tables/{tid}").json()["lastModifiedKeys"] == ["b"]
+
+
+def test_patch_of_an_unknown_table_is_404(api: Api, warehouse: WarehouseUnderTest) -> None:
+    assert_civis_error(api.patch("tables/987654", json={"description": "d"}), 404)
+    schema = warehouse.new_schema("gone")
+    tid = table_id(api, warehouse, schema, "gone")
+    warehouse.run(f'DROP TABLE "{schema}".gone')
+    assert_civis_error(api.patch(f"tables/{tid}", json={"description": "d"}), 404)
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"description": 5}, "description"),
+        ({"primaryKeys": "a"}, "primaryKeys"),
+        ({"lastModifiedKeys": [1]}, "lastModifiedKeys"),
+        ({"ontologyMapping": ["a"]}, "ontologyMapping"),
+        ({"ontologyMapping": {"primary_key": 3}}, "ontologyMapping"),
+        ({"primaryKeys": ["a", "nope"]}, "primaryKeys"),
+        ({"lastModifiedKeys": ["nope"]}, "lastModifiedKeys"),
+        ({"ontologyMapping": {"primary_key": "nope"}}, "ontologyMapping"),
+    ],
+)
+def test_bad_patches_are_400_naming_the_field(
+    api: Api, warehouse: WarehouseUnderTest, body: dict[str, Any], field: str
+) -> None:
+    schema = warehouse.new_schema("bad")
+    tid = table_id(api, warehouse, schema, "bad")
+    error = assert_civis_error(api.patch(f"tables/{tid}", json=body), 400)
+    assert field in error["errorDescription"]
+    assert api.get(f"tables/{tid}").json()["primaryKeys"] == []
+
+
+def test_only_writers_of_the_database_patch_its_tables(
+    api: Api, new_user: Any, warehouse: WarehouseUnderTest
+) -> None:
+    user, someone = new_user()
+    schema = warehouse.new_schema("guarded")
+    tid = table_id(api, warehouse, schema, "guarded")
+    api.patch(f"tables/{tid}", json={"description": "by the owner"})
+    # Everyone reads every table, but another user cannot change it (a reader: 403).
+    assert_civis_error(someone.patch(f"tables/{tid}", json={"description": "mine"}), 403)
+    assert someone.get(f"tables/{tid}").json()["description"] == "by the owner"
+    assert_civis_error(someone.patch("tables/987654", json={"description": "mine"}), 404)
+    # Write permission on the database (its remote host, same id) lets them.
+    shared = api.put(
+        f"remote_hosts/{warehouse.database_id}/shares/users",
+        json={"userIds": [user.id], "permissionLevel": "write"},
+    )
+    assert shared.status_code == 200, shared.text
+    patched = someone.patch(f"tables/{tid}", json={"description": "mine"})
+    assert patched.status_code == 200, patched.text
+    assert api.get(f"tables/{tid}").json()["description"] == "mine"
