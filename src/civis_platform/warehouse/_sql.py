@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
 
-from . import _csv
+from . import _csv, _parquet
 from ._csvload import CsvLoad, cast_select_from
 from ._inference import TypeStats
 from ._sqltext import quote_ident, quote_literal, strip_query
@@ -75,6 +75,34 @@ def _native_layout_ok(files: list[str], width: int, header: bool, delimiter: str
         elif header and len(fields) != width:
             return False
     return empty < len(files)
+
+
+def _arrow_columns(schema: pa.Schema) -> list[Column]:
+    from ._types import sql_type_of_arrow
+
+    return [Column(f.name, sql_type_of_arrow(f.type)) for f in schema]
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique for formats that need it: a repeat gets ``_2``, ``_3``...
+
+    Examples:
+        >>> unique_names(["a", "b", "a", "a_2"])
+        ['a', 'b', 'a_3', 'a_2']
+    """
+    taken = set(names)
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        if name in seen:
+            n = 2
+            while f"{name}_{n}" in taken:
+                n += 1
+            name = f"{name}_{n}"
+            taken.add(name)
+        seen.add(name)
+        result.append(name)
+    return result
 
 
 class SqlWarehouse(abc.ABC):
@@ -138,12 +166,21 @@ class SqlWarehouse(abc.ABC):
     def _reported_type(self, data_type: str, length: Any, precision: Any, scale: Any) -> str:
         """Canonical type name from an ``information_schema.columns`` row."""
 
+    @abc.abstractmethod
+    def read_arrow(self, sql: str, *, batch_size: int = ...) -> pa.RecordBatchReader:
+        """See `Warehouse.read_arrow` (each engine fetches its own way)."""
+
     def _native_csv_source(
         self, paths: list[str], width: int, header: bool, delimiter: str
     ) -> str | None:
         """SQL for a relation of text columns ``c0..c{width-1}`` that the engine reads from
         uncompressed CSV files itself (NULL = unquoted empty field), or ``None`` if it
         cannot. Used for typed loads of local files (see `_import_native`)."""
+        return None
+
+    def _native_parquet_source(self, paths: list[str]) -> str | None:
+        """SQL for a relation that the engine reads from local Parquet files itself, or
+        ``None`` if it cannot (the rows are then staged from pyarrow's reader)."""
         return None
 
     def _insert_count(self, cur: Any, sql: str) -> int:
@@ -392,33 +429,102 @@ class SqlWarehouse(abc.ABC):
         primary_keys: list[str] | None = None,
     ) -> int:
         """See `Warehouse.write_arrow`."""
-        from ._types import sql_type_of_arrow
+        result = self._load_typed(
+            schema,
+            table,
+            _arrow_columns(reader.schema),
+            None,
+            existing_table_rows,
+            primary_keys,
+            lambda cur: self._staged_arrow(cur, reader),
+            SqlError,
+        )
+        return result.rows_inserted
 
+    def import_parquet(
+        self,
+        schema: str,
+        table: str,
+        sources: Sequence[BinaryIO],
+        *,
+        columns: list[Column] | None = None,
+        existing_table_rows: ExistingTableRows = "fail",
+        primary_keys: list[str] | None = None,
+    ) -> ImportResult:
+        """See `Warehouse.import_parquet`."""
+        file_schema = _parquet.parquet_schema(sources)
+        paths = [_csv.local_file(s) for s in sources]
+        native = (
+            self._native_parquet_source([p for p in paths if p is not None])
+            if all(paths)
+            else None
+        )
+
+        def stage(cur: Any) -> tuple[str, str | None]:
+            if native is not None:
+                return native, None
+            return self._staged_arrow(cur, _parquet.parquet_batches(sources, file_schema))
+
+        return self._load_typed(
+            schema,
+            table,
+            _arrow_columns(file_schema),
+            columns,
+            existing_table_rows,
+            primary_keys,
+            stage,
+            CsvImportError,
+        )
+
+    def _staged_arrow(self, cur: Any, reader: pa.RecordBatchReader) -> tuple[str, str | None]:
         temp = f"__arrow_{uuid.uuid4().hex[:12]}"
-        columns = [Column(f.name, sql_type_of_arrow(f.type)) for f in reader.schema]
+        self._stage_arrow(cur, temp, reader)
+        return temp, temp
+
+    def _load_typed(
+        self,
+        schema: str,
+        table: str,
+        source_columns: list[Column],
+        columns: list[Column] | None,
+        existing_table_rows: ExistingTableRows,
+        primary_keys: list[str] | None,
+        stage: Callable[[Any], tuple[str, str | None]],
+        error: type[WarehouseError],
+    ) -> ImportResult:
+        """Load typed rows (Arrow, Parquet) into ``schema.table`` in one transaction.
+
+        ``stage(cur)`` makes the rows readable in SQL and returns that relation with the
+        temporary table to drop afterwards (if any); its columns are ``source_columns``.
+        They are cast by position to ``columns`` (default: the source's own).
+        """
+        wanted = source_columns if columns is None else columns
+        if len(wanted) != len(source_columns):
+            raise CsvImportError(
+                f"{len(wanted)} columns were given but the data has {len(source_columns)}"
+            )
         self._ensure_schema(schema)
-        with self._errors(), self._transaction() as cur:
-            self._stage_arrow(cur, temp, reader)
+        with self._errors(error), self._transaction() as cur:
+            source, temp = stage(cur)
 
             def source_sql(target: list[Column]) -> str:
                 exprs = ", ".join(
                     f"CAST({quote_ident(src.name)} AS {canonical_type(dst.sql_type)})"
                     f" AS {quote_ident(dst.name)}"
-                    for src, dst in zip(columns, target, strict=True)
+                    for src, dst in zip(source_columns, target, strict=True)
                 )
-                return f"SELECT {exprs} FROM {temp}"
+                return f"SELECT {exprs} FROM {source}"
 
             target = self._prepare_target(
-                cur, schema, table, columns, existing_table_rows, primary_keys, source_sql
+                cur, schema, table, wanted, existing_table_rows, primary_keys, source_sql
             )
             column_list = ", ".join(quote_ident(c.name) for c in target)
-            cur.execute(
-                f"INSERT INTO {self._ref(schema, table)} ({column_list}) {source_sql(target)}"
+            rows = self._insert_count(
+                cur, f"INSERT INTO {self._ref(schema, table)} ({column_list}) {source_sql(target)}"
             )
-            cur.execute(f"SELECT count(*) FROM {temp}")
-            rows = int(cur.fetchone()[0])
-            cur.execute(f"DROP TABLE {temp}")
-        return rows
+            if temp is not None:
+                cur.execute(f"DROP TABLE {temp}")
+        return ImportResult(rows_inserted=rows, columns=list(target))
 
     # -- exports ----------------------------------------------------------------------
 
@@ -446,6 +552,20 @@ class SqlWarehouse(abc.ABC):
             columns = self._query_columns(cur, sql)
             chunks = self._csv_chunks(cur, sql, fmt)
             return _csv.write_parts(chunks, open_part, fmt, columns, max_file_size)
+
+    def export_parquet(self, sql: str, sink: BinaryIO) -> ExportResult:
+        """See `Warehouse.export_parquet`: the query's Arrow stream, written by pyarrow."""
+        reader = self.read_arrow(sql)
+        names = [field.name for field in reader.schema]
+        schema = pa.schema(
+            [f.with_name(n) for f, n in zip(reader.schema, unique_names(names), strict=True)]
+        )
+        renamed = pa.RecordBatchReader.from_batches(
+            schema, (pa.RecordBatch.from_arrays(b.columns, schema=schema) for b in reader)
+        )
+        with self._errors():
+            rows = _parquet.write_parquet(renamed, sink)
+        return ExportResult(row_count=rows, columns=names)
 
     # -- catalogue --------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The `Warehouse` protocol: what the data plane needs from a SQL engine.
 
-A warehouse runs SQL, streams query results out as CSV or Arrow, and loads CSV or Arrow
-into tables. Two implementations exist, one file each: `DuckDBWarehouse`
+A warehouse runs SQL, streams query results out as CSV, Parquet or Arrow, and loads CSV,
+Parquet or Arrow into tables. Two implementations exist, one file each: `DuckDBWarehouse`
 (`warehouse/duckdb.py`, the embedded default) and `PostgresWarehouse`
 (`warehouse/postgres.py`). Everything streams: memory stays constant whatever the size
 of the data.
@@ -12,7 +12,8 @@ Errors. No engine exception escapes a warehouse; callers see only this tree::
      ├── SqlError                  bad SQL (syntax, unknown column, ...): engine's message
      ├── TableNotFoundError        describe/drop of a missing table, or SQL naming one
      ├── TableExistsError          import with existing_table_rows="fail" onto a table
-     └── CsvImportError            malformed CSV, wrong column count, too many bad values
+     └── CsvImportError            malformed CSV or Parquet, wrong column count, too many
+                                   bad values
 
 Type names. Column types are reported in the Redshift style that Civis shows in table
 columns and in a file's ``detectedInfo``. Both engines accept every name in the right
@@ -108,7 +109,8 @@ class TableExistsError(WarehouseError):
 
 
 class CsvImportError(WarehouseError):
-    """A CSV could not be loaded; the message names the source, line and column if known."""
+    """A CSV (or Parquet) file could not be loaded; the message names the source, line and
+    column if known."""
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,38 @@ class Warehouse(Protocol):
         is. A row whose values do not fit the column types is skipped while there are at
         most ``max_errors`` such rows (default 0). Any error leaves the table as it was
         (or absent): raises `CsvImportError`, `TableExistsError` or `SqlError`.
+        """
+        ...
+
+    def import_parquet(
+        self,
+        schema: str,
+        table: str,
+        sources: Sequence[BinaryIO],
+        *,
+        columns: list[Column] | None = None,
+        existing_table_rows: ExistingTableRows = "fail",
+        primary_keys: list[str] | None = None,
+    ) -> ImportResult:
+        """Load seekable Parquet streams into ``schema.table`` atomically.
+
+        Every source must have the same columns. With ``columns=None`` the table gets the
+        files' column names and types (Arrow to SQL as in the table above); otherwise
+        ``columns`` name and type the file's columns by position, and each value is cast
+        (a value that does not cast fails the load). ``existing_table_rows`` and
+        ``primary_keys`` as for `import_csv`. Raises `CsvImportError` for a file that is
+        not Parquet or columns that disagree, `TableExistsError`, `SqlError`.
+        """
+        ...
+
+    def export_parquet(self, sql: str, sink: BinaryIO) -> ExportResult:
+        """Write a query's result into ``sink`` as one Parquet file (snappy).
+
+        Columns keep their types where Parquet has them (integers, floats, decimals,
+        booleans, text, dates, times, timestamps); any other type is written as its text,
+        as a CSV export renders it. Repeated column names get a ``_2``, ``_3``, ...
+        suffix (Parquet needs unique names); `ExportResult.columns` has the query's own.
+        The sink is flushed, not closed.
         """
         ...
 

@@ -104,6 +104,12 @@ def _as_text(values: list[Any]) -> list[Any]:
     return [None if v is None else str(v) for v in values]
 
 
+def _as_float(values: list[Any]) -> list[Any]:
+    """``numeric`` without a declared scale arrives as ``Decimal``; Arrow carries it as a
+    double (see `PostgresWarehouse.read_arrow`)."""
+    return [None if v is None else float(v) for v in values]
+
+
 _IDLE = psycopg.pq.TransactionStatus.IDLE
 
 
@@ -396,7 +402,7 @@ class PostgresWarehouse(SqlWarehouse):
             dtype = pa.float64() if name == "numeric" else arrow_type(name)
             known = dtype != pa.string() or name.startswith("character")
             fields.append(pa.field(col.name, dtype))
-            converters.append(_as_is if known else _as_text)
+            converters.append(_as_float if name == "numeric" else _as_is if known else _as_text)
         return pa.schema(fields), converters
 
     def close(self) -> None:
