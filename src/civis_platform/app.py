@@ -28,6 +28,7 @@ from civis_platform.api.middleware import CivisMiddleware
 from civis_platform.api.projects import projects
 from civis_platform.api.queries import queries
 from civis_platform.api.remote_hosts import remote_hosts
+from civis_platform.api.scripts import scripts
 from civis_platform.api.scripts_containers import scripts_containers
 from civis_platform.api.scripts_sql import scripts_sql
 from civis_platform.api.tables import tables
@@ -59,6 +60,7 @@ RESOURCES = [
     imports,
     imports_csv,
     jobs,
+    scripts,
     scripts_containers,
     scripts_sql,
     queries,
