@@ -24,6 +24,9 @@ class CsvSettingsFields(BaseModel):
     force_multifile: bool | None = None
     filename_prefix: str | None = None
     max_file_size: int | None = None
+    # A civis-platform extension (advertised at the spec's root, see spec.py): "parquet"
+    # exports one Parquet file instead of CSV.
+    file_format: str | None = None
 
 
 class CsvSettings(RequestModel, CsvSettingsFields):

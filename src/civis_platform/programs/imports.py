@@ -34,8 +34,18 @@ from civis_platform.services import files
 from civis_platform.services.errors import DomainError
 from civis_platform.services.tables import ensure_table_id
 from civis_platform.services.warehouses import Target, resolve_target
-from civis_platform.warehouse import Column, ExistingTableRows, WarehouseError, detect_csv
+from civis_platform.warehouse import (
+    Column,
+    CsvImportError,
+    ExistingTableRows,
+    ImportResult,
+    Warehouse,
+    WarehouseError,
+    detect_csv,
+)
+from civis_platform.warehouse._parquet import is_parquet, parquet_schema
 from civis_platform.warehouse._sqltext import quote_ident
+from civis_platform.warehouse._types import sql_type_of_arrow
 
 PREPROCESS_KEY = "csv_preprocess"
 PREPROCESS_TYPE = "JobTypes::CsvPreprocess"
@@ -238,6 +248,10 @@ def run_preprocess(run: RunContext) -> None:
     delimiter_name = config.get("column_delimiter")
     delimiter = DELIMITER_CHARS[delimiter_name] if delimiter_name else None
     with files.open_contents(run.settings, row) as stream:
+        if _seekable_parquet(stream):
+            detected = _parquet_info(stream, bool(config.get("detect_table_columns")), file_id)
+            _record_preprocessed(run, row, file_id, detected, stream, "Parquet file")
+            return
         data, complete, compressed = _text_sample(stream, file_id)
     text, encoding = check_csv_text(
         data, complete, file_id, force=bool(config.get("force_character_set_conversion"))
@@ -256,31 +270,58 @@ def run_preprocess(run: RunContext) -> None:
         f"Detected header={info.include_header}, delimiter={info.column_delimiter}, "
         f"compression={info.compression}, {len(info.table_columns)} columns."
     )
-    if config.get("in_place", True):
-        if convert:
-            raise ProgramError(
-                f"File {file_id} is {encoding} text, not UTF-8; it can be converted only "
-                "into a new file (in_place false)."
-            )
-        files.set_detected_info(run.store, file_id, detected)
-        run.add_output("File", file_id, row.name)
-        return
+    if convert and config.get("in_place", True):
+        raise ProgramError(
+            f"File {file_id} is {encoding} text, not UTF-8; it can be converted only "
+            "into a new file (in_place false)."
+        )
     with files.open_contents(run.settings, row) as stream:
         source: BinaryIO = stream
         if convert:
             run.log(f"Converting from {encoding} to UTF-8.")
-            chunks = _transcoded(stream, compressed, encoding)
-            source = io.BufferedReader(_ChunkStream(chunks))
-        cleaned = files.store_file(
-            run.store,
-            run.settings,
-            owner_id=run.owner_id,
-            name=row.name,
-            source=source,
-            detected_info=detected,
-        )
-    run.log(f"Wrote the preprocessed file {cleaned}.")
+            source = io.BufferedReader(_ChunkStream(_transcoded(stream, compressed, encoding)))
+        _record_preprocessed(run, row, file_id, detected, source, "file")
+
+
+def _record_preprocessed(
+    run: RunContext, row: Any, file_id: int, detected: dict[str, Any], source: BinaryIO, what: str
+) -> None:
+    """The preprocess run's File output: the file itself with its ``detectedInfo``
+    (``in_place``), or a new file of ``source``'s bytes carrying it."""
+    if run.config.get("in_place", True):
+        files.set_detected_info(run.store, file_id, detected)
+        run.add_output("File", file_id, row.name)
+        return
+    cleaned = files.store_file(
+        run.store,
+        run.settings,
+        owner_id=run.owner_id,
+        name=row.name,
+        source=source,
+        detected_info=detected,
+    )
+    run.log(f"Wrote the preprocessed {what} {cleaned}.")
     run.add_output("File", cleaned, row.name)
+
+
+def _seekable_parquet(stream: BinaryIO) -> bool:
+    return stream.seekable() and is_parquet(stream)
+
+
+def _parquet_info(stream: BinaryIO, with_columns: bool, file_id: int) -> dict[str, Any]:
+    """``detectedInfo`` of a Parquet file: its columns and types come from its footer;
+    header, delimiter and compression are what an import of it ignores."""
+    try:
+        schema = parquet_schema([stream])
+    except WarehouseError as error:
+        raise ProgramError(f"File {file_id}: {error}") from error
+    columns = [{"name": f.name, "sqlType": sql_type_of_arrow(f.type)} for f in schema]
+    return {
+        "includeHeader": True,
+        "columnDelimiter": "comma",
+        "compression": "none",
+        "tableColumns": columns if with_columns else [],
+    }
 
 
 # -- imports/files/csv ---------------------------------------------------------------
@@ -386,29 +427,51 @@ def run_csv_import(run: RunContext) -> None:
     if run.is_cancel_requested():
         return  # a load, once started, runs to its end (its transaction is all or nothing)
     run.log(f"Loading {len(rows)} file(s) into {where} on {target.database_name}.")
-    compression: Literal["none", "gzip"] = "gzip" if config.get("compression") == "gzip" else "none"
     with contextlib.ExitStack() as stack, _user_errors(f"CSV import into {where} failed"):
         sources = [stack.enter_context(files.open_contents(run.settings, r)) for r in rows]
-        if config.get("escaped"):
-            sources = [_plain_source(source, compression) for source in sources]
-            compression = "none"
-        result = target.warehouse.import_csv(
-            schema,
-            table,
-            sources,
-            columns=_columns(config),
-            existing_table_rows=config.get("existing_table_rows", "fail"),
-            header=bool(config.get("first_row_is_header")),
-            delimiter=DELIMITER_CHARS[config.get("column_delimiter") or "comma"],
-            compression=compression,
-            primary_keys=destination.get("primary_keys") or None,
-            max_errors=config.get("max_errors"),
-        )
+        result = _load(target.warehouse, schema, table, sources, config)
     run.log(
         f"Loaded {result.rows_inserted} row(s) into {where}"
         + (f"; skipped {result.rows_rejected} bad row(s)." if result.rows_rejected else ".")
     )
     run.add_output("Table", _table_id(run, target.database_id, schema, table), where)
+
+
+def _load(
+    warehouse: Warehouse, schema: str, table: str, sources: list[BinaryIO], config: Any
+) -> ImportResult:
+    """Load the opened source files as the import's config says.
+
+    Parquet files (our client sends tables so; see docs/data.md) are loaded by their own
+    schema: the CSV options (header, delimiter, compression, escaping, max errors) do
+    not apply to them.
+    """
+    mode = config.get("existing_table_rows", "fail")
+    primary_keys = config["destination"].get("primary_keys") or None
+    parquet = [_seekable_parquet(source) for source in sources]
+    if any(parquet):
+        if not all(parquet):
+            raise CsvImportError("the source files mix Parquet and CSV; import them separately")
+        return warehouse.import_parquet(
+            schema, table, sources, columns=_columns(config), existing_table_rows=mode,
+            primary_keys=primary_keys,
+        )
+    compression: Literal["none", "gzip"] = "gzip" if config.get("compression") == "gzip" else "none"
+    if config.get("escaped"):
+        sources = [_plain_source(source, compression) for source in sources]
+        compression = "none"
+    return warehouse.import_csv(
+        schema,
+        table,
+        sources,
+        columns=_columns(config),
+        existing_table_rows=mode,
+        header=bool(config.get("first_row_is_header")),
+        delimiter=DELIMITER_CHARS[config.get("column_delimiter") or "comma"],
+        compression=compression,
+        primary_keys=primary_keys,
+        max_errors=config.get("max_errors"),
+    )
 
 
 # -- imports (Dbsync) ----------------------------------------------------------------

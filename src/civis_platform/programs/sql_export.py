@@ -9,6 +9,9 @@ to the blob store: memory stays constant whatever the size of the result.
 Every CSV file carries ``detectedInfo`` (header, delimiter, compression and the result's
 columns with their SQL types), so a client can parse it with the right types.
 
+``fileFormat: "parquet"`` (a civis-platform extension of ``csv_settings``, see
+docs/data.md) exports one Parquet file instead, with the same ``tableColumns``.
+
 Examples:
     >>> parse_csv_settings({"column_delimiter": "pipe", "compression": "none"}).delimiter
     '|'
@@ -37,6 +40,7 @@ from civis_platform.warehouse._types import sql_type_of_arrow
 
 DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
 COMPRESSIONS = ("gzip", "zip", "none")
+FILE_FORMATS = ("csv", "parquet")
 MB = 1 << 20
 # A forced multifile export without ``max_file_size`` splits at this size.
 DEFAULT_PART_SIZE_MB = 1024
@@ -54,6 +58,7 @@ class ExportSettings:
     force_multifile: bool = False
     filename_prefix: str | None = None
     max_file_size: int | None = None
+    file_format: str = "csv"
 
     @property
     def delimiter(self) -> str:
@@ -70,6 +75,7 @@ class ExportSettings:
             "force_multifile": self.force_multifile,
             "filename_prefix": self.filename_prefix,
             "max_file_size": self.max_file_size,
+            "file_format": self.file_format,
         }
 
 
@@ -102,14 +108,21 @@ def parse_csv_settings(settings: Mapping[str, Any] | None) -> ExportSettings:
         isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PART_SIZE_MB
     ):
         raise ValueError(f"maxFileSize must be a whole number of MB from 1 to {MAX_PART_SIZE_MB}.")
+    file_format = settings.get("file_format") or "csv"
+    if file_format not in FILE_FORMATS:
+        raise ValueError("fileFormat must be one of csv, parquet.")
+    force_multifile = _flag(settings, "force_multifile", "forceMultifile", False)
+    if file_format == "parquet" and force_multifile:
+        raise ValueError("forceMultifile is not available with fileFormat parquet.")
     return ExportSettings(
         include_header=_flag(settings, "include_header", "includeHeader", True),
         compression=compression,
         column_delimiter=delimiter,
         unquoted=_flag(settings, "unquoted", "unquoted", False),
-        force_multifile=_flag(settings, "force_multifile", "forceMultifile", False),
+        force_multifile=force_multifile,
         filename_prefix=prefix or None,
         max_file_size=size,
+        file_format=file_format,
     )
 
 
@@ -166,7 +179,8 @@ class SqlExport:
         }
 
     def _store(self, path: Path, name: str, detected: dict[str, Any] | None) -> int:
-        if self.settings.compression == "zip" and detected is not None:
+        zipped = self.settings.compression == "zip" and self.settings.file_format == "csv"
+        if zipped and detected is not None:
             path = _zip(path, name.removesuffix(".zip"))
         # The spool is in the blob store's staging folder: storing it is a rename.
         return store_file(
@@ -186,6 +200,8 @@ class SqlExport:
             prefix=f"civis-export-{self.run.run_id}-",
             dir=blob_store(self.run.settings).staging_dir(),
         ) as tmp:
+            if self.settings.file_format == "parquet":
+                return self._export_parquet(sql, columns, Path(tmp) / "export.parquet")
             if not self.settings.force_multifile:
                 spool = Path(tmp) / "export.csv"
                 with open(spool, "wb") as sink:
@@ -205,6 +221,19 @@ class SqlExport:
                 spool.unlink()
                 self.run.log("The export is larger than maxFileSize: splitting it into parts.")
             return self._export_parts(sql, columns, Path(tmp), limit)
+
+    def _export_parquet(self, sql: str, columns: list[dict[str, str]], spool: Path) -> int:
+        """One Parquet file (``fileFormat`` parquet): typed, compressed inside, so the CSV
+        settings (header, delimiter, quoting, compression, file size) do not apply."""
+        with open(spool, "wb") as sink:
+            result = self.warehouse.export_parquet(sql, sink)
+        if self.run.is_cancel_requested():
+            return result.row_count  # cancelled meanwhile: record nothing
+        name = f"{self.base}.parquet"
+        file_id = self._store(spool, name, {"tableColumns": columns})
+        self.run.add_output("File", file_id, name)
+        self.run.log(f"Exported {result.row_count} rows to file {file_id} ({name}).")
+        return result.row_count
 
     def _export_parts(self, sql: str, columns: list[dict[str, str]], tmp: Path, limit: int) -> int:
         def open_part(index: int) -> BinaryIO:
