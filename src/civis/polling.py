@@ -134,6 +134,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_SCHEDULER.reset_after_fork)
 
 
+def _holds_polls(client: Any) -> bool:
+    """Whether the client's server says (in its spec) that it holds polls on request."""
+    platform = getattr(getattr(client, "_model", None), "platform", None) or {}
+    return bool(platform.get("longPolling"))
+
+
 def _preference_applied(response: Any) -> bool:
     headers = getattr(response, "headers", None)
     if not headers:
@@ -197,7 +203,10 @@ class PollableResult(futures.Future[Any]):
         if poll_on_creation:
             self._poll_once()
         if not self.done():
-            _SCHEDULER.schedule(self, self._interval)
+            # A server that holds polls (see the module docstring) is asked at once: it
+            # answers when the run's state changes, not 50 ms later.
+            first = 0.0 if polling_interval is None and _holds_polls(client) else self._interval
+            _SCHEDULER.schedule(self, first)
 
     # -- polling ---------------------------------------------------------------------------
     @property

@@ -166,3 +166,32 @@ def test_a_fixed_polling_interval_never_asks_to_be_held() -> None:
     result = PollableResult(poller, (), polling_interval=0.01, poll_on_creation=False)
     result.result(timeout=5)
     assert poller.prefer == [None, None]
+
+
+@pytest.mark.parametrize(
+    "platform, interval, first",
+    [
+        ({"longPolling": True}, None, 0.0),  # civis-platform: ask at once, it holds the poll
+        ({}, None, DEFAULT_FIRST_INTERVAL),  # Civis: the usual first wait
+        ({"longPolling": True}, 2.0, 2.0),  # a fixed interval is the caller's choice
+    ],
+)
+def test_the_first_poll_waits_only_for_servers_that_do_not_hold_polls(
+    monkeypatch: pytest.MonkeyPatch, platform: dict[str, bool], interval: float | None,
+    first: float,
+) -> None:
+    from civis import polling
+
+    delays: list[float] = []
+    monkeypatch.setattr(polling._SCHEDULER, "schedule", lambda _f, delay: delays.append(delay))
+
+    class Model:
+        pass
+
+    class Client:
+        _model = Model()
+
+    Client._model.platform = platform  # type: ignore[attr-defined]
+    PollableResult(Steps("queued"), (), polling_interval=interval, client=Client(),
+                   poll_on_creation=False)
+    assert delays == [first]

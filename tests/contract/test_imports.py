@@ -75,6 +75,7 @@ def test_imports_scenario(
     assert rows("modes") == [["6", "f"]]
     assert rows("dropped") == [["x", "y", "z"]]
     assert rows("upsert") == [["1", "a"], ["2", "B"], ["3", "c"]]
+    assert rows("parquet", order="n") == [["007", "1"], [None, "2"]]
     for bad in ("malformed", "mismatched", "foreign"):
         assert rows(bad) is None, bad
     assert rows("moved", database=transfer) == [["1", "a"], ["2", "b"], ["3", "c"]]

@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from civis._spec.model import FORMAT_VERSION, LazyDigest, SpecModel, digest_spec
+from civis._spec.model import (
+    FORMAT_VERSION,
+    LazyDigest,
+    SpecModel,
+    digest_spec,
+    platform_extension,
+)
 
 __all__ = [
     "INTERACTIVE_TTL_SECONDS",
@@ -224,7 +230,8 @@ def load_spec_mapping(spec: Mapping[str, Any]) -> SpecModel:
     >>> load_spec_mapping(spec).operations("files")[0].name
     'post'
     """
-    return SpecModel({"resources": LazyDigest(spec)}, key=f"mapping-{id(spec)}")
+    return SpecModel({"resources": LazyDigest(spec), "platform": platform_extension(spec)},
+                     key=f"mapping-{id(spec)}")
 
 
 def cached_spec_path(base_url: str, api_key: str, api_version: str) -> Path:

@@ -26,10 +26,13 @@ from civis._spec.naming import (
     to_snake,
 )
 
-__all__ = ["FORMAT_VERSION", "LazyDigest", "Operation", "Parameter", "SpecModel", "digest_spec"]
+__all__ = ["FORMAT_VERSION", "LazyDigest", "Operation", "Parameter", "SpecModel", "digest_spec",
+           "platform_extension"]
 
 # Bump when the digested layout changes, so stale disk caches are ignored.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# The spec root's key for what a civis-platform server offers beyond the Civis API.
+PLATFORM_EXTENSION = "x-civis-platform"
 
 VERBS = ("get", "put", "post", "patch", "delete", "head", "options")
 
@@ -140,7 +143,23 @@ def digest_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     resources: dict[str, list[tuple[Any, ...]]] = {}
     for resource, path, item in _resource_paths(spec):
         resources.setdefault(resource, []).extend(_digest_path(spec, path, item))
-    return {"format": FORMAT_VERSION, "resources": {k: tuple(v) for k, v in resources.items()}}
+    return {"format": FORMAT_VERSION, "resources": {k: tuple(v) for k, v in resources.items()},
+            "platform": platform_extension(spec)}
+
+
+def platform_extension(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """What the server says it offers beyond the Civis API (``x-civis-platform`` at the
+    spec's root, served by civis-platform; absent from Civis's own spec).
+
+    Examples
+    --------
+    >>> platform_extension({"x-civis-platform": {"tableFormats": ["csv", "parquet"]}})
+    {'tableFormats': ['csv', 'parquet']}
+    >>> platform_extension({"paths": {}})
+    {}
+    """
+    found = spec.get(PLATFORM_EXTENSION)
+    return dict(found) if isinstance(found, Mapping) else {}
 
 
 def _resource_paths(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
@@ -237,6 +256,8 @@ class SpecModel:
     def __init__(self, data: Mapping[str, Any], key: str) -> None:
         self.key = key
         self._raw: Mapping[str, tuple[tuple[Any, ...], ...]] = data["resources"]
+        # The server's civis-platform extensions (see `platform_extension`); {} for Civis.
+        self.platform: Mapping[str, Any] = data.get("platform") or {}
         self._views: dict[str, tuple[Operation, ...]] = {}
         self._lock = threading.Lock()
         # Filled by civis._spec.build; guarded by _lock.

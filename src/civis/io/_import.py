@@ -4,8 +4,9 @@
 check, one ``POST /files/preprocess/csv`` job per file (run at once, all in parallel),
 the detected CSV layout from each cleaned File's ``detectedInfo``, then
 ``POST /imports/files/csv`` and its run.  `dataframe_to_civis` writes the frame with
-pyarrow's CSV writer (never ``DataFrame.to_csv``) and sends ``table_columns`` derived from
-the frame's dtypes, so the warehouse gets the frame's types.  Because it wrote the CSV
+pyarrow's CSV writer (never ``DataFrame.to_csv``), or as Parquet for a civis-platform
+server (`civis.io._parquet`), and sends ``table_columns`` derived from the frame's
+dtypes, so the warehouse gets the frame's types.  Because it wrote the CSV
 itself, it knows the header, delimiter and every column's type, and skips the preprocess
 step and the existence check (which only decides whether types must be detected).
 """
@@ -23,6 +24,7 @@ from civis.base import CivisAPIError, CivisImportError
 from civis.client import client_or_default
 from civis.futures import CivisFuture
 from civis.io._files import file_to_civis
+from civis.io._parquet import use_parquet, write_parquet
 from civis.io._sql import DELIMITERS, delimiter_name
 from civis.io._sqltypes import base_sql_type, sql_columns, writable
 from civis.io._tables import split_schema_tablename
@@ -346,8 +348,11 @@ def dataframe_to_civis(df: Any, database: str | int, table: str, client: Any = N
     _, name = split_schema_tablename(table)
     client = client_or_default(client)
     with tempfile.TemporaryDirectory(prefix="civis-df-") as tmp:
-        path = os.path.join(tmp, "dataframe_to_civis.csv")
-        written_columns, header = _write_frame(df, path, kwargs)
+        # Parquet when the server takes it (civis.io._parquet) and no polars write_csv
+        # keywords ask for a particular CSV.
+        parquet = use_parquet(client) and not (_is_polars(df) and kwargs)
+        path = os.path.join(tmp, "dataframe_to_civis" + (".parquet" if parquet else ".csv"))
+        written_columns, header = _write_frame(df, path, kwargs, parquet)
         file_id = file_to_civis(path, name, client=client)
     options: dict[str, Any] = {
         "max_errors": max_errors, "existing_table_rows": existing_table_rows,
@@ -369,18 +374,26 @@ def dataframe_to_civis(df: Any, database: str | int, table: str, client: Any = N
     return _start_import(client, target, layout, columns, False, **options)
 
 
-def _write_frame(df: Any, path: str, kwargs: dict[str, Any]) -> tuple[
+def _is_polars(df: Any) -> bool:
+    return type(df).__module__.split(".")[0] == "polars"
+
+
+def _write_frame(df: Any, path: str, kwargs: dict[str, Any], parquet: bool) -> tuple[
         list[dict[str, str]], bool]:
-    """Write ``df`` as CSV at ``path``; return its ``table_columns`` and header flag."""
+    """Write ``df`` as CSV (or Parquet) at ``path``; return its ``table_columns`` and
+    whether the file has a header row (a Parquet file always names its columns)."""
     import pyarrow.csv as pacsv
 
-    if type(df).__module__.split(".")[0] == "polars":
+    if _is_polars(df):
         table = _arrow_of_polars(df)
         if kwargs:
             df.write_csv(path, **kwargs)
             return sql_columns(table), kwargs.get("include_header", True) is not False
     else:
         table, kwargs = _arrow_of_pandas(df, kwargs)
+    if parquet:
+        write_parquet(table, path)
+        return sql_columns(table), True
     header = kwargs.get("header", True) is not False
     pacsv.write_csv(table, path, pacsv.WriteOptions(include_header=header))
     return sql_columns(table), header

@@ -8,7 +8,8 @@ through a gzip decoder into pyarrow's multi-threaded CSV parser (never whole in 
 and data frames keep the SQL types the server reports for an export
 (``detectedInfo.tableColumns`` of its File).  One body differs by design: `read_civis_sql`
 asks for an uncompressed export from a server on a loopback address (see
-`export_compression`), for gzip from any other.
+`export_compression`), for gzip from any other, and for a Parquet export (data frames
+only) from a civis-platform server that offers it (`civis.io._parquet`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from civis.base import CivisAPIError, EmptyResultError
 from civis.client import client_or_default
 from civis.futures import CivisFuture
 from civis.io._files import civis_to_file
+from civis.io._parquet import read_parquet_export, use_parquet
 from civis.io._results import open_export, read_arrow, read_rows, to_pandas, to_polars
 from civis.utils._jobs import DeprecatedKwargDefault
 
@@ -222,20 +224,26 @@ def read_civis_sql(sql: str, database: str | int, return_as: str = "list",
     return_as = _resolve_return_as(use_pandas, return_as)
     _check_sql_params_arguments(sql_params_arguments)
     client = client_or_default(client)
+    parquet = return_as != "list" and not kwargs and use_parquet(client)
+    csv_settings = ({"file_format": "parquet"} if parquet
+                    else {"compression": export_compression(client)})
     script_id, run_id = _sql_script(client, sql, database, job_name, credential_id, hidden,
-                                    {"compression": export_compression(client)},
-                                    sql_params_arguments)
+                                    csv_settings, sql_params_arguments)
     _sql_future(client, script_id, run_id, polling_interval).result()
     outputs = client.scripts.get_sql_runs(script_id, run_id).get("output") or []
     if not outputs:
         raise EmptyResultError(f"Query {sql!r} (script {script_id}, run {run_id}) "
                                "returned no output.")
     url, file_id = outputs[0]["path"], outputs[0].get("file_id")
-    return _read_export(client, url, file_id, return_as, encoding, kwargs)
+    return _read_export(client, url, file_id, return_as, encoding, kwargs, parquet)
 
 
 def _read_export(client: Any, url: str, file_id: int | None, return_as: str,
-                 encoding: str | None, kwargs: dict[str, Any]) -> Any:
+                 encoding: str | None, kwargs: dict[str, Any], parquet: bool) -> Any:
+    if parquet:
+        columns = _export_columns(client, file_id)
+        table = read_parquet_export(client, url, columns)
+        return to_polars(table) if return_as == "polars" else to_pandas(table, columns)
     if return_as == "list":
         with open_export(client, url) as stream:
             return read_rows(stream, encoding)

@@ -63,6 +63,19 @@ def test_a_corrupt_disk_cache_is_rebuilt(tmp_path: Path, _isolated_cache: Path) 
     assert loader.load_spec_file(path).operations("users")[0].summary == "Corrupt me"
 
 
+def test_the_platform_extension_survives_the_disk_cache(
+        tmp_path: Path, _isolated_cache: Path) -> None:
+    spec = {**_spec("Extended"), "x-civis-platform": {"tableFormats": ["csv", "parquet"]}}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    key = loader.load_spec_file(path).key
+    loader._MODELS.pop(key)  # the next load reads the marshalled model from disk
+    loader._FILE_KEYS.clear()
+    assert loader.load_spec_file(path).platform == {"tableFormats": ["csv", "parquet"]}
+    assert loader.load_spec_mapping(spec).platform == {"tableFormats": ["csv", "parquet"]}
+    assert loader.load_spec_mapping(_spec("Civis")).platform == {}
+
+
 def test_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: Any) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

@@ -11,6 +11,7 @@ import datetime
 import gzip
 import itertools
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,11 +78,31 @@ def database(request: pytest.FixtureRequest) -> str:
     return name
 
 
-@pytest.fixture
-def client(platform: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+@pytest.fixture(params=["auto", "csv"])
+def client(platform: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
+    """A new user's client, moving tables as Parquet (the default against our server) or,
+    with ``CIVIS_TABLE_FORMAT=csv``, as CSV the way the official client does."""
     user = platform.create_user(f"io{next(_USERS)}")
     monkeypatch.setenv("CIVIS_API_ENDPOINT", platform.base_url)
+    monkeypatch.setenv("CIVIS_TABLE_FORMAT", request.param)
     return civis.APIClient(api_key=user.api_key)
+
+
+def test_tables_move_as_parquet_unless_csv_is_asked_for(
+        client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from civis.io import _import, _sql
+
+    calls: list[str] = []
+    for module, name in ((_import, "write_parquet"), (_sql, "read_parquet_export")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name, **k: (
+            calls.append(_name), _real(*a, **k))[1])
+    _load(FRAME, client, "e2e.format", existing_table_rows="drop")
+    back = civis.io.read_civis("e2e.format", DATABASE, return_as="pandas", client=client)
+    pd.testing.assert_frame_equal(back, FRAME)
+    civis.io.read_civis("e2e.format", DATABASE, client=client)  # rows: always CSV
+    parquet = os.environ["CIVIS_TABLE_FORMAT"] != "csv"
+    assert calls == (["write_parquet", "read_parquet_export"] if parquet else [])
 
 
 def _load(df: Any, client: Any, table: str, database: str = DATABASE,

@@ -133,6 +133,17 @@ def _() -> None:
     assert_clear(error)
 
 
+@check("civis_file_to_table loads an uploaded Parquet file by its own schema")
+def _() -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"zip": ["007", None], "n": pa.array([1, 2], pa.int32())}), sink)
+    result = load([upload(sink.getvalue(), "frame.parquet")], "parquet")
+    assert result["state"] == "succeeded", result
+
+
 @check("transfer_table copies a table to the other warehouse and back")
 def _() -> None:
     there = civis.io.transfer_table(
