@@ -169,24 +169,12 @@ def create_import(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
 def list_imports(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
     """``GET /imports``: the caller's visible imports (filters: type, author, hidden,
     archived), most recently updated first."""
-    stmt = select(t.jobs).where(g.visible_clause(ctx, jobs.KIND), t.jobs.c.type == DBSYNC_KEY)
-    stmt = stmt.where(t.jobs.c.hidden.is_(bool(query.get("hidden"))))
-    archived = str(query.get("archived", "false")).lower()
-    if archived in ("true", "false"):
-        stmt = stmt.where(t.jobs.c.archived.is_(archived == "true"))
+    stmt = jobs.visible_jobs(ctx, query).where(t.jobs.c.type == DBSYNC_KEY)
     if query.get("type"):
         # A comma-separated list; Civis documents "DbSync", its objects say "Dbsync".
         wanted = {x.strip().lower() for x in str(query["type"]).split(",")}
         if not wanted & {x.lower() for x in SYNC_TYPES}:
             stmt = stmt.where(t.jobs.c.id.is_(None))
-    if query.get("author"):
-        try:
-            authors = [int(x) for x in str(query["author"]).split(",")]
-        except ValueError:
-            raise BadRequestError(
-                "author must be a comma-separated list of ids.", "author"
-            ) from None
-        stmt = stmt.where(t.jobs.c.owner_id.in_(authors))
     with ctx.store.transaction() as conn:
         rows, total, page_num, per_page = g.paginate(
             conn,

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, or_, select
+from sqlalchemy import Connection, Row, Select, func, or_, select
 
 from civis_platform.runner.base import civis_type
 from civis_platform.services import _generic as g
@@ -120,8 +120,10 @@ def _view(conn: Connection, ctx: Context, row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def list_jobs(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
-    """Jobs the caller can read, with the Civis filters (state, type, q, author, ...)."""
+def visible_jobs(ctx: Context, query: Mapping[str, Any]) -> Select[Any]:
+    """The jobs the caller can read, with the filters every Civis job list takes:
+    ``hidden`` (default false), ``archived`` (``true``/``false``/``all``, default false)
+    and ``author`` (comma-separated user ids)."""
     jobs = t.jobs
     stmt = select(jobs).where(g.visible_clause(ctx, KIND))
     stmt = stmt.where(jobs.c.hidden.is_(bool(query.get("hidden"))))
@@ -130,12 +132,19 @@ def list_jobs(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         stmt = stmt.where(jobs.c.archived.is_(archived == "true"))
     if query.get("author"):
         try:
-            authors = [int(x) for x in query["author"].split(",")]
+            authors = [int(x) for x in str(query["author"]).split(",")]
         except ValueError:
             raise BadRequestError(
                 "author must be a comma-separated list of ids.", "author"
             ) from None
         stmt = stmt.where(jobs.c.owner_id.in_(authors))
+    return stmt
+
+
+def list_jobs(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
+    """Jobs the caller can read, with the Civis filters (state, type, q, author, ...)."""
+    jobs = t.jobs
+    stmt = visible_jobs(ctx, query)
     if query.get("scheduled"):
         stmt = stmt.where(jobs.c.id.is_(None))  # nothing is scheduled here
     if query.get("type"):

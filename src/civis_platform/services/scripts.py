@@ -129,19 +129,7 @@ def list_scripts(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         query, "category", dict.fromkeys(CATEGORIES)
     ):
         types = []
-    stmt = select(jobs_).where(g.visible_clause(ctx, jobs.KIND), jobs_.c.type.in_(types))
-    stmt = stmt.where(jobs_.c.hidden.is_(bool(query.get("hidden"))))
-    archived = str(query.get("archived", "false")).lower()
-    if archived in ("true", "false"):
-        stmt = stmt.where(jobs_.c.archived.is_(archived == "true"))
-    if query.get("author"):
-        try:
-            authors = [int(x) for x in str(query["author"]).split(",")]
-        except ValueError:
-            raise BadRequestError(
-                "author must be a comma-separated list of ids.", "author"
-            ) from None
-        stmt = stmt.where(jobs_.c.owner_id.in_(authors))
+    stmt = jobs.visible_jobs(ctx, query).where(jobs_.c.type.in_(types))
     if query.get("status"):
         stmt = stmt.where(_status_clause(_names(query, "status", STATUSES)))
     limit = query.get("limit") or DEFAULT_PAGE_SIZE
