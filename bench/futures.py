@@ -106,8 +106,9 @@ def report(result: Result, rounds: int) -> str:
         "Goal (issue #3): notice a finished run within about 100 ms on a local server "
         f"(met: {'yes' if worst <= 0.1 else 'NO'}). The official client's first poll comes "
         "1 s after the run starts and its interval grows by 1.2x; ours asks the server to "
-        "hold each poll until the run's state changes (`Prefer: wait=10`), so a 2 s run is "
-        "seen as soon as it ends, not at the next step of a backoff. The rest of the total "
+        "hold each poll until the run's state changes (`Prefer: wait=10`), from the first "
+        "poll on (the server's spec says `longPolling`), so a 2 s run is seen as soon as it "
+        "ends, not at the next step of a backoff. The rest of the total "
         "is the run itself: queueing, a per-run API key, and the process.",
     ])
 
