@@ -16,13 +16,14 @@ import shutil
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import IO, Any
 
 from civis.base import EmptyResultError
 from civis.client import client_or_default
+from civis.io._progress import Progress
 from civis.io._transfer import (
     ByteRange,
     FormBody,
@@ -71,10 +72,11 @@ class _Source:
                  view: memoryview | None = None) -> None:
         self.name, self.size, self._fd, self._view = name, size, fd, view
 
-    def part(self, offset: int, length: int) -> ByteRange | MemoryRange:
+    def part(self, offset: int, length: int,
+             moved: Callable[[int], None] | None = None) -> ByteRange | MemoryRange:
         if self._view is not None:
-            return MemoryRange(self._view, offset, length)
-        return ByteRange(self._fd, offset, length)
+            return MemoryRange(self._view, offset, length, moved)
+        return ByteRange(self._fd, offset, length, moved)
 
 
 @contextmanager
@@ -175,12 +177,14 @@ def file_to_civis(buf: Any, name: str | None = None, expires_at: Any = "DEFAULT"
         if size > _MAX_FILE_SIZE:
             raise ValueError(f"Files larger than 5 TiB cannot be uploaded ({size} bytes).")
         # Module globals read at call time, so tests can lower them.
-        if size <= MULTIPART_THRESHOLD:
-            return _single_upload(client, source, name, options)
-        return _multipart_upload(client, source, name, options, MIN_PART_SIZE)
+        with Progress(f"Uploading {name}", size) as bar:
+            if size <= MULTIPART_THRESHOLD:
+                return _single_upload(client, source, name, options, bar)
+            return _multipart_upload(client, source, name, options, MIN_PART_SIZE, bar)
 
 
-def _single_upload(client: Any, source: _Source, name: str, options: dict[str, Any]) -> int:
+def _single_upload(client: Any, source: _Source, name: str, options: dict[str, Any],
+                   bar: Progress) -> int:
     created = client.files.post(name, **options)
     fields = dict(created.upload_fields.json() if hasattr(created.upload_fields, "json")
                   else created.upload_fields)
@@ -191,7 +195,8 @@ def _single_upload(client: Any, source: _Source, name: str, options: dict[str, A
     def send() -> None:
         # The file part's filename is the source's, as requests' form encoding names it
         # (S3 substitutes it for ${filename} in the key).
-        body = FormBody(form, source.part(0, source.size), source.size, filename=source.name)
+        body = FormBody(form, source.part(0, source.size, bar.track(0)), source.size,
+                        filename=source.name)
         kwargs = transfer_kwargs()
         kwargs["headers"]["Content-Type"] = body.content_type
         response = session.post(created.upload_url, data=body, **kwargs)
@@ -203,7 +208,7 @@ def _single_upload(client: Any, source: _Source, name: str, options: dict[str, A
 
 
 def _multipart_upload(client: Any, source: _Source, name: str, options: dict[str, Any],
-                      min_part_size: int) -> int:
+                      min_part_size: int, bar: Progress) -> int:
     size = source.size
     part_size, num_parts = part_layout(size, min_part_size)
     created = client.files.post_multipart(name, num_parts, **options)
@@ -220,7 +225,8 @@ def _multipart_upload(client: Any, source: _Source, name: str, options: dict[str
         def send() -> None:
             if failed.is_set():
                 raise RuntimeError("another part failed")  # stop retrying: we abort anyway
-            response = session.put(urls[index], data=source.part(offset, length),
+            response = session.put(urls[index],
+                                   data=source.part(offset, length, bar.track(index)),
                                    **transfer_kwargs())
             raise_for_transfer(response, f"Upload of part {index + 1}/{num_parts}")
             response.close()
@@ -279,16 +285,18 @@ def civis_to_file(file_id: int, buf: Any, client: Any = None) -> None:
     >>> civis_to_file(123, buf)  # doctest: +SKIP
     """
     client = client_or_default(client)
-    url, _ = _file_url(client, file_id)
+    url, meta = _file_url(client, file_id)
+    label = f"Downloading {meta.get('name') or f'file {file_id}'}"
     if isinstance(buf, (str, os.PathLike)):
         with open(buf, "wb") as fh:
-            _download(client, url, fh)
+            _download(client, url, fh, label)
         return
-    _download(client, url, buf)
+    _download(client, url, buf, label)
 
 
-def _download(client: Any, url: str, buf: IO[bytes]) -> None:
+def _download(client: Any, url: str, buf: IO[bytes], label: str) -> None:
     session = session_of(client)
+    bar: Progress | None = None  # made at the first answer, which says the size
     try:
         start = buf.tell()
     except (OSError, AttributeError, io.UnsupportedOperation):
@@ -299,7 +307,7 @@ def _download(client: Any, url: str, buf: IO[bytes]) -> None:
     resumable = True
 
     def fetch() -> None:
-        nonlocal written, rewound, resumable
+        nonlocal written, rewound, resumable, bar
         kwargs = transfer_kwargs()
         if written and resumable:
             kwargs["headers"]["Range"] = f"bytes={written}-"
@@ -312,13 +320,22 @@ def _download(client: Any, url: str, buf: IO[bytes]) -> None:
                     raise OSError("download failed and the buffer cannot be rewound")
                 buf.seek(start)  # no partial answer: start over
                 written, rewound = 0, True
+            if bar is None:
+                length = response.headers.get("Content-Length")
+                bar = Progress(label, int(length) + written if length else None)
+            moved = bar.track(0)
             for chunk in response.iter_content(_DOWNLOAD_CHUNK):
                 buf.write(chunk)
                 written += len(chunk)
+                moved(written)
         if rewound:
             buf.truncate()  # a shorter second copy must not leave old bytes behind
 
-    send_with_retries(fetch)
+    try:
+        send_with_retries(fetch)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def file_to_json(file_id: int, client: Any = None, **json_kwargs: Any) -> Any:

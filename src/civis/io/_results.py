@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+from civis.io._progress import CountingReader, Progress
 from civis.io._sqltypes import INTEGER_TYPES, arrow_type, base_sql_type
 from civis.io._transfer import raise_for_transfer, send_with_retries, session_of, transfer_kwargs
 
@@ -148,12 +149,16 @@ def open_export(client: Any, url: str, decode: bool = True) -> Iterator[io.Buffe
         return response
 
     response = send_with_retries(connect)
+    length = response.headers.get("Content-Length")
+    bar = Progress("Downloading the query result", int(length) if length else None)
     try:
         # The stored bytes, undecoded: gzip is ours to decode, whatever the headers say.
         response.raw.decode_content = False
-        yield io.BufferedReader(GzipReader(response.raw, decode), _CHUNK)
+        raw: Any = CountingReader(response.raw, bar.track(0)) if bar.enabled else response.raw
+        yield io.BufferedReader(GzipReader(raw, decode), _CHUNK)
     finally:
         response.close()
+        bar.close()
 
 
 def read_rows(stream: IO[bytes], encoding: str | None) -> list[list[str]]:

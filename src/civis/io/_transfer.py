@@ -113,11 +113,13 @@ class ByteRange:
     (5, b'234', b'56')
     """
 
-    def __init__(self, fd: int, offset: int, length: int) -> None:
+    def __init__(self, fd: int, offset: int, length: int,
+                 moved: Callable[[int], None] | None = None) -> None:
         self._fd = fd
         self._offset = offset
         self._end = offset + length
         self._pos = offset
+        self._moved = moved  # told the bytes read so far (a progress bar)
 
     def __len__(self) -> int:
         return self._end - self._offset
@@ -130,6 +132,8 @@ class ByteRange:
             return b""
         data = os.pread(self._fd, size, self._pos)
         self._pos += len(data)
+        if self._moved is not None:
+            self._moved(self._pos - self._offset)
         return data
 
 
@@ -143,9 +147,11 @@ class MemoryRange:
     (5, b'234', b'56')
     """
 
-    def __init__(self, view: memoryview, offset: int, length: int) -> None:
+    def __init__(self, view: memoryview, offset: int, length: int,
+                 moved: Callable[[int], None] | None = None) -> None:
         self._view = view[offset:offset + length]
         self._pos = 0
+        self._moved = moved
 
     def __len__(self) -> int:
         return len(self._view)
@@ -154,6 +160,8 @@ class MemoryRange:
         end = len(self._view) if size is None or size < 0 else self._pos + size
         data = bytes(self._view[self._pos:end])
         self._pos += len(data)
+        if self._moved is not None:
+            self._moved(self._pos)
         return data
 
 

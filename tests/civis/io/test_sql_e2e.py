@@ -207,3 +207,13 @@ def test_transfer_table(client: Any) -> None:
     _load(pd.DataFrame({"a": [1]}), client, "e2e.src", existing_table_rows="drop")
     civis.io.transfer_table(DATABASE, DATABASE, "e2e.src", "e2e.dst", client=client).result()
     assert civis.io.read_civis("e2e.dst", DATABASE, client=client) == [["a"], ["1"]]
+
+
+def test_query_results_can_show_progress(client: Any, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CIVIS_PROGRESS", "1")
+    frame = civis.io.read_civis_sql("select range as i from range(1000)", DATABASE,
+                                    return_as="pandas", client=client)
+    assert frame["i"].tolist() == list(range(1000))
+    line = capsys.readouterr().err.rstrip("\n").rsplit("\r", 1)[-1]
+    assert line.startswith("Downloading the query result 100% "), line
