@@ -3,9 +3,10 @@
 owner with the job's database credential.
 
 A SQL script's SQL is first filled from its params and arguments (``sql_text``), then
-split into statements that run in order, each in its own session (so a temporary table
-does not outlive its statement). When the last statement returns rows its result is
-exported as CSV files (``sql_export``); otherwise the script just runs.
+split into statements that run in order in one warehouse session (`Warehouse.session`),
+each committed on its own: a temporary table made by one statement is there for the
+next, as on Civis. When the last statement returns rows its result is exported as CSV
+(or Parquet) files (``sql_export``); otherwise the script just runs.
 
 A query runs its whole SQL in one session and keeps a preview of the last statement's
 result: at most ``preview_rows`` rows, every value as text, in a ``JSONValue`` run
@@ -74,19 +75,22 @@ def run_sql_script(run: RunContext) -> None:
     )
     warehouse = target.warehouse
     run.log(f"Running {len(statements)} statement(s) on database {target.database_name}.")
-    for number, statement in enumerate(statements, start=1):
-        if run.is_cancel_requested():
-            return
-        where = f"Statement {number} of {len(statements)}: " if len(statements) > 1 else ""
-        try:
-            if number == len(statements) and returns_rows(statement):
-                SqlExport(run, warehouse, settings).export(statement)
-            else:
-                preview = warehouse.execute(statement, preview_rows=0)
-                if preview.row_count is not None and not preview.columns:
-                    run.log(f"{where}{preview.row_count} row(s) affected.")
-        except WarehouseError as error:  # the engine's own message, fit for the user
-            raise ProgramError(f"{where}{error}") from error
+    # One session for the whole script, as on Civis: a temporary table made by one
+    # statement is there for the next (each statement still commits on its own).
+    with warehouse.session():
+        for number, statement in enumerate(statements, start=1):
+            if run.is_cancel_requested():
+                return
+            where = f"Statement {number} of {len(statements)}: " if len(statements) > 1 else ""
+            try:
+                if number == len(statements) and returns_rows(statement):
+                    SqlExport(run, warehouse, settings).export(statement)
+                else:
+                    preview = warehouse.execute(statement, preview_rows=0)
+                    if preview.row_count is not None and not preview.columns:
+                        run.log(f"{where}{preview.row_count} row(s) affected.")
+            except WarehouseError as error:  # the engine's own message, fit for the user
+                raise ProgramError(f"{where}{error}") from error
 
 
 @register(QUERY_KEY, civis_type=QUERY_CIVIS_TYPE)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import contextvars
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
@@ -105,8 +107,43 @@ def unique_names(names: list[str]) -> list[str]:
     return result
 
 
+# Open sessions (`SqlWarehouse.session`) by warehouse, in this thread or task. The dict is
+# never changed in place: a session sets a new one, so other contexts never see it.
+_SESSIONS: contextvars.ContextVar[Mapping[int, Any]] = contextvars.ContextVar(
+    "warehouse_sessions", default=MappingProxyType({})
+)
+
+
 class SqlWarehouse(abc.ABC):
     """Shared implementation of `Warehouse`; subclasses fill in the engine hooks."""
+
+    # -- sessions ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """See `Warehouse.session`."""
+        if self._pinned() is not None:
+            yield  # already inside one: it goes on
+            return
+        handle = self._open_session()
+        token = _SESSIONS.set({**_SESSIONS.get(), id(self): handle})
+        try:
+            yield
+        finally:
+            _SESSIONS.reset(token)
+            self._close_session(handle)
+
+    def _pinned(self) -> Any | None:
+        """This context's session handle (a cursor or connection), if one is open."""
+        return _SESSIONS.get().get(id(self))
+
+    @abc.abstractmethod
+    def _open_session(self) -> Any:
+        """A connection (or cursor) reserved for one session."""
+
+    @abc.abstractmethod
+    def _close_session(self, handle: Any) -> None:
+        """End a session: its temporary objects and settings go with it."""
 
     # -- engine hooks ---------------------------------------------------------------
 

@@ -52,6 +52,7 @@ the empty string are both an empty field.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal, Protocol, runtime_checkable
@@ -374,6 +375,24 @@ class Warehouse(Protocol):
 
     def drop_table(self, schema: str, table: str, *, missing_ok: bool = False) -> None:
         """Drop a table; raises `TableNotFoundError` unless ``missing_ok``."""
+        ...
+
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        """Within the block, every call from this thread (or task) uses one engine
+        session, as one Civis SQL script does: temporary tables and session settings
+        made by one call are seen by the next, and go when the block ends. Each call
+        still commits on its own. Nested blocks share the outer session.
+
+        Examples:
+            >>> import tempfile, pathlib
+            >>> from civis_platform.warehouse import DuckDBWarehouse
+            >>> wh = DuckDBWarehouse(pathlib.Path(tempfile.mkdtemp()) / "w.duckdb")
+            >>> with wh.session():
+            ...     _ = wh.execute("create temp table t as select 42 as answer")
+            ...     wh.execute("select * from t").rows
+            [['42']]
+            >>> wh.close()
+        """
         ...
 
     def close(self) -> None:

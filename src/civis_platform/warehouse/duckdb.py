@@ -157,13 +157,26 @@ class DuckDBWarehouse(SqlWarehouse):
 
     # -- engine hooks ---------------------------------------------------------------
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:  # creating cursors on one connection is not thread-safe
             return self._conn.cursor()
 
+    def _cursor(self) -> tuple[duckdb.DuckDBPyConnection, bool]:
+        """The session's cursor (``owned`` False: leave it open), or a new one to close.
+
+        A DuckDB cursor is a connection of its own: temporary tables live in it."""
+        pinned = self._pinned()
+        return (pinned, False) if pinned is not None else (self._new_cursor(), True)
+
+    def _open_session(self) -> duckdb.DuckDBPyConnection:
+        return self._new_cursor()
+
+    def _close_session(self, handle: Any) -> None:
+        handle.close()
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        cur = self._cursor()
+        cur, owned = self._cursor()
         try:
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -174,7 +187,8 @@ class DuckDBWarehouse(SqlWarehouse):
                     cur.execute("ROLLBACK")
                 raise
         finally:
-            cur.close()
+            if owned:
+                cur.close()
 
     def _translate(self, exc: Exception) -> WarehouseError | None:
         if isinstance(exc, pa.ArrowInvalid):
@@ -447,7 +461,7 @@ class DuckDBWarehouse(SqlWarehouse):
         preview_rows: int = DEFAULT_PREVIEW_ROWS,
     ) -> QueryPreview:
         """See `Warehouse.execute`. Several statements run in order; the last is previewed."""
-        cur = self._cursor()
+        cur, owned = self._cursor()
         try:
             with self._errors():
                 relation = cur.sql(sql, params=params) if params else cur.sql(sql)
@@ -469,7 +483,8 @@ class DuckDBWarehouse(SqlWarehouse):
                     count += batch.num_rows
                 return QueryPreview(columns=list(relation.columns), rows=rows, row_count=count)
         finally:
-            cur.close()
+            if owned:
+                cur.close()
 
     @staticmethod
     def _returns_rows(cur: Any, sql: str) -> bool:
@@ -478,7 +493,7 @@ class DuckDBWarehouse(SqlWarehouse):
 
     def read_arrow(self, sql: str, *, batch_size: int = BATCH_ROWS) -> pa.RecordBatchReader:
         """See `Warehouse.read_arrow`."""
-        cur = self._cursor()
+        cur, owned = self._cursor()
         try:
             with self._errors():
                 relation = cur.sql(sql)
@@ -486,7 +501,8 @@ class DuckDBWarehouse(SqlWarehouse):
                     raise SqlError("read_arrow needs a query that returns rows")
                 reader = relation.to_arrow_reader(batch_size)
         except BaseException:
-            cur.close()
+            if owned:
+                cur.close()
             raise
 
         def batches() -> Iterator[pa.RecordBatch]:
@@ -494,7 +510,8 @@ class DuckDBWarehouse(SqlWarehouse):
                 with self._errors():
                     yield from reader
             finally:
-                cur.close()
+                if owned:
+                    cur.close()
 
         return pa.RecordBatchReader.from_batches(reader.schema, batches())
 

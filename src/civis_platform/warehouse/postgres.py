@@ -173,10 +173,22 @@ class PostgresWarehouse(SqlWarehouse):
                 return
         conn.close()
 
+    def _open_session(self) -> psycopg.Connection[Any]:
+        return self._checkout()
+
+    def _close_session(self, handle: Any) -> None:
+        self._checkin(handle)  # DISCARD ALL: temporary tables and settings go
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
         # Leaving the block commits, or rolls back on error; a connection that saw an
-        # error is closed rather than reused (it may be in any state).
+        # error is closed rather than reused (it may be in any state). A session's
+        # connection stays: the rollback leaves it usable, and the session ends it.
+        pinned = self._pinned()
+        if pinned is not None:
+            with pinned.transaction(), pinned.cursor() as cur:
+                yield cur
+            return
         conn = self._checkout()
         try:
             with conn.transaction(), conn.cursor() as cur:
@@ -362,15 +374,25 @@ class PostgresWarehouse(SqlWarehouse):
         return QueryPreview(columns=columns, rows=rows, row_count=count)
 
     def read_arrow(self, sql: str, *, batch_size: int = BATCH_ROWS) -> pa.RecordBatchReader:
-        """See `Warehouse.read_arrow`. Numeric without a declared scale reads as float64."""
-        conn = self._connect()
+        """See `Warehouse.read_arrow`. Numeric without a declared scale reads as float64.
+
+        Rows come from a server-side cursor, in a connection of their own, or in the
+        session's connection (inside a transaction that ends with the stream).
+        """
+        pinned = self._pinned()
+        conn = pinned if pinned is not None else self._connect()
+        done = contextlib.ExitStack()
+        if pinned is not None:
+            done.enter_context(pinned.transaction())  # a named cursor needs one
+        else:
+            done.callback(conn.close)
         try:
             with self._errors():
                 cur = conn.cursor(name=f"__read_{uuid.uuid4().hex[:12]}")
                 cur.execute(sql)
                 schema, converters = self._arrow_schema(conn, cur.description or [])
-        except BaseException:
-            conn.close()
+        except BaseException as exc:
+            done.__exit__(type(exc), exc, exc.__traceback__)
             raise
 
         def batches() -> Iterator[pa.RecordBatch]:
@@ -384,8 +406,9 @@ class PostgresWarehouse(SqlWarehouse):
                             )
                         ]
                         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+                cur.close()
             finally:
-                conn.close()
+                done.close()
 
         return pa.RecordBatchReader.from_batches(schema, batches())
 

@@ -215,6 +215,32 @@ def test_statements_run_in_order_and_the_last_query_is_exported(
     assert run["state"] == "succeeded" and run["output"] == []
 
 
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_a_temporary_table_lives_from_statement_to_statement(
+    server: ThreadedServer, wh: Warehouse, file_format: str
+) -> None:
+    # As on Civis, a script's statements share one session (each still commits).
+    user = make_user(server, wh)
+    sql = (
+        "create temporary table steps as select 1 as n;\n"
+        "insert into steps values (2);\n"
+        "select n from steps order by n;"
+    )
+    settings = {"compression": "none", "file_format": file_format}
+    _script, run = _run(user, wh, sql, csv_settings=settings)
+    assert run["state"] == "succeeded", run["error"]
+    raw = _download(run["output"][0])
+    if file_format == "csv":
+        assert _rows(raw) == [["n"], ["1"], ["2"]]
+    else:
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(io.BytesIO(raw)).column("n").to_pylist() == [1, 2]
+    # ... and the session ends with the script: the next one starts afresh.
+    _script, run = _run(user, wh, "select n from steps")
+    assert run["state"] == "failed" and "steps" in run["error"], run
+
+
 def test_params_and_arguments_fill_the_template(server: ThreadedServer, wh: Warehouse) -> None:
     user = make_user(server, wh)
     params = [

@@ -7,6 +7,7 @@ import io
 import pytest
 
 from civis_platform.warehouse import (
+    CsvFormat,
     SqlError,
     TableNotFoundError,
     Warehouse,
@@ -123,3 +124,48 @@ def test_statement_row_counts(warehouse: Warehouse, schema: str) -> None:
     assert updated.row_count == 2
     counted = warehouse.execute(f'select count(*) as "Count" from {schema}.t')
     assert (counted.columns, counted.rows) == (["Count"], [["2"]])
+
+
+def test_a_session_keeps_temporary_tables_between_calls(warehouse: Warehouse) -> None:
+    with warehouse.session():
+        warehouse.execute("CREATE TEMPORARY TABLE scratch_pad AS SELECT 1 AS n")
+        warehouse.execute("INSERT INTO scratch_pad VALUES (2)")
+        assert warehouse.execute("SELECT sum(n) FROM scratch_pad").rows == [["3"]]
+        reader = warehouse.read_arrow("SELECT n FROM scratch_pad ORDER BY n")
+        assert reader.read_all().column("n").to_pylist() == [1, 2]
+        sink = io.BytesIO()
+        assert warehouse.export_parquet("SELECT * FROM scratch_pad", sink).row_count == 2
+        out = io.BytesIO()
+        warehouse.export_csv("SELECT n FROM scratch_pad ORDER BY n", out,
+                             CsvFormat(compression="none"))
+        assert out.getvalue() == b"n\n1\n2\n"
+        with pytest.raises(SqlError):  # a failed statement leaves the session usable
+            warehouse.execute("SELECT nope FROM scratch_pad")
+        assert warehouse.execute("SELECT count(*) FROM scratch_pad").rows == [["2"]]
+        with warehouse.session():  # nested: the same session
+            assert warehouse.execute("SELECT count(*) FROM scratch_pad").rows == [["2"]]
+    # Outside the session, and after it, the temporary table is gone.
+    with pytest.raises((SqlError, TableNotFoundError)):
+        warehouse.execute("SELECT * FROM scratch_pad")
+    with warehouse.session(), pytest.raises((SqlError, TableNotFoundError)):
+        warehouse.execute("SELECT * FROM scratch_pad")
+
+
+def test_sessions_are_per_thread(warehouse: Warehouse) -> None:
+    import threading
+
+    seen: list[object] = []
+    with warehouse.session():
+        warehouse.execute("CREATE TEMPORARY TABLE mine AS SELECT 1 AS n")
+
+        def other() -> None:
+            try:
+                warehouse.execute("SELECT * FROM mine")
+            except (SqlError, TableNotFoundError) as exc:
+                seen.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert warehouse.execute("SELECT * FROM mine").rows == [["1"]]
+    assert len(seen) == 1  # another thread is not in this session
