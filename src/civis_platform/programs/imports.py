@@ -425,10 +425,13 @@ def run_csv_import(run: RunContext) -> None:
             files.readable_file(ctx, fid, "source.fileIds") for fid in config["source"]["file_ids"]
         ]
     if run.is_cancel_requested():
-        return  # a load, once started, runs to its end (its transaction is all or nothing)
+        return
     run.log(f"Loading {len(rows)} file(s) into {where} on {target.database_name}.")
     with contextlib.ExitStack() as stack, _user_errors(f"CSV import into {where} failed"):
         sources = [stack.enter_context(files.open_contents(run.settings, r)) for r in rows]
+        # A cancellation interrupts the load; its transaction leaves the table as it was.
+        session = stack.enter_context(target.warehouse.session())
+        stack.enter_context(run.when_cancelled(session.interrupt))
         result = _load(target.warehouse, schema, table, sources, config)
     run.log(
         f"Loaded {result.rows_inserted} row(s) into {where}"

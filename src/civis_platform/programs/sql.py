@@ -15,9 +15,8 @@ output named `QUERY_RESULT` that ``GET /queries/{id}`` shows.
 Failures (bad SQL, a missing table, a credential the owner may not use, an argument
 missing) fail the run with the engine's or our message as its ``error``.
 
-Cancelling a run makes it ``cancelled`` at once; the statement under way is not
-interrupted (the warehouse protocol has no interrupt), but nothing runs after it and no
-output is recorded.
+Cancelling a run makes it ``cancelled`` at once and interrupts the statement under way
+(`Session.interrupt`: it rolls back); nothing runs after it and no output is recorded.
 """
 
 from __future__ import annotations
@@ -76,8 +75,9 @@ def run_sql_script(run: RunContext) -> None:
     warehouse = target.warehouse
     run.log(f"Running {len(statements)} statement(s) on database {target.database_name}.")
     # One session for the whole script, as on Civis: a temporary table made by one
-    # statement is there for the next (each statement still commits on its own).
-    with warehouse.session():
+    # statement is there for the next (each statement still commits on its own). A
+    # cancellation interrupts the statement under way.
+    with warehouse.session() as session, run.when_cancelled(session.interrupt):
         for number, statement in enumerate(statements, start=1):
             if run.is_cancel_requested():
                 return

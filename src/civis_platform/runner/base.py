@@ -16,8 +16,9 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,6 +27,9 @@ from civis_platform.services import runs
 from civis_platform.services.auth import load_principal
 from civis_platform.services.context import Context
 from civis_platform.store.db import Store
+
+# How often a `RunContext.when_cancelled` watcher looks for the end of its block.
+CANCEL_WATCH_SECONDS = 0.1
 
 Program = Callable[["RunContext"], None]
 
@@ -103,6 +107,27 @@ class RunContext:
     def is_cancel_requested(self) -> bool:
         """True once someone asked to cancel this run."""
         return self.cancelled.is_set()
+
+    @contextlib.contextmanager
+    def when_cancelled(self, callback: Callable[[], None]) -> Iterator[None]:
+        """Call ``callback`` (from a watcher thread) if the run is cancelled while the
+        block runs: e.g. `Session.interrupt` to stop a long warehouse statement."""
+        finished = threading.Event()
+
+        def watch() -> None:
+            while not finished.is_set():
+                if self.cancelled.wait(CANCEL_WATCH_SECONDS):
+                    if not finished.is_set():
+                        callback()
+                    return
+
+        watcher = threading.Thread(target=watch, name=f"cancel-watch-{self.run_id}", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            finished.set()
+            watcher.join()
 
     def owner_context(self) -> Context:
         """A service Context acting as the job's owner, so a run can reach exactly

@@ -45,7 +45,7 @@ from .base import (
     WarehouseError,
 )
 
-__all__ = ["SqlWarehouse", "quote_ident", "quote_literal", "strip_query"]
+__all__ = ["Session", "SqlWarehouse", "quote_ident", "quote_literal", "strip_query"]
 
 _MODES = ("fail", "truncate", "append", "drop", "upsert")
 _SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
@@ -114,28 +114,48 @@ _SESSIONS: contextvars.ContextVar[Mapping[int, Any]] = contextvars.ContextVar(
 )
 
 
+class Session:
+    """An open warehouse session (`Warehouse.session`).
+
+    ``interrupt()`` may be called from any thread: the statement the session is running
+    then fails (with a `WarehouseError`), its transaction rolls back, and the session
+    stays usable. With no statement running it does nothing.
+    """
+
+    def __init__(self, handle: Any, interrupt: Callable[[Any], None]) -> None:
+        self.handle = handle
+        self._interrupt = interrupt
+
+    def interrupt(self) -> None:
+        """Stop the statement under way, if any."""
+        self._interrupt(self.handle)
+
+
 class SqlWarehouse(abc.ABC):
     """Shared implementation of `Warehouse`; subclasses fill in the engine hooks."""
 
     # -- sessions ---------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[None]:
+    def session(self) -> Iterator[Session]:
         """See `Warehouse.session`."""
-        if self._pinned() is not None:
-            yield  # already inside one: it goes on
+        current = _SESSIONS.get().get(id(self))
+        if current is not None:
+            yield current  # already inside one: it goes on
             return
         handle = self._open_session()
-        token = _SESSIONS.set({**_SESSIONS.get(), id(self): handle})
+        opened = Session(handle, self._interrupt)
+        token = _SESSIONS.set({**_SESSIONS.get(), id(self): opened})
         try:
-            yield
+            yield opened
         finally:
             _SESSIONS.reset(token)
             self._close_session(handle)
 
     def _pinned(self) -> Any | None:
         """This context's session handle (a cursor or connection), if one is open."""
-        return _SESSIONS.get().get(id(self))
+        current = _SESSIONS.get().get(id(self))
+        return None if current is None else current.handle
 
     @abc.abstractmethod
     def _open_session(self) -> Any:
@@ -144,6 +164,10 @@ class SqlWarehouse(abc.ABC):
     @abc.abstractmethod
     def _close_session(self, handle: Any) -> None:
         """End a session: its temporary objects and settings go with it."""
+
+    @abc.abstractmethod
+    def _interrupt(self, handle: Any) -> None:
+        """Ask the engine to stop the statement running on a session's handle."""
 
     # -- engine hooks ---------------------------------------------------------------
 

@@ -377,11 +377,14 @@ class Warehouse(Protocol):
         """Drop a table; raises `TableNotFoundError` unless ``missing_ok``."""
         ...
 
-    def session(self) -> contextlib.AbstractContextManager[None]:
+    def session(self) -> contextlib.AbstractContextManager[Any]:
         """Within the block, every call from this thread (or task) uses one engine
         session, as one Civis SQL script does: temporary tables and session settings
         made by one call are seen by the next, and go when the block ends. Each call
         still commits on its own. Nested blocks share the outer session.
+
+        The block gets the session, whose ``interrupt()`` (from another thread) stops
+        the statement under way: it fails with a `WarehouseError` and rolls back.
 
         Examples:
             >>> import tempfile, pathlib

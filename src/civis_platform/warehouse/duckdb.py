@@ -174,6 +174,9 @@ class DuckDBWarehouse(SqlWarehouse):
     def _close_session(self, handle: Any) -> None:
         handle.close()
 
+    def _interrupt(self, handle: Any) -> None:
+        handle.interrupt()  # the running query raises an interrupt error
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         cur, owned = self._cursor()

@@ -179,6 +179,11 @@ class PostgresWarehouse(SqlWarehouse):
     def _close_session(self, handle: Any) -> None:
         self._checkin(handle)  # DISCARD ALL: temporary tables and settings go
 
+    def _interrupt(self, handle: Any) -> None:
+        # A cancel request on a side channel: the statement fails with QueryCanceled.
+        with contextlib.suppress(psycopg.Error):
+            handle.cancel_safe(timeout=5)
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
         # Leaving the block commits, or rolls back on error; a connection that saw an

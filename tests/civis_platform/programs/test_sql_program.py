@@ -187,8 +187,67 @@ def test_a_cancelled_run_records_no_output(server: ThreadedServer, pg_wh: Wareho
         time.sleep(0.01)
     cancelled = user.api.delete(path)
     assert cancelled.status_code == 202 and cancelled.json()["state"] == "cancelled"
-    time.sleep(2.5)  # the statement under way finishes; nothing after it runs
+    time.sleep(2.5)  # the statement under way is interrupted; nothing after it runs
     done = user.api.get(path).json()
     assert (done["state"], done["isCancelRequested"], done["output"]) == ("cancelled", True, [])
     logs = user.api.get(f"{path}/logs").json()
     assert not any("Exported" in entry["message"] for entry in logs)
+
+
+# A statement that runs for minutes unless interrupted.
+ENDLESS = {
+    "duckdb": "select sum(a.range * b.range) as n from range(1000000) a, range(1000000) b",
+    "postgres": "select pg_sleep(300) as slept",
+}
+
+
+def _running_here(server: ThreadedServer, run_id: int) -> bool:
+    assert server.app is not None
+    dispatcher = server.app.state.dispatcher
+    with dispatcher._lock:
+        return run_id in dispatcher._active
+
+
+def test_cancelling_interrupts_the_statement_under_way(
+    server: ThreadedServer, wh: Warehouse
+) -> None:
+    user = make_user(server, wh)
+    body = {
+        "name": "endless",
+        "sql": f"create temporary table t as select 1 as a; {ENDLESS[wh.engine]}",
+        "remote_host_id": wh.remote_host_id,
+        "credential_id": user.credential_id,
+    }
+    script = user.api.post("scripts/sql", json=body).json()
+    run = user.api.post(f"scripts/sql/{script['id']}/runs").json()
+    path = f"scripts/sql/{script['id']}/runs/{run['id']}"
+    while user.api.get(path).json()["state"] == "queued":
+        time.sleep(0.01)
+    time.sleep(0.5)  # well into the endless statement
+    assert user.api.delete(path).status_code == 202
+    # The program returns within seconds (the statement was interrupted), not minutes.
+    deadline = time.monotonic() + 15
+    while _running_here(server, run["id"]):
+        assert time.monotonic() < deadline, "the statement was not interrupted"
+        time.sleep(0.05)
+    done = user.api.get(path).json()
+    assert (done["state"], done["output"]) == ("cancelled", [])
+
+
+def test_when_cancelled_calls_back_only_while_its_block_runs() -> None:
+    import threading
+
+    from civis_platform.runner.base import RunContext
+
+    run = RunContext(1, 1, 1, "sql", {}, store=None, settings=None)  # type: ignore[arg-type]
+    calls: list[str] = []
+    with run.when_cancelled(lambda: calls.append("after block")):
+        pass
+    run.cancelled.set()
+    time.sleep(0.3)
+    assert calls == []  # cancelled after the block: nothing to interrupt
+    run = RunContext(1, 2, 1, "sql", {}, store=None, settings=None)  # type: ignore[arg-type]
+    seen = threading.Event()
+    with run.when_cancelled(seen.set):
+        run.cancelled.set()
+        assert seen.wait(5)

@@ -169,3 +169,24 @@ def test_sessions_are_per_thread(warehouse: Warehouse) -> None:
         thread.join()
         assert warehouse.execute("SELECT * FROM mine").rows == [["1"]]
     assert len(seen) == 1  # another thread is not in this session
+
+
+def test_interrupt_stops_a_long_statement_and_keeps_the_session(warehouse: Warehouse) -> None:
+    import threading
+    import time
+
+    endless = (
+        "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
+        if type(warehouse).__name__ == "DuckDBWarehouse"
+        else "SELECT pg_sleep(300)"
+    )
+    with warehouse.session() as session:
+        # The statement runs here, in the session; another thread interrupts it.
+        timer = threading.Timer(0.5, session.interrupt)
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(WarehouseError):
+            warehouse.execute(endless)
+        assert time.monotonic() - started < 15
+        timer.join()
+        assert warehouse.execute("SELECT 1").rows == [["1"]]  # the session goes on
