@@ -281,8 +281,9 @@ class PostgresWarehouse(SqlWarehouse):
     ) -> None:
         """Send the raw bytes to COPY as pyarrow parses them for type inference.
 
-        If pyarrow finds the CSV malformed, the rest still goes to COPY, so that the
-        error users see is PostgreSQL's, which names the line.
+        If pyarrow finds the CSV malformed, the load fails with pyarrow's message (it
+        quotes the bad row); leaving the ``copy`` block with that error abandons the
+        COPY, so nothing is staged.
         """
         tee = _Tee(stream, copy)
         try:
@@ -291,8 +292,6 @@ class PostgresWarehouse(SqlWarehouse):
             for batch in reader or ():
                 stats.update(batch)
         except pa.ArrowInvalid as exc:
-            while data := stream.read(COPY_CHUNK_BYTES):
-                copy.write(data)
             raise CsvImportError(str(exc).removeprefix("CSV parse error: ")) from exc
 
     def _stage_arrow(self, cur: Any, temp: str, reader: pa.RecordBatchReader) -> None:
