@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row
 
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
@@ -43,9 +43,13 @@ class JobKind:
     def row(self, conn: Connection, ctx: Context, job_id: int, need: str = "read") -> Row[Any]:
         """The job row, 404 when it is missing, unreadable or of another type."""
         row = g.fetch(conn, ctx, jobs.KIND, job_id, need=need)
-        if not self.accepts(row.type):
-            raise NotFoundError(f"{self.label} {job_id} was not found.")
+        self.check_type(row)
         return row
+
+    def check_type(self, job: Row[Any]) -> None:
+        """404 for a job of a type this resource does not serve (a `jobs.JobCheck`)."""
+        if not self.accepts(job.type):
+            raise NotFoundError(f"{self.label} {job.id} was not found.")
 
     def check(self, ctx: Context, job_id: int, need: str = "read") -> Row[Any]:
         """`row` in its own transaction."""
@@ -71,12 +75,7 @@ class JobKind:
 
     def _run(self, ctx: Context, job_id: int, run_id: int) -> dict[str, Any]:
         with ctx.store.transaction() as conn:
-            self.row(conn, ctx, job_id)
-            run = conn.execute(
-                select(t.runs).where(t.runs.c.id == run_id, t.runs.c.job_id == job_id)
-            ).first()
-            if run is None:
-                raise NotFoundError(f"Run {run_id} of {self.label} {job_id} was not found.")
+            run = jobs.run_row(conn, ctx, job_id, run_id, check=self.check_type, label=self.label)
             return self.run_view(job_id, run)
 
     def post_run(self, ctx: Context, *, id: int) -> dict[str, Any]:
@@ -101,13 +100,17 @@ class JobKind:
 
     def cancel_run(self, ctx: Context, *, id: int, run_id: int) -> None:
         """Cancel an active run; 404 once finished."""
-        self.check(ctx, id)
-        jobs.cancel_run(ctx, id=id, run_id=run_id)
+        jobs.cancel_run(ctx, id=id, run_id=run_id, check=self.check_type)
 
     def list_logs(self, ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> Any:
         """Logs of a run (the ``/jobs`` semantics and headers)."""
-        self.check(ctx, id)
-        return jobs.list_logs(ctx, id=id, run_id=run_id, query=query)
+        return jobs.list_logs(ctx, id=id, run_id=run_id, query=query, check=self.check_type)
+
+    def list_outputs(
+        self, ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]
+    ) -> g.Page:
+        """Outputs of a run (the ``/jobs`` semantics)."""
+        return jobs.list_outputs(ctx, id=id, run_id=run_id, query=query, check=self.check_type)
 
     def set_archived(
         self, ctx: Context, *, id: int, body: Mapping[str, Any], view: Callable[..., Any]

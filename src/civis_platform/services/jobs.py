@@ -218,15 +218,29 @@ def post_run(ctx: Context, *, id: int) -> dict[str, Any]:
     return queue_run(ctx, id)
 
 
-def _run_row(
-    conn: Connection, ctx: Context, job_id: int, run_id: int, need: str = "read"
+JobCheck = Callable[[Row[Any]], None]
+"""Raises `NotFoundError` for a job a typed resource does not serve (see `_typed_runs`)."""
+
+
+def run_row(
+    conn: Connection,
+    ctx: Context,
+    job_id: int,
+    run_id: int,
+    need: str = "read",
+    check: JobCheck | None = None,
+    label: str = "job",
 ) -> Row[Any]:
-    g.fetch(conn, ctx, KIND, job_id, need=need)
+    """A run of a job the caller may ``need``; 404 for a missing one, a job ``check``
+    refuses, or a run of another job (``label`` names the job in the message)."""
+    job = g.fetch(conn, ctx, KIND, job_id, need=need)
+    if check is not None:
+        check(job)
     row = conn.execute(
         select(t.runs).where(t.runs.c.id == run_id, t.runs.c.job_id == job_id)
     ).first()
     if row is None:
-        raise NotFoundError(f"Run {run_id} of job {job_id} was not found.")
+        raise NotFoundError(f"Run {run_id} of {label} {job_id} was not found.")
     return row
 
 
@@ -258,25 +272,27 @@ def page_runs(
 def get_run(ctx: Context, *, id: int, run_id: int) -> dict[str, Any]:
     """One run of a job the caller can read."""
     with ctx.store.transaction() as conn:
-        return run_view(_run_row(conn, ctx, id, run_id))
+        return run_view(run_row(conn, ctx, id, run_id))
 
 
-def cancel_run(ctx: Context, *, id: int, run_id: int) -> None:
+def cancel_run(ctx: Context, *, id: int, run_id: int, check: JobCheck | None = None) -> None:
     """Cancel an active run (it becomes ``cancelled``); 404 once it has finished."""
     with ctx.store.transaction() as conn:
-        row = _run_row(conn, ctx, id, run_id, need="write")
+        row = run_row(conn, ctx, id, run_id, need="write", check=check)
         if not runs.request_cancel(conn, run_id, row.state):
             raise NotFoundError(f"Run {run_id} of job {id} is not active.")
     ctx.cancel_run(run_id)
 
 
-def list_logs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> runs.LogPage:
+def list_logs(
+    ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any], check: JobCheck | None = None
+) -> runs.LogPage:
     """Log lines of a run (see ``runs.read_logs``) and whether they are final."""
     limit = query.get("limit") or DEFAULT_LOG_LIMIT
     if not 1 <= limit <= MAX_LOG_LIMIT:
         raise BadRequestError(f"limit must be between 1 and {MAX_LOG_LIMIT}.", "limit")
     with ctx.store.transaction() as conn:
-        row = _run_row(conn, ctx, id, run_id)
+        row = run_row(conn, ctx, id, run_id, check=check)
         return runs.read_logs(conn, run_id, row.state, last_id=query.get("last_id"), limit=limit)
 
 
@@ -296,11 +312,13 @@ def output_view(ctx: Context, row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> g.Page:
+def list_outputs(
+    ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any], check: JobCheck | None = None
+) -> g.Page:
     """Outputs of a run (files, tables, JSON values)."""
     outputs = t.run_outputs
     with ctx.store.transaction() as conn:
-        _run_row(conn, ctx, id, run_id)
+        run_row(conn, ctx, id, run_id, check=check)
         rows, total, page_num, per_page = g.paginate(
             conn,
             select(outputs).where(outputs.c.run_id == run_id),

@@ -95,15 +95,10 @@ def get_container(ctx: Context, *, id: int) -> dict[str, Any]:
         return _view(conn, ctx, CONTAINERS.row(conn, ctx, id))
 
 
-def _check(ctx: Context, script_id: int) -> None:
-    CONTAINERS.check(ctx, script_id)
-
-
 
 def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> g.Page:
     """Outputs of a run."""
-    _check(ctx, id)
-    return jobs.list_outputs(ctx, id=id, run_id=run_id, query=query)
+    return CONTAINERS.list_outputs(ctx, id=id, run_id=run_id, query=query)
 
 
 def post_output(ctx: Context, *, id: int, run_id: int, body: Mapping[str, Any]) -> dict[str, Any]:

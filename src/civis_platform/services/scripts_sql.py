@@ -224,5 +224,4 @@ def get_run(ctx: Context, *, id: int, run_id: int) -> dict[str, Any]:
 
 def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> g.Page:
     """Outputs of a run (the export files)."""
-    SQL_SCRIPTS.check(ctx, id)
-    return jobs.list_outputs(ctx, id=id, run_id=run_id, query=query)
+    return SQL_SCRIPTS.list_outputs(ctx, id=id, run_id=run_id, query=query)
