@@ -28,9 +28,6 @@ from civis_platform.services.auth import load_principal
 from civis_platform.services.context import Context
 from civis_platform.store.db import Store
 
-# How often a `RunContext.when_cancelled` watcher looks for the end of its block.
-CANCEL_WATCH_SECONDS = 0.1
-
 Program = Callable[["RunContext"], None]
 
 # Job type key -> program. Stable keys are ours; CIVIS_TYPES gives the ``type`` string
@@ -76,7 +73,9 @@ class RunContext:
 
     ``log`` and ``add_output`` write through the run services (each call its own
     transaction, so logs are visible while the run goes on). ``cancelled`` is set when
-    the run's cancellation is requested; programs that wait should wait on it.
+    the run's cancellation is requested (`request_cancel`); programs that wait should
+    wait on it, and programs blocked in a call can have it interrupted
+    (`when_cancelled`).
     """
 
     job_id: int
@@ -89,6 +88,8 @@ class RunContext:
     # Whatever the app keeps for programs (``app.state``: blob store, warehouse, ...).
     services: Any = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    _cancel_callbacks: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    _callbacks_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def log(self, message: str, level: str = "info") -> None:
         """Append a line to the run's logs."""
@@ -108,26 +109,27 @@ class RunContext:
         """True once someone asked to cancel this run."""
         return self.cancelled.is_set()
 
+    def request_cancel(self) -> None:
+        """Mark the run cancelled and call the callbacks of `when_cancelled` blocks."""
+        with self._callbacks_lock:
+            self.cancelled.set()
+            for callback in list(self._cancel_callbacks):
+                callback()
+
     @contextlib.contextmanager
     def when_cancelled(self, callback: Callable[[], None]) -> Iterator[None]:
-        """Call ``callback`` (from a watcher thread) if the run is cancelled while the
-        block runs: e.g. `Session.interrupt` to stop a long warehouse statement."""
-        finished = threading.Event()
-
-        def watch() -> None:
-            while not finished.is_set():
-                if self.cancelled.wait(CANCEL_WATCH_SECONDS):
-                    if not finished.is_set():
-                        callback()
-                    return
-
-        watcher = threading.Thread(target=watch, name=f"cancel-watch-{self.run_id}", daemon=True)
-        watcher.start()
+        """Call ``callback`` (from the thread that cancels) if the run is cancelled
+        while the block runs, or at once if it already was: e.g. `Session.interrupt`
+        to stop a long warehouse statement. Once the block is left it is never called."""
+        with self._callbacks_lock:
+            self._cancel_callbacks.append(callback)
+            if self.cancelled.is_set():
+                callback()
         try:
             yield
         finally:
-            finished.set()
-            watcher.join()
+            with self._callbacks_lock:  # waits for a callback under way to return
+                self._cancel_callbacks.remove(callback)
 
     def owner_context(self) -> Context:
         """A service Context acting as the job's owner, so a run can reach exactly

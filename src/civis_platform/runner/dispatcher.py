@@ -120,7 +120,7 @@ class Dispatcher:
         with self._lock:
             active = list(self._active.values())
         for run in active:
-            run.cancelled.set()
+            run.request_cancel()
         for thread in self._threads:
             thread.join(timeout=grace)
         with self._lock:
@@ -157,7 +157,7 @@ class Dispatcher:
         with self._lock:
             run = self._active.get(run_id)
         if run is not None:
-            run.cancelled.set()
+            run.request_cancel()
 
     # ------------------------------------------------------------------ threads
 

@@ -235,19 +235,17 @@ def test_cancelling_interrupts_the_statement_under_way(
 
 
 def test_when_cancelled_calls_back_only_while_its_block_runs() -> None:
-    import threading
-
     from civis_platform.runner.base import RunContext
 
     run = RunContext(1, 1, 1, "sql", {}, store=None, settings=None)  # type: ignore[arg-type]
     calls: list[str] = []
     with run.when_cancelled(lambda: calls.append("after block")):
         pass
-    run.cancelled.set()
-    time.sleep(0.3)
-    assert calls == []  # cancelled after the block: nothing to interrupt
+    run.request_cancel()
+    assert calls == [] and run.is_cancel_requested()  # nothing left to interrupt
+    with run.when_cancelled(lambda: calls.append("already cancelled")):
+        assert calls == ["already cancelled"]
     run = RunContext(1, 2, 1, "sql", {}, store=None, settings=None)  # type: ignore[arg-type]
-    seen = threading.Event()
-    with run.when_cancelled(seen.set):
-        run.cancelled.set()
-        assert seen.wait(5)
+    with run.when_cancelled(lambda: calls.append("during block")):
+        run.request_cancel()
+    assert calls == ["already cancelled", "during block"]
