@@ -104,7 +104,7 @@ RAW_ROUNDS = BUILD_FRAME + textwrap.dedent("""
 # Where the server's time goes: its warehouse's own stages, in-process, on the same frame.
 # A read is a SQL export to a CSV (or Parquet) file; a write loads the uploaded file into
 # a table.
-STAGES = ("export, gzip CSV", "export, plain CSV", "export, Parquet",
+STAGES = ("export, gzip CSV", "export, plain CSV", "export, Parquet", "export, Arrow stream",
           "load CSV, types inferred", "load Parquet")
 STAGE_ROUNDS = BUILD_FRAME + textwrap.dedent("""
     import json, os, tempfile, time
@@ -126,10 +126,12 @@ STAGE_ROUNDS = BUILD_FRAME + textwrap.dedent("""
                     wh.export_csv("SELECT * FROM scratch.t", sink,
                                   CsvFormat(compression=compression))
                     times.setdefault(stage, []).append(time.perf_counter() - t)
-            with open(os.path.join(tmp, f"{r}.parquet"), "wb") as sink:
-                t = time.perf_counter()
-                wh.export_parquet("SELECT * FROM scratch.t", sink)
-                times.setdefault("export, Parquet", []).append(time.perf_counter() - t)
+            for stage, export, suffix in (("export, Parquet", wh.export_parquet, "parquet"),
+                                          ("export, Arrow stream", wh.export_arrow, "arrows")):
+                with open(os.path.join(tmp, f"{r}.{suffix}"), "wb") as sink:
+                    t = time.perf_counter()
+                    export("SELECT * FROM scratch.t", sink)
+                    times.setdefault(stage, []).append(time.perf_counter() - t)
             with open(os.path.join(tmp, f"{r}.none"), "rb") as source:
                 t = time.perf_counter()
                 wh.import_csv("scratch", "u", [source], existing_table_rows="drop")
@@ -240,9 +242,10 @@ def report(result: Result) -> str:
         "`civis-platform serve` process on loopback; raw is DuckDB in-process "
         "(`CREATE TABLE t AS SELECT * FROM df`, then `SELECT * FROM t` `.df()`) on a file.",
         "",
-        "Ours moves the table as Parquet, because the server offers it (`x-civis-platform` "
-        "in its spec); `ours (CSV)` is our client with `CIVIS_TABLE_FORMAT=csv`, on the "
-        "official client's wire format (CSV files, the same REST calls).",
+        "Ours writes the frame as Parquet and reads an Arrow IPC stream, because the server "
+        "offers them (`x-civis-platform` in its spec); `ours (CSV)` is our client with "
+        "`CIVIS_TABLE_FORMAT=csv`, on the official client's wire format (CSV files, the "
+        "same REST calls).",
         "",
         "| direction | official civis 2.10.1 | ours (CSV) | ours | raw DuckDB "
         "| official / ours | ours / raw |",

@@ -103,11 +103,11 @@ def operation_spec(operation: Operation) -> dict[str, Any]:
 
 # What this server offers beyond the Civis API, at the spec's root (Swagger 2.0 allows
 # ``x-`` keys there; the official client ignores them). Our client reads it to move
-# tables as Parquet (docs/data.md, "Tables as Parquet"): ``csvSettings.fileFormat`` of a
-# SQL script, and Parquet source files in ``/imports/files/csv``; and to send its first
+# tables as Parquet and Arrow (docs/data.md): ``csvSettings.fileFormat`` of a SQL script
+# (parquet, arrow), and Parquet source files in ``/imports/files/csv``; and to send its first
 # poll of a run at once, since GETs of runs honour ``Prefer: wait`` (api/_generic.py).
 PLATFORM_EXTENSION = "x-civis-platform"
-TABLE_FORMATS = ("csv", "parquet")
+TABLE_FORMATS = ("csv", "parquet", "arrow")
 
 
 def spec_from_resources(resources: list[Resource], *, base_url: str = "/") -> dict[str, Any]:

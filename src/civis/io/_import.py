@@ -5,7 +5,7 @@ check, one ``POST /files/preprocess/csv`` job per file (run at once, all in para
 the detected CSV layout from each cleaned File's ``detectedInfo``, then
 ``POST /imports/files/csv`` and its run.  `dataframe_to_civis` writes the frame with
 pyarrow's CSV writer (never ``DataFrame.to_csv``), or as Parquet for a civis-platform
-server (`civis.io._parquet`), and sends ``table_columns`` derived from the frame's
+server (`civis.io._columnar`), and sends ``table_columns`` derived from the frame's
 dtypes, so the warehouse gets the frame's types.  Because it wrote the CSV
 itself, it knows the header, delimiter and every column's type, and skips the preprocess
 step and the existence check (which only decides whether types must be detected).
@@ -23,8 +23,8 @@ from typing import Any
 from civis.base import CivisAPIError, CivisImportError
 from civis.client import client_or_default
 from civis.futures import CivisFuture
+from civis.io._columnar import server_takes, write_parquet
 from civis.io._files import file_to_civis
-from civis.io._parquet import use_parquet, write_parquet
 from civis.io._sql import DELIMITERS, delimiter_name
 from civis.io._sqltypes import base_sql_type, sql_columns, writable
 from civis.io._tables import split_schema_tablename
@@ -348,9 +348,9 @@ def dataframe_to_civis(df: Any, database: str | int, table: str, client: Any = N
     _, name = split_schema_tablename(table)
     client = client_or_default(client)
     with tempfile.TemporaryDirectory(prefix="civis-df-") as tmp:
-        # Parquet when the server takes it (civis.io._parquet) and no polars write_csv
+        # Parquet when the server takes it (civis.io._columnar) and no polars write_csv
         # keywords ask for a particular CSV.
-        parquet = use_parquet(client) and not (_is_polars(df) and kwargs)
+        parquet = server_takes(client, "parquet") and not (_is_polars(df) and kwargs)
         path = os.path.join(tmp, "dataframe_to_civis" + (".parquet" if parquet else ".csv"))
         written_columns, header = _write_frame(df, path, kwargs, parquet)
         file_id = file_to_civis(path, name, client=client)

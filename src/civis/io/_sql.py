@@ -8,8 +8,8 @@ through a gzip decoder into pyarrow's multi-threaded CSV parser (never whole in 
 and data frames keep the SQL types the server reports for an export
 (``detectedInfo.tableColumns`` of its File).  One body differs by design: `read_civis_sql`
 asks for an uncompressed export from a server on a loopback address (see
-`export_compression`), for gzip from any other, and for a Parquet export (data frames
-only) from a civis-platform server that offers it (`civis.io._parquet`).
+`export_compression`), for gzip from any other, and for an Arrow IPC stream (data frames
+only) from a civis-platform server that offers it (`civis.io._columnar`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Any
 from civis.base import CivisAPIError, EmptyResultError
 from civis.client import client_or_default
 from civis.futures import CivisFuture
+from civis.io._columnar import read_arrow_export, server_takes
 from civis.io._files import civis_to_file
-from civis.io._parquet import read_parquet_export, use_parquet
 from civis.io._results import open_export, read_arrow, read_rows, to_pandas, to_polars
 from civis.utils._jobs import DeprecatedKwargDefault
 
@@ -224,8 +224,8 @@ def read_civis_sql(sql: str, database: str | int, return_as: str = "list",
     return_as = _resolve_return_as(use_pandas, return_as)
     _check_sql_params_arguments(sql_params_arguments)
     client = client_or_default(client)
-    parquet = return_as != "list" and not kwargs and use_parquet(client)
-    csv_settings = ({"file_format": "parquet"} if parquet
+    arrow = return_as != "list" and not kwargs and server_takes(client, "arrow")
+    csv_settings = ({"file_format": "arrow"} if arrow
                     else {"compression": export_compression(client)})
     script_id, run_id = _sql_script(client, sql, database, job_name, credential_id, hidden,
                                     csv_settings, sql_params_arguments)
@@ -235,14 +235,14 @@ def read_civis_sql(sql: str, database: str | int, return_as: str = "list",
         raise EmptyResultError(f"Query {sql!r} (script {script_id}, run {run_id}) "
                                "returned no output.")
     url, file_id = outputs[0]["path"], outputs[0].get("file_id")
-    return _read_export(client, url, file_id, return_as, encoding, kwargs, parquet)
+    return _read_export(client, url, file_id, return_as, encoding, kwargs, arrow)
 
 
 def _read_export(client: Any, url: str, file_id: int | None, return_as: str,
-                 encoding: str | None, kwargs: dict[str, Any], parquet: bool) -> Any:
-    if parquet:
+                 encoding: str | None, kwargs: dict[str, Any], arrow: bool) -> Any:
+    if arrow:
         columns = _export_columns(client, file_id)
-        table = read_parquet_export(client, url, columns)
+        table = read_arrow_export(client, url, columns)
         return to_polars(table) if return_as == "polars" else to_pandas(table, columns)
     if return_as == "list":
         with open_export(client, url) as stream:

@@ -25,7 +25,7 @@ class CsvSettingsFields(BaseModel):
     filename_prefix: str | None = None
     max_file_size: int | None = None
     # A civis-platform extension (advertised at the spec's root, see spec.py): "parquet"
-    # exports one Parquet file instead of CSV.
+    # or "arrow" exports one Parquet file or Arrow IPC stream instead of CSV.
     file_format: str | None = None
 
 

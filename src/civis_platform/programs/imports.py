@@ -43,7 +43,7 @@ from civis_platform.warehouse import (
     WarehouseError,
     detect_csv,
 )
-from civis_platform.warehouse._parquet import is_parquet, parquet_schema
+from civis_platform.warehouse._columnar import is_parquet, parquet_schema
 from civis_platform.warehouse._sqltext import quote_ident
 from civis_platform.warehouse._types import sql_type_of_arrow
 

@@ -9,8 +9,9 @@ to the blob store: memory stays constant whatever the size of the result.
 Every CSV file carries ``detectedInfo`` (header, delimiter, compression and the result's
 columns with their SQL types), so a client can parse it with the right types.
 
-``fileFormat: "parquet"`` (a civis-platform extension of ``csv_settings``, see
-docs/data.md) exports one Parquet file instead, with the same ``tableColumns``.
+``fileFormat`` (a civis-platform extension of ``csv_settings``, see docs/data.md)
+``"parquet"`` or ``"arrow"`` exports one Parquet file or Arrow IPC stream instead, with
+the same ``tableColumns``.
 
 Examples:
     >>> parse_csv_settings({"column_delimiter": "pipe", "compression": "none"}).delimiter
@@ -40,7 +41,10 @@ from civis_platform.warehouse._types import sql_type_of_arrow
 
 DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
 COMPRESSIONS = ("gzip", "zip", "none")
-FILE_FORMATS = ("csv", "parquet")
+# fileFormat (a civis-platform extension): the typed formats' file name suffixes. Arrow
+# is the IPC stream format, whose registered suffix is .arrows.
+TYPED_SUFFIXES = {"parquet": ".parquet", "arrow": ".arrows"}
+FILE_FORMATS = ("csv", *TYPED_SUFFIXES)
 MB = 1 << 20
 # A forced multifile export without ``max_file_size`` splits at this size.
 DEFAULT_PART_SIZE_MB = 1024
@@ -110,10 +114,10 @@ def parse_csv_settings(settings: Mapping[str, Any] | None) -> ExportSettings:
         raise ValueError(f"maxFileSize must be a whole number of MB from 1 to {MAX_PART_SIZE_MB}.")
     file_format = settings.get("file_format") or "csv"
     if file_format not in FILE_FORMATS:
-        raise ValueError("fileFormat must be one of csv, parquet.")
+        raise ValueError(f"fileFormat must be one of {', '.join(FILE_FORMATS)}.")
     force_multifile = _flag(settings, "force_multifile", "forceMultifile", False)
-    if file_format == "parquet" and force_multifile:
-        raise ValueError("forceMultifile is not available with fileFormat parquet.")
+    if file_format != "csv" and force_multifile:
+        raise ValueError(f"forceMultifile is not available with fileFormat {file_format}.")
     return ExportSettings(
         include_header=_flag(settings, "include_header", "includeHeader", True),
         compression=compression,
@@ -200,8 +204,8 @@ class SqlExport:
             prefix=f"civis-export-{self.run.run_id}-",
             dir=blob_store(self.run.settings).staging_dir(),
         ) as tmp:
-            if self.settings.file_format == "parquet":
-                return self._export_parquet(sql, columns, Path(tmp) / "export.parquet")
+            if self.settings.file_format != "csv":
+                return self._export_typed(sql, columns, Path(tmp) / "export.typed")
             if not self.settings.force_multifile:
                 spool = Path(tmp) / "export.csv"
                 with open(spool, "wb") as sink:
@@ -222,14 +226,20 @@ class SqlExport:
                 self.run.log("The export is larger than maxFileSize: splitting it into parts.")
             return self._export_parts(sql, columns, Path(tmp), limit)
 
-    def _export_parquet(self, sql: str, columns: list[dict[str, str]], spool: Path) -> int:
-        """One Parquet file (``fileFormat`` parquet): typed, compressed inside, so the CSV
-        settings (header, delimiter, quoting, compression, file size) do not apply."""
+    def _export_typed(self, sql: str, columns: list[dict[str, str]], spool: Path) -> int:
+        """One Parquet file or Arrow IPC stream (``fileFormat``): typed, compressed inside,
+        so the CSV settings (header, delimiter, quoting, compression, file size) do not
+        apply."""
+        export = (
+            self.warehouse.export_parquet
+            if self.settings.file_format == "parquet"
+            else self.warehouse.export_arrow
+        )
         with open(spool, "wb") as sink:
-            result = self.warehouse.export_parquet(sql, sink)
+            result = export(sql, sink)
         if self.run.is_cancel_requested():
             return result.row_count  # cancelled meanwhile: record nothing
-        name = f"{self.base}.parquet"
+        name = self.base + TYPED_SUFFIXES[self.settings.file_format]
         file_id = self._store(spool, name, {"tableColumns": columns})
         self.run.add_output("File", file_id, name)
         self.run.log(f"Exported {result.row_count} rows to file {file_id} ({name}).")

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
 
-from . import _csv, _parquet
+from . import _columnar, _csv
 from ._csvload import CsvLoad, cast_select_from
 from ._inference import TypeStats
 from ._sqltext import quote_ident, quote_literal, strip_query
@@ -513,7 +513,7 @@ class SqlWarehouse(abc.ABC):
         primary_keys: list[str] | None = None,
     ) -> ImportResult:
         """See `Warehouse.import_parquet`."""
-        file_schema = _parquet.parquet_schema(sources)
+        file_schema = _columnar.parquet_schema(sources)
         paths = [_csv.local_file(s) for s in sources]
         native = (
             self._native_parquet_source([p for p in paths if p is not None])
@@ -524,7 +524,7 @@ class SqlWarehouse(abc.ABC):
         def stage(cur: Any) -> tuple[str, str | None]:
             if native is not None:
                 return native, None
-            return self._staged_arrow(cur, _parquet.parquet_batches(sources, file_schema))
+            return self._staged_arrow(cur, _columnar.parquet_batches(sources, file_schema))
 
         return self._load_typed(
             schema,
@@ -616,8 +616,16 @@ class SqlWarehouse(abc.ABC):
 
     def export_parquet(self, sql: str, sink: BinaryIO) -> ExportResult:
         """See `Warehouse.export_parquet`: the query's Arrow stream, written by pyarrow."""
-        reader = self.read_arrow(sql)
-        names = [field.name for field in reader.schema]
+        return self._export_typed(sql, sink, _columnar.write_parquet)
+
+    def export_arrow(self, sql: str, sink: BinaryIO) -> ExportResult:
+        """See `Warehouse.export_arrow`."""
+        return self._export_typed(sql, sink, _columnar.write_arrow_stream)
+
+    def _export_typed(
+        self, sql: str, sink: BinaryIO, write: Callable[[pa.RecordBatchReader, BinaryIO], int]
+    ) -> ExportResult:
+        reader, names = self._typed_reader(sql)
         schema = pa.schema(
             [f.with_name(n) for f, n in zip(reader.schema, unique_names(names), strict=True)]
         )
@@ -625,8 +633,16 @@ class SqlWarehouse(abc.ABC):
             schema, (pa.RecordBatch.from_arrays(b.columns, schema=schema) for b in reader)
         )
         with self._errors():
-            rows = _parquet.write_parquet(renamed, sink)
+            rows = write(renamed, sink)
         return ExportResult(row_count=rows, columns=names)
+
+    def _typed_reader(self, sql: str) -> tuple[pa.RecordBatchReader, list[str]]:
+        """The query's rows for a typed export (Parquet, Arrow), and its column names.
+
+        Columns of types a typed file cannot carry to every reader must come as text;
+        `read_arrow` already gives them so here (an engine may do otherwise)."""
+        reader = self.read_arrow(sql)
+        return reader, [field.name for field in reader.schema]
 
     # -- catalogue --------------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 """The `Warehouse` protocol: what the data plane needs from a SQL engine.
 
-A warehouse runs SQL, streams query results out as CSV, Parquet or Arrow, and loads CSV,
-Parquet or Arrow into tables. Two implementations exist, one file each: `DuckDBWarehouse`
-(`warehouse/duckdb.py`, the embedded default) and `PostgresWarehouse`
-(`warehouse/postgres.py`). Everything streams: memory stays constant whatever the size
-of the data.
+A warehouse runs SQL, streams query results out as CSV, Parquet or Arrow (record batches
+or an IPC stream), and loads CSV, Parquet or Arrow into tables. Two implementations
+exist, one file each: `DuckDBWarehouse` (`warehouse/duckdb.py`, the embedded default) and
+`PostgresWarehouse` (`warehouse/postgres.py`). Everything streams: memory stays constant
+whatever the size of the data.
 
 Errors. No engine exception escapes a warehouse; callers see only this tree::
 
@@ -338,6 +338,12 @@ class Warehouse(Protocol):
         suffix (Parquet needs unique names); `ExportResult.columns` has the query's own.
         The sink is flushed, not closed.
         """
+        ...
+
+    def export_arrow(self, sql: str, sink: BinaryIO) -> ExportResult:
+        """Write a query's result into ``sink`` in the Arrow IPC stream format (zstd), with
+        the columns, types and names of `export_parquet`. The sink is flushed, not
+        closed."""
         ...
 
     def read_arrow(self, sql: str, *, batch_size: int = ...) -> pa.RecordBatchReader:

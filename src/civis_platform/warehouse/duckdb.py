@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 import duckdb
 import pyarrow as pa
 
-from . import _csv, _parquet
+from . import _columnar, _csv
 from ._inference import TypeStats
 from ._sql import SqlWarehouse, unique_names
 from ._sqltext import quote_ident, quote_literal, strip_query
@@ -52,10 +52,10 @@ _REPORTED = {
 }
 
 
-# DuckDB types that Parquet carries and every reader (pyarrow, polars, pandas) reads as
-# the same type; `export_parquet` writes any other (HUGEINT, UUID, INTERVAL, JSON, lists,
-# structs, ...) as text.
-_PARQUET_TYPES = frozenset(
+# DuckDB types that Parquet and Arrow carry and every reader (pyarrow, polars, pandas)
+# reads as the same type; the typed exports write any other (HUGEINT, UUID, INTERVAL,
+# JSON, lists, structs, ...) as text, as a CSV export shows it.
+_TYPED_EXPORT_TYPES = frozenset(
     {
         "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
         "UINTEGER", "FLOAT", "DOUBLE", "VARCHAR", "DATE", "TIME", "TIMESTAMP",
@@ -64,8 +64,8 @@ _PARQUET_TYPES = frozenset(
 )
 
 
-def _kept_in_parquet(dtype: str) -> bool:
-    return dtype in _PARQUET_TYPES or dtype.startswith("DECIMAL")
+def _kept_typed(dtype: str) -> bool:
+    return dtype in _TYPED_EXPORT_TYPES or dtype.startswith("DECIMAL")
 
 
 _NO_ROWS = {
@@ -371,37 +371,47 @@ class DuckDBWarehouse(SqlWarehouse):
 
         DuckDB's own ``COPY ... (FORMAT parquet)`` writes the file (several times faster
         than fetching Arrow batches into pyarrow's writer); columns of a type outside
-        `_PARQUET_TYPES` are cast to text first, so that every Parquet reader can read
-        them and they hold what a CSV export would.
+        `_TYPED_EXPORT_TYPES` are cast to text first, so that every Parquet reader can
+        read them and they hold what a CSV export would.
         """
         with self._errors(), self._transaction() as cur:
-            relation = cur.sql(sql)
-            if relation is None:
-                raise SqlError("an export needs a query that returns rows")
-            columns = list(relation.columns)
-            aliases = [f"a{i}" for i in range(len(columns))]
-            exprs = [
-                (alias if _kept_in_parquet(str(dtype)) else f"CAST({alias} AS VARCHAR)")
-                + f" AS {quote_ident(name)}"
-                for alias, dtype, name in zip(aliases, relation.types, unique_names(columns),
-                                              strict=True)
-            ]
-            select = (
-                f"SELECT {', '.join(exprs)} FROM ({strip_query(sql)}) AS __q({', '.join(aliases)})"
-            )
+            select, columns = self._typed_select(cur, sql)
             with tempfile.TemporaryDirectory(prefix="civis-copy-") as tmp:
                 path = str(Path(tmp) / "export.parquet")
                 cur.execute(
                     f"COPY ({select}) TO {quote_literal(path)} "
                     # DuckDB's default row groups (~123k rows) are written in parallel;
                     # one big group was twice as slow.
-                    f"(FORMAT parquet, COMPRESSION {_parquet.COMPRESSION})"
+                    f"(FORMAT parquet, COMPRESSION {_columnar.COMPRESSION})"
                 )
                 counted = cur.fetchone()  # COPY answers with its row count
                 with open(path, "rb") as written:
                     shutil.copyfileobj(written, sink, _csv.CHUNK_BYTES)
         sink.flush()
         return ExportResult(row_count=int(counted[0]) if counted else 0, columns=columns)
+
+    def _typed_select(self, cur: Any, sql: str) -> tuple[str, list[str]]:
+        """A SELECT of the query's columns for a typed export, under unique names, with
+        every type outside `_TYPED_EXPORT_TYPES` cast to its text; and the query's own
+        column names."""
+        relation = cur.sql(sql)
+        if relation is None:
+            raise SqlError("an export needs a query that returns rows")
+        columns = list(relation.columns)
+        aliases = [f"a{i}" for i in range(len(columns))]
+        exprs = [
+            (alias if _kept_typed(str(dtype)) else f"CAST({alias} AS VARCHAR)")
+            + f" AS {quote_ident(name)}"
+            for alias, dtype, name in zip(aliases, relation.types, unique_names(columns),
+                                          strict=True)
+        ]
+        select = f"SELECT {', '.join(exprs)} FROM ({strip_query(sql)}) AS __q({', '.join(aliases)})"
+        return select, columns
+
+    def _typed_reader(self, sql: str) -> tuple[pa.RecordBatchReader, list[str]]:
+        with self._errors(), self._transaction() as cur:
+            select, columns = self._typed_select(cur, sql)
+        return self.read_arrow(select), columns
 
     def _native_parquet_source(self, paths: list[str]) -> str | None:
         # DuckDB reads Parquet files itself, in parallel, straight into the INSERT.

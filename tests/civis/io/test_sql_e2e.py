@@ -88,12 +88,12 @@ def client(platform: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtu
     return civis.APIClient(api_key=user.api_key)
 
 
-def test_tables_move_as_parquet_unless_csv_is_asked_for(
+def test_tables_move_as_parquet_and_arrow_unless_csv_is_asked_for(
         client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from civis.io import _import, _sql
 
     calls: list[str] = []
-    for module, name in ((_import, "write_parquet"), (_sql, "read_parquet_export")):
+    for module, name in ((_import, "write_parquet"), (_sql, "read_arrow_export")):
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name, **k: (
             calls.append(_name), _real(*a, **k))[1])
@@ -101,8 +101,8 @@ def test_tables_move_as_parquet_unless_csv_is_asked_for(
     back = civis.io.read_civis("e2e.format", DATABASE, return_as="pandas", client=client)
     pd.testing.assert_frame_equal(back, FRAME)
     civis.io.read_civis("e2e.format", DATABASE, client=client)  # rows: always CSV
-    parquet = os.environ["CIVIS_TABLE_FORMAT"] != "csv"
-    assert calls == (["write_parquet", "read_parquet_export"] if parquet else [])
+    typed = os.environ["CIVIS_TABLE_FORMAT"] != "csv"
+    assert calls == (["write_parquet", "read_arrow_export"] if typed else [])
 
 
 def _load(df: Any, client: Any, table: str, database: str = DATABASE,

@@ -1,6 +1,6 @@
-"""Tables as Parquet over loopback, on both warehouse engines: the spec's
-``x-civis-platform`` extension, ``csvSettings.fileFormat = "parquet"`` exports, Parquet
-source files in ``/imports/files/csv`` and in ``/files/preprocess/csv``."""
+"""Tables as Parquet and Arrow over loopback, on both warehouse engines: the spec's
+``x-civis-platform`` extension, ``csvSettings.fileFormat`` ``parquet`` and ``arrow``
+exports, Parquet source files in ``/imports/files/csv`` and in ``/files/preprocess/csv``."""
 
 from __future__ import annotations
 
@@ -69,24 +69,31 @@ def _import(user: SqlUser, wh: Warehouse, file_ids: list[int], table: str,
 
 def test_the_spec_says_what_the_server_offers(server: ThreadedServer, wh: Warehouse) -> None:
     spec = make_user(server, wh).api.get("endpoints").json()
-    assert spec["x-civis-platform"] == {"tableFormats": ["csv", "parquet"], "longPolling": True}
+    assert spec["x-civis-platform"] == {
+        "tableFormats": ["csv", "parquet", "arrow"],
+        "longPolling": True,
+    }
 
 
-def test_a_parquet_export_keeps_types_and_carries_table_columns(
-    server: ThreadedServer, wh: Warehouse
+@pytest.mark.parametrize("file_format, suffix", [("parquet", ".parquet"), ("arrow", ".arrows")])
+def test_a_typed_export_keeps_types_and_carries_table_columns(
+    server: ThreadedServer, wh: Warehouse, file_format: str, suffix: str
 ) -> None:
     user = make_user(server, wh)
     run = _export(
         user,
         wh,
         "select 1 as id, '007' as zip, cast(null as integer) as n, 1.5 as x, 'a,b\n\"c\"' as s",
-        {"file_format": "parquet", "filename_prefix": "result"},
+        {"file_format": file_format, "filename_prefix": "result"},
     )
     assert run["state"] == "succeeded", run["error"]
     [output] = run["output"]
-    assert output["outputName"] == "result.parquet"
+    assert output["outputName"] == f"result{suffix}"
     raw = requests.get(output["path"], timeout=30).content
-    back = pq.read_table(io.BytesIO(raw))
+    if file_format == "parquet":
+        back = pq.read_table(io.BytesIO(raw))
+    else:
+        back = pa.ipc.open_stream(io.BytesIO(raw)).read_all()
     assert back.column_names == ["id", "zip", "n", "x", "s"]
     assert back.to_pylist()[0]["zip"] == "007" and back.to_pylist()[0]["s"] == 'a,b\n"c"'
     assert pa.types.is_integer(back.schema.field("id").type)
@@ -97,8 +104,9 @@ def test_a_parquet_export_keeps_types_and_carries_table_columns(
 @pytest.mark.parametrize(
     "settings, message",
     [
-        ({"file_format": "feather"}, "fileFormat must be one of csv, parquet"),
+        ({"file_format": "feather"}, "fileFormat must be one of csv, parquet, arrow"),
         ({"file_format": "parquet", "force_multifile": True}, "forceMultifile is not available"),
+        ({"file_format": "arrow", "force_multifile": True}, "forceMultifile is not available"),
     ],
 )
 def test_bad_file_formats_are_400s(

@@ -1,4 +1,5 @@
-"""Parquet in and out of both warehouses: `import_parquet` and `export_parquet`."""
+"""Typed files in and out of both warehouses: `import_parquet`, `export_parquet` and
+`export_arrow` (the Arrow IPC stream)."""
 
 from __future__ import annotations
 
@@ -209,3 +210,28 @@ def test_postgres_numeric_without_scale_reads_as_double(warehouse: Warehouse) ->
     warehouse.export_parquet("SELECT CAST(1.25 AS numeric) AS n", sink)
     sink.seek(0)
     assert pq.read_table(sink).column("n").to_pylist()[0] == pytest.approx(1.25)
+
+
+def test_arrow_export_matches_the_parquet_export(
+    warehouse: Warehouse, schema: str, tmp_path: Path
+) -> None:
+    _load(warehouse, schema, "t", [_parquet(TYPED, tmp_path / "a.parquet")])
+    sql = f'SELECT *, id AS zip FROM "{schema}"."t" ORDER BY id'
+    as_parquet, as_arrow = io.BytesIO(), io.BytesIO()
+    assert warehouse.export_parquet(sql, as_parquet).row_count == 3
+    result = warehouse.export_arrow(sql, as_arrow)
+    assert result.row_count == 3 and result.columns[-1] == "zip"
+    as_parquet.seek(0)
+    as_arrow.seek(0)
+    streamed = pa.ipc.open_stream(as_arrow).read_all()
+    assert streamed.column_names[-1] == "zip_2"
+    assert streamed.equals(pq.read_table(as_parquet).cast(streamed.schema))
+
+
+def test_duckdb_arrow_export_writes_odd_types_as_text(duck: DuckDBWarehouse) -> None:
+    sink = io.BytesIO()
+    duck.export_arrow("SELECT INTERVAL 1 DAY AS span, [1, 2] AS list, 7::HUGEINT AS big", sink)
+    sink.seek(0)
+    assert pa.ipc.open_stream(sink).read_all().to_pylist() == [
+        {"span": "1 day", "list": "[1, 2]", "big": "7"}
+    ]

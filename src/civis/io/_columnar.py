@@ -1,52 +1,51 @@
-"""Tables as Parquet, between this client and a civis-platform server.
+"""Tables as Parquet and Arrow, between this client and a civis-platform server.
 
 A civis-platform server says in its spec (``x-civis-platform.tableFormats``) that it
-takes Parquet files in ``/imports/files/csv`` and exports Parquet for
-``csvSettings.fileFormat = "parquet"``.  Against such a server `dataframe_to_civis`
-uploads the frame as Parquet and `read_civis_sql` (pandas or polars) downloads the result
-as Parquet: no CSV is written, parsed or type-guessed on either side, and the file is
-about five times smaller.  The REST calls are the official ones; only the file format
-differs.  Against Civis Platform (or any server that does not say so) CSV is used, as
-the official client does.  ``CIVIS_TABLE_FORMAT=csv`` forces CSV everywhere.
+takes Parquet files in ``/imports/files/csv`` and exports Parquet or an Arrow IPC stream
+for ``csvSettings.fileFormat``.  Against such a server `dataframe_to_civis` uploads the
+frame as Parquet, and `read_civis_sql` (pandas or polars) asks for an Arrow IPC stream,
+which it reads batch by batch straight from the download: no CSV is written, parsed or
+type-guessed on either side, nothing goes through a temporary file, and the bytes are
+about a third of the CSV's.  The REST calls are the official ones; only the file
+format differs.  Against Civis Platform (or any server that does not say so) CSV is
+used, as the official client does.  ``CIVIS_TABLE_FORMAT=csv`` forces CSV everywhere.
 
-Either way the data frames are the same: a Parquet result is cast to the Arrow types
-the CSV reader would have parsed (from the export's ``detectedInfo.tableColumns``).
+Either way the data frames are the same: a typed result is cast to the Arrow types the
+CSV reader would have parsed (from the export's ``detectedInfo.tableColumns``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from typing import Any
 
 from civis.io._results import open_export
 from civis.io._sqltypes import arrow_type
 
-__all__ = ["FORMAT_ENV", "conform", "read_parquet_export", "use_parquet", "write_parquet"]
+__all__ = ["FORMAT_ENV", "conform", "read_arrow_export", "server_takes", "write_parquet"]
 
 FORMAT_ENV = "CIVIS_TABLE_FORMAT"
-_CHUNK = 1 << 20
 
 
-def use_parquet(client: Any) -> bool:
-    """Whether to move tables as Parquet with this client's server.
+def server_takes(client: Any, table_format: str) -> bool:
+    """Whether to move tables as ``table_format`` ("parquet", "arrow") with this
+    client's server.
 
     Examples
     --------
-    >>> class Model: platform = {"tableFormats": ["csv", "parquet"]}
+    >>> class Model: platform = {"tableFormats": ["csv", "parquet", "arrow"]}
     >>> class Client: _model = Model()
-    >>> use_parquet(Client())
-    True
+    >>> server_takes(Client(), "parquet"), server_takes(Client(), "arrow")
+    (True, True)
     >>> Model.platform = {}  # Civis Platform's own spec
-    >>> use_parquet(Client())
+    >>> server_takes(Client(), "parquet")
     False
     """
     if os.environ.get(FORMAT_ENV, "").strip().lower() == "csv":
         return False
     platform = getattr(getattr(client, "_model", None), "platform", None) or {}
-    return "parquet" in (platform.get("tableFormats") or ())
+    return table_format in (platform.get("tableFormats") or ())
 
 
 def write_parquet(table: Any, path: str) -> None:
@@ -56,22 +55,13 @@ def write_parquet(table: Any, path: str) -> None:
     pq.write_table(table, path, compression="snappy")
 
 
-def read_parquet_export(client: Any, url: str,
-                        columns: list[dict[str, str]] | None) -> Any:
-    """Download the Parquet file at presigned ``url`` and read it as an Arrow table
-    conformed to ``columns`` (see `conform`).
+def read_arrow_export(client: Any, url: str, columns: list[dict[str, str]] | None) -> Any:
+    """Read the Arrow IPC stream at presigned ``url`` as an Arrow table conformed to
+    ``columns`` (see `conform`), batch by batch as the download arrives."""
+    import pyarrow as pa
 
-    The body streams to a temporary file (Parquet's footer is at its end, so the file
-    must be whole before it can be read), never into memory.
-    """
-    import pyarrow.parquet as pq
-
-    with tempfile.TemporaryDirectory(prefix="civis-parquet-") as tmp:
-        path = os.path.join(tmp, "result.parquet")
-        with open_export(client, url, decode=False) as stream, open(path, "wb") as sink:
-            shutil.copyfileobj(stream, sink, _CHUNK)
-        # ParquetFile, not read_table: that one loads pyarrow.dataset (a second's import).
-        table = pq.ParquetFile(path).read()
+    with open_export(client, url, decode=False) as stream:
+        table = pa.ipc.open_stream(stream).read_all()
     return conform(table, columns)
 
 
