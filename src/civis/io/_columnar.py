@@ -49,10 +49,14 @@ def server_takes(client: Any, table_format: str) -> bool:
 
 
 def write_parquet(table: Any, path: str) -> None:
-    """Write an Arrow table as one Parquet file (snappy, as the server writes them)."""
+    """Write an Arrow table as one Parquet file (snappy, as the server writes them).
+
+    Without column statistics: the file is loaded whole, never filtered, and the text
+    columns' min/max cost a quarter of the writing time (1M rows: 72 ms, not 96 ms).
+    """
     import pyarrow.parquet as pq
 
-    pq.write_table(table, path, compression="snappy")
+    pq.write_table(table, path, compression="snappy", write_statistics=False)
 
 
 def read_arrow_export(client: Any, url: str, columns: list[dict[str, str]] | None) -> Any:
