@@ -172,12 +172,12 @@ def test_a_dollar_quoted_body_is_one_statement_on_postgres(
 
 
 @pytest.mark.postgres
-def test_a_cancelled_run_records_no_output(server: ThreadedServer, pg_wh: Warehouse) -> None:
-    user = make_user(server, pg_wh)
+def _start(user: Any, wh: Warehouse, sql: str) -> tuple[str, int]:
+    """Create a SQL script, start it, and wait until it runs; its run's path and id."""
     body = {
         "name": "slow",
-        "sql": "select pg_sleep(1.5) as slept, 1 as a",
-        "remote_host_id": pg_wh.remote_host_id,
+        "sql": sql,
+        "remote_host_id": wh.remote_host_id,
         "credential_id": user.credential_id,
     }
     script = user.api.post("scripts/sql", json=body).json()
@@ -185,6 +185,12 @@ def test_a_cancelled_run_records_no_output(server: ThreadedServer, pg_wh: Wareho
     path = f"scripts/sql/{script['id']}/runs/{run['id']}"
     while user.api.get(path).json()["state"] == "queued":
         time.sleep(0.01)
+    return path, int(run["id"])
+
+
+def test_a_cancelled_run_records_no_output(server: ThreadedServer, pg_wh: Warehouse) -> None:
+    user = make_user(server, pg_wh)
+    path, _run_id = _start(user, pg_wh, "select pg_sleep(1.5) as slept, 1 as a")
     cancelled = user.api.delete(path)
     assert cancelled.status_code == 202 and cancelled.json()["state"] == "cancelled"
     time.sleep(2.5)  # the statement under way is interrupted; nothing after it runs
@@ -212,22 +218,13 @@ def test_cancelling_interrupts_the_statement_under_way(
     server: ThreadedServer, wh: Warehouse
 ) -> None:
     user = make_user(server, wh)
-    body = {
-        "name": "endless",
-        "sql": f"create temporary table t as select 1 as a; {ENDLESS[wh.engine]}",
-        "remote_host_id": wh.remote_host_id,
-        "credential_id": user.credential_id,
-    }
-    script = user.api.post("scripts/sql", json=body).json()
-    run = user.api.post(f"scripts/sql/{script['id']}/runs").json()
-    path = f"scripts/sql/{script['id']}/runs/{run['id']}"
-    while user.api.get(path).json()["state"] == "queued":
-        time.sleep(0.01)
+    sql = f"create temporary table t as select 1 as a; {ENDLESS[wh.engine]}"
+    path, run_id = _start(user, wh, sql)
     time.sleep(0.5)  # well into the endless statement
     assert user.api.delete(path).status_code == 202
     # The program returns within seconds (the statement was interrupted), not minutes.
     deadline = time.monotonic() + 15
-    while _running_here(server, run["id"]):
+    while _running_here(server, run_id):
         assert time.monotonic() < deadline, "the statement was not interrupted"
         time.sleep(0.05)
     done = user.api.get(path).json()
