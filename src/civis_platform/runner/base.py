@@ -17,6 +17,7 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from civis_platform.services import runs
 from civis_platform.services.auth import load_principal
 from civis_platform.services.context import Context
 from civis_platform.store.db import Store
+
+_log = logging.getLogger(__name__)
 
 Program = Callable[["RunContext"], None]
 
@@ -114,7 +117,7 @@ class RunContext:
         with self._callbacks_lock:
             self.cancelled.set()
             for callback in list(self._cancel_callbacks):
-                callback()
+                _call_safely(callback)
 
     @contextlib.contextmanager
     def when_cancelled(self, callback: Callable[[], None]) -> Iterator[None]:
@@ -124,7 +127,7 @@ class RunContext:
         with self._callbacks_lock:
             self._cancel_callbacks.append(callback)
             if self.cancelled.is_set():
-                callback()
+                _call_safely(callback)
         try:
             yield
         finally:
@@ -144,6 +147,14 @@ class RunContext:
             settings=self.settings,
             warehouses=getattr(self.services, "warehouses", None),
         )
+
+
+def _call_safely(callback: Callable[[], None]) -> None:
+    """A cancel callback must not break the canceller (an API request, the heartbeat)."""
+    try:
+        callback()
+    except Exception:
+        _log.exception("a cancel callback failed")
 
 
 class Executor(Protocol):

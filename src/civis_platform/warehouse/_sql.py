@@ -117,18 +117,31 @@ _SESSIONS: contextvars.ContextVar[Mapping[int, Any]] = contextvars.ContextVar(
 class Session:
     """An open warehouse session (`Warehouse.session`).
 
-    ``interrupt()`` may be called from any thread: the statement the session is running
-    then fails (with a `WarehouseError`), its transaction rolls back, and the session
-    stays usable. With no statement running it does nothing.
+    ``interrupt()`` may be called from any thread, and it sticks: the statement the
+    session is running fails (with a `WarehouseError`) and rolls back, and so does every
+    later call in the session, so an interrupt that lands between two statements is not
+    lost. A transaction whose work was done when the interrupt came rolls back instead
+    of committing.
     """
 
     def __init__(self, handle: Any, interrupt: Callable[[Any], None]) -> None:
         self.handle = handle
+        self.interrupted = False
+        # Whether the session's own SQL opened a transaction (BEGIN) that is still open:
+        # the warehouse's own work then joins it instead of starting one.
+        self.in_transaction = False
         self._interrupt = interrupt
 
     def interrupt(self) -> None:
-        """Stop the statement under way, if any."""
-        self._interrupt(self.handle)
+        """Stop the statement under way, if any, and every later one."""
+        self.interrupted = True
+        with contextlib.suppress(Exception):  # the engine's cancel is best effort
+            self._interrupt(self.handle)
+
+    def check(self) -> None:
+        """Raise `WarehouseError` once the session was interrupted."""
+        if self.interrupted:
+            raise WarehouseError("The statement was interrupted: the run was cancelled.")
 
 
 class SqlWarehouse(abc.ABC):
@@ -153,9 +166,24 @@ class SqlWarehouse(abc.ABC):
             self._close_session(handle)
 
     def _pinned(self) -> Any | None:
-        """This context's session handle (a cursor or connection), if one is open."""
+        """This context's session handle (a cursor or connection), if one is open.
+
+        Every call in a session starts here, so an interrupted session refuses it."""
         current = _SESSIONS.get().get(id(self))
-        return None if current is None else current.handle
+        if current is None:
+            return None
+        current.check()
+        return current.handle
+
+    def _session(self) -> Session | None:
+        """This context's open session, if any."""
+        return _SESSIONS.get().get(id(self))
+
+    def _check_interrupt(self) -> None:
+        """Before a commit: refuse it if this context's session was interrupted."""
+        current = _SESSIONS.get().get(id(self))
+        if current is not None:
+            current.check()
 
     @abc.abstractmethod
     def _open_session(self) -> Any:

@@ -333,8 +333,9 @@ class Warehouse(Protocol):
         """Write a query's result into ``sink`` as one Parquet file (snappy).
 
         Columns keep their types where Parquet has them (integers, floats, decimals,
-        booleans, text, dates, times, timestamps); any other type is written as its text,
-        as a CSV export renders it. Repeated column names get a ``_2``, ``_3``, ...
+        booleans, text, dates, times, timestamps; PostgreSQL's ``numeric`` without a
+        declared scale becomes a double); any other type is written as its text, as a
+        CSV export renders it. Repeated column names get a ``_2``, ``_3``, ...
         suffix (Parquet needs unique names); `ExportResult.columns` has the query's own.
         The sink is flushed, not closed.
         """
@@ -390,7 +391,11 @@ class Warehouse(Protocol):
         still commits on its own. Nested blocks share the outer session.
 
         The block gets the session, whose ``interrupt()`` (from another thread) stops
-        the statement under way: it fails with a `WarehouseError` and rolls back.
+        the statement under way: it fails with a `WarehouseError` and rolls back, and so
+        does every later call in the session (an interrupt between calls is not lost).
+        A ``BEGIN`` in the session's own SQL opens a transaction that later calls join
+        until its ``COMMIT`` or ``ROLLBACK`` (on DuckDB; PostgreSQL runs each call in its
+        own transaction block, where such statements only warn).
 
         Examples:
             >>> import tempfile, pathlib

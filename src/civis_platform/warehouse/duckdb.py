@@ -175,15 +175,23 @@ class DuckDBWarehouse(SqlWarehouse):
         handle.close()
 
     def _interrupt(self, handle: Any) -> None:
-        handle.interrupt()  # the running query raises an interrupt error
+        with contextlib.suppress(duckdb.Error):  # e.g. the session has just closed
+            handle.interrupt()  # the running query raises an interrupt error
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         cur, owned = self._cursor()
+        session = None if owned else self._session()
         try:
+            if session is not None and session.in_transaction:
+                # The session's SQL said BEGIN itself: the work joins its transaction,
+                # which that SQL commits or rolls back (as on Redshift).
+                yield cur
+                return
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
+                self._check_interrupt()
                 cur.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(duckdb.Error):
@@ -477,6 +485,8 @@ class DuckDBWarehouse(SqlWarehouse):
         cur, owned = self._cursor()
         try:
             with self._errors():
+                if not owned:
+                    self._follow_transactions(cur, sql)
                 relation = cur.sql(sql, params=params) if params else cur.sql(sql)
                 if relation is None:
                     return QueryPreview(columns=[], rows=[], row_count=None)
@@ -498,6 +508,16 @@ class DuckDBWarehouse(SqlWarehouse):
         finally:
             if owned:
                 cur.close()
+
+    def _follow_transactions(self, cur: Any, sql: str) -> None:
+        """Note in the session whether ``sql`` leaves a transaction of its own open."""
+        session = self._session()
+        if session is None:
+            return
+        for statement in cur.extract_statements(sql):
+            if statement.type == duckdb.StatementType.TRANSACTION:
+                word = statement.query.strip().split(None, 1)[0].upper()
+                session.in_transaction = word in ("BEGIN", "START")
 
     @staticmethod
     def _returns_rows(cur: Any, sql: str) -> bool:

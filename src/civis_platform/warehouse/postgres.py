@@ -99,11 +99,6 @@ def _as_is(values: list[Any]) -> list[Any]:
     return values
 
 
-def _as_text(values: list[Any]) -> list[Any]:
-    """Values of types Arrow cannot carry (json, uuid, arrays...) travel as their text."""
-    return [None if v is None else str(v) for v in values]
-
-
 def _as_float(values: list[Any]) -> list[Any]:
     """``numeric`` without a declared scale arrives as ``Decimal``; Arrow carries it as a
     double (see `PostgresWarehouse.read_arrow`)."""
@@ -182,7 +177,7 @@ class PostgresWarehouse(SqlWarehouse):
     def _interrupt(self, handle: Any) -> None:
         # A cancel request on a side channel: the statement fails with QueryCanceled.
         with contextlib.suppress(psycopg.Error):
-            handle.cancel_safe(timeout=5)
+            handle.cancel_safe(timeout=2)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
@@ -193,6 +188,7 @@ class PostgresWarehouse(SqlWarehouse):
         if pinned is not None:
             with pinned.transaction(), pinned.cursor() as cur:
                 yield cur
+                self._check_interrupt()  # an interrupted session commits nothing
             return
         conn = self._checkout()
         try:
@@ -378,7 +374,9 @@ class PostgresWarehouse(SqlWarehouse):
         return QueryPreview(columns=columns, rows=rows, row_count=count)
 
     def read_arrow(self, sql: str, *, batch_size: int = BATCH_ROWS) -> pa.RecordBatchReader:
-        """See `Warehouse.read_arrow`. Numeric without a declared scale reads as float64.
+        """See `Warehouse.read_arrow`. Numeric without a declared scale reads as float64;
+        types Arrow has no match for (json, uuid, arrays, intervals, bytea, enums, ...)
+        come as PostgreSQL's own text of them, as a CSV export shows them.
 
         Rows come from a server-side cursor, in a connection of their own, or in the
         session's connection (inside a transaction that ends with the stream).
@@ -386,15 +384,15 @@ class PostgresWarehouse(SqlWarehouse):
         pinned = self._pinned()
         conn = pinned if pinned is not None else self._connect()
         done = contextlib.ExitStack()
-        if pinned is not None:
-            done.enter_context(pinned.transaction())  # a named cursor needs one
-        else:
+        if pinned is None:
             done.callback(conn.close)
         try:
             with self._errors():
+                if pinned is not None:
+                    done.enter_context(pinned.transaction())  # a named cursor needs one
+                query, schema, converters = self._arrow_plan(conn, sql)
                 cur = conn.cursor(name=f"__read_{uuid.uuid4().hex[:12]}")
-                cur.execute(sql)
-                schema, converters = self._arrow_schema(conn, cur.description or [])
+                cur.execute(query)
         except BaseException as exc:
             done.__exit__(type(exc), exc, exc.__traceback__)
             raise
@@ -417,20 +415,33 @@ class PostgresWarehouse(SqlWarehouse):
         return pa.RecordBatchReader.from_batches(schema, batches())
 
     @staticmethod
-    def _arrow_schema(
-        conn: psycopg.Connection[Any], description: Sequence[Any]
-    ) -> tuple[pa.Schema, list[Any]]:
-        fields, converters = [], []
-        for col in description:
+    def _arrow_plan(
+        conn: psycopg.Connection[Any], sql: str
+    ) -> tuple[str, pa.Schema, list[Any]]:
+        """The query to fetch ``sql``'s rows for Arrow, their schema and per column a
+        converter. The columns are described first (``LIMIT 0``), so that those without
+        an Arrow type can be fetched as ``::text``."""
+        inner = strip_query(sql)
+        with conn.cursor() as probe:
+            probe.execute(f"SELECT * FROM ({inner}) AS __q LIMIT 0")
+            description = probe.description or []
+        fields, converters, exprs = [], [], []
+        for i, col in enumerate(description):
             info = conn.adapters.types.get(col.type_code)
-            name = canonical_type(info.name if info else "text")
+            # The registry finds a type by its array's oid too: an array is not its element.
+            plain = info is not None and info.oid == col.type_code
+            name = canonical_type(info.name) if plain and info is not None else ""
             if name == "numeric" and col.precision is not None:
                 name = f"numeric({col.precision},{col.scale or 0})"
-            dtype = pa.float64() if name == "numeric" else arrow_type(name)
-            known = dtype != pa.string() or name.startswith("character")
+            dtype = pa.float64() if name == "numeric" else arrow_type(name or "text")
+            as_text = dtype == pa.string() and not name.startswith("character")
             fields.append(pa.field(col.name, dtype))
-            converters.append(_as_float if name == "numeric" else _as_is if known else _as_text)
-        return pa.schema(fields), converters
+            converters.append(_as_float if name == "numeric" else _as_is)
+            exprs.append(f"a{i}::text AS {quote_ident(col.name)}" if as_text
+                         else f"a{i} AS {quote_ident(col.name)}")
+        aliases = ", ".join(f"a{i}" for i in range(len(description)))
+        query = f"SELECT {', '.join(exprs)} FROM ({inner}) AS __q({aliases})"
+        return query, pa.schema(fields), converters
 
     def close(self) -> None:
         """See `Warehouse.close`: closes the idle connections (the warehouse stays usable)."""

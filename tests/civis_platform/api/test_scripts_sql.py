@@ -241,6 +241,25 @@ def test_a_temporary_table_lives_from_statement_to_statement(
     assert run["state"] == "failed" and "steps" in run["error"], run
 
 
+def test_a_script_may_open_and_commit_its_own_transaction(
+    server: ThreadedServer, wh: Warehouse
+) -> None:
+    user = make_user(server, wh)
+    table = f"sql_tx_{user.id}"
+    sql = (
+        "begin;\n"
+        f"create table {table} as select 1 as n;\n"
+        f"insert into {table} values (2);\n"
+        "commit;\n"
+        f"select n from {table} order by n;"
+    )
+    _script, run = _run(user, wh, sql, csv_settings={"compression": "none"})
+    assert run["state"] == "succeeded", run["error"]
+    assert _rows(_download(run["output"][0])) == [["n"], ["1"], ["2"]]
+    _script, run = _run(user, wh, f"drop table {table}")
+    assert run["state"] == "succeeded", run["error"]
+
+
 def test_params_and_arguments_fill_the_template(server: ThreadedServer, wh: Warehouse) -> None:
     user = make_user(server, wh)
     params = [

@@ -246,3 +246,15 @@ def test_when_cancelled_calls_back_only_while_its_block_runs() -> None:
     with run.when_cancelled(lambda: calls.append("during block")):
         run.request_cancel()
     assert calls == ["already cancelled", "during block"]
+
+
+def test_a_failing_cancel_callback_does_not_break_the_canceller() -> None:
+    from civis_platform.runner.base import RunContext
+
+    def broken() -> None:
+        raise RuntimeError("the session has closed")
+
+    run = RunContext(1, 3, 1, "sql", {}, store=None, settings=None)  # type: ignore[arg-type]
+    with run.when_cancelled(broken):
+        run.request_cancel()  # logged, not raised
+    assert run.is_cancel_requested()

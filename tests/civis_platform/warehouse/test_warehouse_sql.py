@@ -171,7 +171,7 @@ def test_sessions_are_per_thread(warehouse: Warehouse) -> None:
     assert len(seen) == 1  # another thread is not in this session
 
 
-def test_interrupt_stops_a_long_statement_and_keeps_the_session(warehouse: Warehouse) -> None:
+def test_interrupt_stops_a_long_statement_and_the_rest_of_the_session(warehouse: Warehouse) -> None:
     import threading
     import time
 
@@ -189,4 +189,49 @@ def test_interrupt_stops_a_long_statement_and_keeps_the_session(warehouse: Wareh
             warehouse.execute(endless)
         assert time.monotonic() - started < 15
         timer.join()
-        assert warehouse.execute("SELECT 1").rows == [["1"]]  # the session goes on
+        with pytest.raises(WarehouseError, match="interrupted"):  # the interrupt sticks
+            warehouse.execute("SELECT 1")
+    assert warehouse.execute("SELECT 1").rows == [["1"]]  # the warehouse goes on
+
+
+def test_an_interrupt_sticks_so_a_cancel_between_statements_is_not_lost(
+    warehouse: Warehouse, schema: str
+) -> None:
+    warehouse.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    with warehouse.session() as session:
+        session.interrupt()  # nothing runs yet: the next calls must refuse
+        with pytest.raises(WarehouseError, match="interrupted"):
+            warehouse.execute(f'CREATE TABLE "{schema}".late AS SELECT 1 AS a')
+        with pytest.raises(WarehouseError, match="interrupted"):
+            warehouse.import_csv(schema, "loaded", [io.BytesIO(b"a\n1\n")])
+    assert warehouse.execute(
+        f"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{schema}'"
+    ).rows == [["0"]]
+
+
+def test_a_session_keeps_a_transaction_its_sql_opened(warehouse: Warehouse, schema: str) -> None:
+    warehouse.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    with warehouse.session():
+        warehouse.execute("BEGIN")
+        warehouse.execute(f'CREATE TABLE "{schema}".t AS SELECT 1 AS a')
+        out = io.BytesIO()  # the export's own transaction joins the open one
+        warehouse.export_csv(f'SELECT a FROM "{schema}".t', out, CsvFormat(compression="none"))
+        assert out.getvalue() == b"a\n1\n"
+        warehouse.execute("COMMIT")
+    assert warehouse.execute(f'SELECT a FROM "{schema}".t').rows == [["1"]]
+
+
+def test_postgres_types_without_an_arrow_match_come_as_their_text(pg: Warehouse) -> None:
+    sql = (
+        "SELECT array[1, 2] AS ints, array['a', 'b'] AS texts, '{\"a\": 1}'::jsonb AS doc, "
+        "interval '1 day 2 hours' AS span, '\\x01'::bytea AS raw"
+    )
+    sink = io.BytesIO()
+    pg.export_arrow(sql, sink)
+    sink.seek(0)
+    import pyarrow as pa
+
+    assert pa.ipc.open_stream(sink).read_all().to_pylist() == [
+        {"ints": "{1,2}", "texts": "{a,b}", "doc": '{"a": 1}', "span": "1 day 02:00:00",
+         "raw": "\\x01"}
+    ]
