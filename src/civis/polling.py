@@ -32,6 +32,7 @@ from concurrent import futures
 from typing import Any
 
 from civis._http import extra_headers
+from civis._spec.model import server_platform
 from civis.base import CANCELLED, DONE, FAILED, NOT_FINISHED, CivisJobFailure
 
 __all__ = [
@@ -136,8 +137,7 @@ if hasattr(os, "register_at_fork"):
 
 def _holds_polls(client: Any) -> bool:
     """Whether the client's server says (in its spec) that it holds polls on request."""
-    platform = getattr(getattr(client, "_model", None), "platform", None) or {}
-    return bool(platform.get("longPolling"))
+    return bool(server_platform(client).get("longPolling"))
 
 
 def _preference_applied(response: Any) -> bool:

@@ -27,7 +27,7 @@ from civis._spec.naming import (
 )
 
 __all__ = ["FORMAT_VERSION", "LazyDigest", "Operation", "Parameter", "SpecModel", "digest_spec",
-           "platform_extension"]
+           "platform_extension", "server_platform"]
 
 # Bump when the digested layout changes, so stale disk caches are ignored.
 FORMAT_VERSION = 3
@@ -160,6 +160,21 @@ def platform_extension(spec: Mapping[str, Any]) -> dict[str, Any]:
     """
     found = spec.get(PLATFORM_EXTENSION)
     return dict(found) if isinstance(found, Mapping) else {}
+
+
+def server_platform(client: Any) -> Mapping[str, Any]:
+    """The `platform_extension` of the spec a client was built from ({} for Civis, or
+    for an object that is no client of ours).
+
+    Examples
+    --------
+    >>> class Model: platform = {"longPolling": True}
+    >>> class Client: _model = Model()
+    >>> server_platform(Client()), server_platform(object())
+    ({'longPolling': True}, {})
+    """
+    platform: Mapping[str, Any] = getattr(getattr(client, "_model", None), "platform", None) or {}
+    return platform
 
 
 def _resource_paths(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:

@@ -20,6 +20,7 @@ import contextlib
 import os
 from typing import Any
 
+from civis._spec.model import server_platform
 from civis.io._results import open_export
 from civis.io._sqltypes import arrow_type
 
@@ -44,8 +45,7 @@ def server_takes(client: Any, table_format: str) -> bool:
     """
     if os.environ.get(FORMAT_ENV, "").strip().lower() == "csv":
         return False
-    platform = getattr(getattr(client, "_model", None), "platform", None) or {}
-    return table_format in (platform.get("tableFormats") or ())
+    return table_format in (server_platform(client).get("tableFormats") or ())
 
 
 def write_parquet(table: Any, path: str) -> None:
