@@ -430,8 +430,7 @@ def run_csv_import(run: RunContext) -> None:
     with contextlib.ExitStack() as stack, _user_errors(f"CSV import into {where} failed"):
         sources = [stack.enter_context(files.open_contents(run.settings, r)) for r in rows]
         # A cancellation interrupts the load; its transaction leaves the table as it was.
-        session = stack.enter_context(target.warehouse.session())
-        stack.enter_context(run.when_cancelled(session.interrupt))
+        stack.enter_context(run.warehouse_session(target.warehouse))
         result = _load(target.warehouse, schema, table, sources, config)
     run.log(
         f"Loaded {result.rows_inserted} row(s) into {where}"

@@ -77,7 +77,7 @@ def run_sql_script(run: RunContext) -> None:
     # One session for the whole script, as on Civis: a temporary table made by one
     # statement is there for the next (each statement still commits on its own). A
     # cancellation interrupts the statement under way.
-    with warehouse.session() as session, run.when_cancelled(session.interrupt):
+    with run.warehouse_session(warehouse):
         for number, statement in enumerate(statements, start=1):
             if run.is_cancel_requested():
                 return

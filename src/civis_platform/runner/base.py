@@ -134,6 +134,13 @@ class RunContext:
             with self._callbacks_lock:  # waits for a callback under way to return
                 self._cancel_callbacks.remove(callback)
 
+    @contextlib.contextmanager
+    def warehouse_session(self, warehouse: Any) -> Iterator[Any]:
+        """`Warehouse.session` for this run: its cancellation interrupts the statement
+        under way and refuses the rest (`Session.interrupt`)."""
+        with warehouse.session() as session, self.when_cancelled(session.interrupt):
+            yield session
+
     def owner_context(self) -> Context:
         """A service Context acting as the job's owner, so a run can reach exactly
         what its owner can (their files, credentials and databases) and no more."""

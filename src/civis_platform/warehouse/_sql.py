@@ -152,7 +152,7 @@ class SqlWarehouse(abc.ABC):
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """See `Warehouse.session`."""
-        current = _SESSIONS.get().get(id(self))
+        current = self._session()
         if current is not None:
             yield current  # already inside one: it goes on
             return
@@ -165,23 +165,23 @@ class SqlWarehouse(abc.ABC):
             _SESSIONS.reset(token)
             self._close_session(handle)
 
+    def _session(self) -> Session | None:
+        """This context's open session, if any."""
+        return _SESSIONS.get().get(id(self))
+
     def _pinned(self) -> Any | None:
         """This context's session handle (a cursor or connection), if one is open.
 
         Every call in a session starts here, so an interrupted session refuses it."""
-        current = _SESSIONS.get().get(id(self))
+        current = self._session()
         if current is None:
             return None
         current.check()
         return current.handle
 
-    def _session(self) -> Session | None:
-        """This context's open session, if any."""
-        return _SESSIONS.get().get(id(self))
-
     def _check_interrupt(self) -> None:
         """Before a commit: refuse it if this context's session was interrupted."""
-        current = _SESSIONS.get().get(id(self))
+        current = self._session()
         if current is not None:
             current.check()
 
