@@ -9,7 +9,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,24 +17,13 @@ import pytest
 sys.path.append(str(Path(__file__).parents[1] / "runner"))
 
 from platform_helpers import Api, assert_civis_error
-from run_helpers import GATES, make_job, registered
+from run_helpers import GATES, make_job, programs, store
 
 import support
 from civis_platform.store.db import Store
 from civis_platform.testing import ThreadedServer
 
-
-@pytest.fixture(scope="module", autouse=True)
-def programs() -> Iterator[None]:
-    with registered():
-        yield
-
-
-@pytest.fixture(scope="module")
-def store(server: ThreadedServer) -> Iterator[Store]:
-    opened = Store.from_url(server.settings.resolved_metadata_url())
-    yield opened
-    opened.dispose()
+__all__ = ["programs", "store"]  # fixtures used by name
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,13 @@ import pytest
 sys.path.append(str(Path(__file__).parents[1] / "runner"))
 
 from platform_helpers import Api, assert_civis_error
-from run_helpers import make_job
+from run_helpers import make_job, store
 
 from civis_platform.programs.containers import KEY
 from civis_platform.store.db import Store
 from civis_platform.testing import ThreadedServer
 
-
-@pytest.fixture(scope="module")
-def store(server: ThreadedServer) -> Iterator[Store]:
-    opened = Store.from_url(server.settings.resolved_metadata_url())
-    yield opened
-    opened.dispose()
+__all__ = ["store"]  # fixtures used by name
 
 
 def _run(api: Api, job: int, timeout: float = 20.0) -> dict[str, Any]:

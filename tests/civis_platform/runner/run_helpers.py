@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from civis_platform.runner.base import RunContext, register, unregister
@@ -17,6 +18,7 @@ from civis_platform.services.users import insert_user
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 from civis_platform.store.migrate import upgrade_to_head
+from civis_platform.testing import ThreadedServer
 
 # Gates that "test.gate" runs wait on, keyed by the job's config["gate"].
 GATES: dict[str, threading.Event] = {}
@@ -115,3 +117,21 @@ def new_owner(store: Store, username: str = "runner-owner") -> int:
     """Insert a user; returns the id."""
     with store.transaction() as conn:
         return insert_user(conn, username=username)
+
+
+# Fixtures for the loopback tests of runs (import them by name into a test module).
+
+
+@pytest.fixture(scope="module", autouse=True)
+def programs() -> Iterator[None]:
+    """The test programs above, registered for every test of a module that imports it."""
+    with registered():
+        yield
+
+
+@pytest.fixture(scope="module")
+def store(server: ThreadedServer) -> Iterator[Store]:
+    """The module server's metadata store, for making jobs directly."""
+    opened = Store.from_url(server.settings.resolved_metadata_url())
+    yield opened
+    opened.dispose()
