@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from platform_helpers import unique
+from platform_helpers import Api, unique
 
 import support
 from civis_platform.testing import ThreadedServer
@@ -75,10 +75,13 @@ def seeded_database_id(server: ThreadedServer) -> int:
 WAREHOUSE_ENGINES = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def warehouse_under_test(engine: str, server: ThreadedServer) -> Iterator[WarehouseUnderTest]:
-    """Body of each test module's ``warehouse`` fixture (params `WAREHOUSE_ENGINES`): the
-    DuckDB default database, or a throwaway PostgreSQL database registered on ``server``."""
-    if engine == "duckdb":
+@pytest.fixture(scope="module", params=WAREHOUSE_ENGINES)
+def warehouse(
+    request: pytest.FixtureRequest, server: ThreadedServer
+) -> Iterator[WarehouseUnderTest]:
+    """The warehouse under test (import the fixture by name): the DuckDB default
+    database, or a throwaway PostgreSQL database registered on ``server``."""
+    if request.param == "duckdb":
         yield WarehouseUnderTest("duckdb", seeded_database_id(server), server)
         return
     with support.temporary_pg_database("civis_tables_wh") as url:
@@ -86,3 +89,9 @@ def warehouse_under_test(engine: str, server: ThreadedServer) -> Iterator[Wareho
         yield WarehouseUnderTest("postgres", database_id, server)
         # The server holds connections to it; release them before the database goes.
         server.close_warehouses()
+
+
+@pytest.fixture(scope="module")
+def api(admin: Api) -> Api:
+    """The tables tests act as the admin."""
+    return admin

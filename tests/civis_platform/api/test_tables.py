@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from platform_helpers import Api, assert_civis_error
 from table_helpers import (
     TYPED_COLUMNS,
-    WAREHOUSE_ENGINES,
     WarehouseUnderTest,
-    warehouse_under_test,
+    api,
+    warehouse,
 )
 
-from civis_platform.testing import ThreadedServer
-
-
-@pytest.fixture(scope="module")
-def api(admin: Api) -> Api:
-    return admin
-
-
-@pytest.fixture(scope="module", params=WAREHOUSE_ENGINES)
-def warehouse(request: pytest.FixtureRequest, server: ThreadedServer) -> Iterator[Any]:
-    """The warehouse under test: DuckDB default database, or a registered PostgreSQL."""
-    yield from warehouse_under_test(request.param, server)
+__all__ = ["api", "warehouse"]  # fixtures used by name
 
 
 def find(api: Api, wh: WarehouseUnderTest, schema: str, **params: Any) -> list[dict[str, Any]]:
