@@ -45,3 +45,18 @@ def run_scenario(
 def assert_all_ok(report: dict[str, Any]) -> None:
     failures = {check: outcome for check, outcome in report.items() if outcome != "ok"}
     assert not failures, json.dumps(failures, indent=2)
+
+
+def upload_as(platform: Any, api_key: str, name: str, data: bytes) -> int:
+    """A file uploaded by the user of ``api_key`` (the official two-step form POST); its id."""
+    import io
+
+    import requests
+
+    created = requests.post(
+        platform.base_url + "files", json={"name": name}, auth=(api_key, ""), timeout=30
+    ).json()
+    fields = dict(created["uploadFields"])
+    form = {"key": fields.pop("key"), **fields, "file": io.BytesIO(data)}
+    assert requests.post(created["uploadUrl"], files=form, timeout=30).status_code == 204
+    return int(created["id"])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import itertools
 from typing import Any
 
 import requests
-from contract_support import assert_all_ok, run_scenario
+from contract_support import assert_all_ok, run_scenario, upload_as
 
 _runs = itertools.count(1)
 
@@ -22,13 +21,8 @@ def _foreign_objects(platform: Any, name: str) -> tuple[int, int]:
         auth=auth,
         timeout=30,
     ).json()
-    created = requests.post(
-        platform.base_url + "files", json={"name": "secret.csv"}, auth=auth, timeout=30
-    ).json()
-    fields = dict(created["uploadFields"])
-    form = {"key": fields.pop("key"), **fields, "file": io.BytesIO(b"a\n1\n")}
-    assert requests.post(created["uploadUrl"], files=form, timeout=30).status_code == 204
-    return int(credentials[0]["id"]), int(created["id"])
+    file_id = upload_as(platform, other.api_key, "secret.csv", b"a\n1\n")
+    return int(credentials[0]["id"]), file_id
 
 
 def test_bad_input_scenario(platform: Any, client_python: str, database_name: str) -> None:

@@ -4,12 +4,11 @@ from the warehouses."""
 
 from __future__ import annotations
 
-import io
 import itertools
 from typing import Any
 
 import requests
-from contract_support import assert_all_ok, run_scenario
+from contract_support import assert_all_ok, run_scenario, upload_as
 
 _runs = itertools.count(1)
 SCHEMA = "contract_imports"
@@ -17,15 +16,7 @@ SCHEMA = "contract_imports"
 
 def _foreign_file(platform: Any, name: str) -> int:
     """A file owned by another user (the scenario's user must not be able to load it)."""
-    other = platform.create_user(name)
-    auth = (other.api_key, "")
-    created = requests.post(
-        platform.base_url + "files", json={"name": "secret.csv"}, auth=auth, timeout=30
-    ).json()
-    fields = dict(created["uploadFields"])
-    form = {"key": fields.pop("key"), **fields, "file": io.BytesIO(b"a,b\n1,2\n")}
-    assert requests.post(created["uploadUrl"], files=form, timeout=30).status_code == 204
-    return int(created["id"])
+    return upload_as(platform, platform.create_user(name).api_key, "secret.csv", b"a,b\n1,2\n")
 
 
 def _rows(platform: Any, database: str, sql: str) -> list[list[str | None]] | None:
