@@ -18,8 +18,8 @@ import click
 from sqlalchemy import func, select
 
 from civis_platform.config import SHUTDOWN_DRAIN_SECONDS, Settings
+from civis_platform.errors import DomainError
 from civis_platform.services.bootstrap import AlreadyInitialisedError, initialise, is_initialised
-from civis_platform.services.errors import DomainError
 from civis_platform.services.users import insert_user, mint_key_for, revoke_key_row
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store

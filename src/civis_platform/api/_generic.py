@@ -52,9 +52,9 @@ from civis_platform.api._subresources import (
 )
 from civis_platform.api.deps import service_context
 from civis_platform.api.errors import validation_error_to_domain
+from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.services import _generic as services
 from civis_platform.services._typed_runs import JobKind
-from civis_platform.services.errors import BadRequestError, NotFoundError
 from civis_platform.services.runs import LogPage
 
 PLACEHOLDER = re.compile(r"{([a-z_][a-z0-9_]*)}")

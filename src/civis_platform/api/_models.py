@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
-from civis_platform.services.errors import BadRequestError
+from civis_platform.errors import BadRequestError
 
 # Ids and counts are 32-bit integers in the store; larger values are bad input, not a
 # database error (PostgreSQL rejects them, SQLite cannot bind them past 64 bits).
@@ -34,7 +34,7 @@ def check_scalar(field: str, value: Any) -> None:
         >>> check_scalar("name", "a" + chr(0))
         Traceback (most recent call last):
         ...
-        civis_platform.services.errors.BadRequestError: name must not contain NUL characters.
+        civis_platform.errors.BadRequestError: name must not contain NUL characters.
     """
     if isinstance(value, int) and not isinstance(value, bool):
         if not INT_MIN <= value <= INT_MAX:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from civis_platform.errors import UnauthorizedError
 from civis_platform.services.context import Context, Principal
-from civis_platform.services.errors import UnauthorizedError
 
 
 def current_user(request: Request) -> Principal:

@@ -16,9 +16,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from civis_platform.services.errors import (
+from civis_platform.errors import (
     BadRequestError,
+    ConflictError,
     DomainError,
+    ForbiddenError,
+    NotFoundError,
     RateLimitedError,
     UnauthorizedError,
 )
@@ -39,6 +42,30 @@ _HTTP_ERROR_WORDS = {
 }
 
 
+# Domain error class -> HTTP status; a subclass takes its nearest listed ancestor's.
+STATUSES: dict[type[DomainError], int] = {
+    BadRequestError: 400,
+    UnauthorizedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    RateLimitedError: 429,
+}
+
+
+def status_of(error: DomainError) -> int:
+    """The HTTP status a domain error is answered with (500 for an unlisted class).
+
+    Examples:
+        >>> status_of(NotFoundError()), status_of(DomainError("?"))
+        (404, 500)
+    """
+    for cls in type(error).__mro__:
+        if cls in STATUSES:
+            return STATUSES[cls]
+    return 500
+
+
 def error_response(
     status: int, error: str, description: str, headers: dict[str, str] | None = None
 ) -> Response:
@@ -54,7 +81,7 @@ def render_domain_error(error: DomainError) -> Response:
         headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     if isinstance(error, RateLimitedError):
         headers["Retry-After"] = str(error.retry_after)
-    return error_response(error.status, error.code, error.message, headers)
+    return error_response(status_of(error), error.code, error.message, headers)
 
 
 def validation_error_to_domain(error: ValidationError, where: str) -> BadRequestError:

@@ -36,13 +36,13 @@ from civis_platform.api._generic import Resource
 from civis_platform.api._models import QueryModel, RequestModel, ResponseModel
 from civis_platform.api._subresources import UserSummary
 from civis_platform.api.errors import error_response, render_domain_error
-from civis_platform.services import files as svc
-from civis_platform.services.errors import (
+from civis_platform.errors import (
     BadRequestError,
     DomainError,
     ForbiddenError,
     NotFoundError,
 )
+from civis_platform.services import files as svc
 from civis_platform.storage import (
     BlobStore,
     ExpiredSignatureError,

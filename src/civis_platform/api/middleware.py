@@ -14,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civis_platform.api.errors import render_domain_error
+from civis_platform.errors import DomainError, RateLimitedError, UnauthorizedError
 from civis_platform.services.auth import KeyVerifier, RateLimiter
 from civis_platform.services.context import Principal
-from civis_platform.services.errors import DomainError, RateLimitedError, UnauthorizedError
 
 
 def token_from_header(value: str | None) -> str:

@@ -29,9 +29,9 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, BinaryIO, Literal, cast
 
+from civis_platform.errors import DomainError
 from civis_platform.runner.base import ProgramError, RunContext, register
 from civis_platform.services import files
-from civis_platform.services.errors import DomainError
 from civis_platform.services.tables import ensure_table_id
 from civis_platform.services.warehouses import Target, resolve_target
 from civis_platform.warehouse import (
@@ -42,10 +42,11 @@ from civis_platform.warehouse import (
     Warehouse,
     WarehouseError,
     detect_csv,
+    is_parquet,
+    parquet_schema,
+    quote_ident,
+    sql_type_of_arrow,
 )
-from civis_platform.warehouse._columnar import is_parquet, parquet_schema
-from civis_platform.warehouse._sqltext import quote_ident
-from civis_platform.warehouse._types import sql_type_of_arrow
 
 PREPROCESS_KEY = "csv_preprocess"
 PREPROCESS_TYPE = "JobTypes::CsvPreprocess"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from civis_platform.errors import DomainError
 from civis_platform.programs.sql_export import SqlExport, parse_csv_settings
 from civis_platform.programs.sql_text import (
     TemplateError,
@@ -31,7 +32,6 @@ from civis_platform.programs.sql_text import (
     split_statements,
 )
 from civis_platform.runner.base import ProgramError, RunContext, register
-from civis_platform.services.errors import DomainError
 from civis_platform.services.warehouses import Target, resolve_target
 from civis_platform.warehouse import WarehouseError
 

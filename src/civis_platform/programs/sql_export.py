@@ -36,8 +36,7 @@ import pyarrow as pa
 
 from civis_platform.runner.base import RunContext
 from civis_platform.services.files import blob_store, file_row, signed_url, store_file
-from civis_platform.warehouse import CsvFormat, Warehouse
-from civis_platform.warehouse._types import sql_type_of_arrow
+from civis_platform.warehouse import CsvFormat, Warehouse, sql_type_of_arrow
 
 DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
 COMPRESSIONS = ("gzip", "zip", "none")

@@ -31,8 +31,8 @@ from sqlalchemy import (
     update,
 )
 
+from civis_platform.errors import BadRequestError, ForbiddenError, NotFoundError
 from civis_platform.services.context import Context, iso, utcnow
-from civis_platform.services.errors import BadRequestError, ForbiddenError, NotFoundError
 from civis_platform.store import tables as t
 
 LEVELS = ("read", "write", "manage")
@@ -72,6 +72,17 @@ class Page:
     def total_pages(self) -> int:
         """Number of pages (at least 1, as Civis reports for an empty list)."""
         return max(1, -(-self.total // self.per_page))
+
+
+def page_request(query: Mapping[str, Any], **override: Any) -> PageRequest:
+    """The paging and ordering fields of a list query (``override`` replaces some).
+
+    Examples:
+        >>> page_request({"limit": 5, "order": "name", "q": "x"}, limit=10)
+        PageRequest(limit=10, page_num=None, order='name', order_dir=None)
+    """
+    fields = {k: query.get(k) for k in ("limit", "page_num", "order", "order_dir")}
+    return PageRequest(**{**fields, **override})
 
 
 def level_rank(level: str | None) -> int:

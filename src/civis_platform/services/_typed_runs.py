@@ -20,10 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from civis_platform.errors import NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services.context import Context, iso
-from civis_platform.services.errors import NotFoundError
 from civis_platform.store import tables as t
 
 

@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from civis_platform.errors import ConflictError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context
-from civis_platform.services.errors import ConflictError, NotFoundError
-from civis_platform.services.users import _page_args
 from civis_platform.store import tables as t
 
 KIND = g.Kind(name="alias", table=t.aliases, label="Alias")
@@ -38,7 +37,7 @@ def list_aliases(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         rows, total, page_num, per_page = g.paginate(
             conn,
             stmt,
-            g.PageRequest(**_page_args(query)),
+            g.page_request(query),
             orderable={"id": t.aliases.c.id, "object_type": t.aliases.c.object_type},
             default_order="id",
         )

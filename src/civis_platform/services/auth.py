@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
+from civis_platform.errors import UnauthorizedError
 from civis_platform.services.context import Principal, utcnow
-from civis_platform.services.errors import UnauthorizedError
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from civis_platform.config import Settings
+from civis_platform.errors import ConflictError
 from civis_platform.services.auth import NewKey, mint_key
 from civis_platform.services.context import Context
 from civis_platform.services.databases import register_duckdb
-from civis_platform.services.errors import ConflictError
 from civis_platform.services.groups import insert_group
 from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
 from civis_platform.services.users import (

@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from civis_platform.errors import BadRequestError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context, iso
-from civis_platform.services.errors import BadRequestError
-from civis_platform.services.users import _page_args
 from civis_platform.store import tables as t
 
 KIND = g.Kind(name="credential", table=t.credentials, label="Credential")
@@ -103,7 +102,7 @@ def list_credentials(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         rows, total, page_num, per_page = g.paginate(
             conn,
             stmt,
-            g.PageRequest(**_page_args(query)),
+            g.page_request(query),
             orderable={
                 "updated_at": table.c.updated_at,
                 "created_at": table.c.created_at,

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context
-from civis_platform.services.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
 from civis_platform.services.users import DEFAULT_GROUP_SLUG
 from civis_platform.store import tables as t

@@ -32,9 +32,9 @@ from urllib.parse import quote
 from sqlalchemy import Connection, Row, select, update
 
 from civis_platform.config import Settings
+from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context, iso, utcnow
-from civis_platform.services.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.storage import BlobInfo, BlobStore, MultipartError, open_blob_store, sign
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store

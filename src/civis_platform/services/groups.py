@@ -7,14 +7,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, or_, select
 
+from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context, iso
-from civis_platform.services.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services.users import (
     ORGANIZATION_ID,
     ORGANIZATION_NAME,
-    _add_member,
-    _page_args,
+    insert_member,
     require_admin,
 )
 from civis_platform.store import tables as t
@@ -107,7 +106,7 @@ def list_groups(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         rows, total, page_num, per_page = g.paginate(
             conn,
             stmt,
-            g.PageRequest(**_page_args(query)),
+            g.page_request(query),
             orderable={"name": t.groups.c.name, "created_at": t.groups.c.created_at},
             default_order="name",
         )
@@ -189,7 +188,7 @@ def add_member(ctx: Context, *, id: int, user_id: int) -> dict[str, Any]:
         _get_row(conn, id)
         if conn.execute(select(t.users.c.id).where(t.users.c.id == user_id)).first() is None:
             raise NotFoundError(f"User {user_id} was not found.")
-        _add_member(conn, id, user_id)
+        insert_member(conn, id, user_id)
         view = _view(conn, _get_row(conn, id))
     ctx.evict_user(user_id)
     return view

@@ -14,14 +14,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, select
 
+from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.programs.imports import DBSYNC_KEY, DBSYNC_TYPE, SYNC_MODES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context, iso
-from civis_platform.services.errors import BadRequestError, NotFoundError
-from civis_platform.services.users import _page_args
 from civis_platform.store import tables as t
 
 T = TypeVar("T")
@@ -179,7 +178,7 @@ def list_imports(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         rows, total, page_num, per_page = g.paginate(
             conn,
             stmt,
-            g.PageRequest(**_page_args(query)),
+            g.page_request(query),
             orderable={"updated_at": t.jobs.c.updated_at, "name": t.jobs.c.name},
             default_order="updated_at",
             default_dir="desc",

@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from civis_platform.errors import BadRequestError
 from civis_platform.programs.imports import CSV_IMPORT_KEY, DBSYNC_KEY, DELIMITER_CHARS
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
-from civis_platform.services.errors import BadRequestError
 
 __all__ = ["ANY_IMPORT", "KIND", "JobKind", "create_import", "get_import"]
 
@@ -55,7 +55,7 @@ def validate(config: Mapping[str, Any]) -> None:
         >>> validate({**DEFAULTS, "source": {"file_ids": []}})
         Traceback (most recent call last):
         ...
-        civis_platform.services.errors.BadRequestError: source.fileIds must name at least one file.
+        civis_platform.errors.BadRequestError: source.fileIds must name at least one file.
     """
     source = config.get("source") or {}
     if source.get("storage_path"):

@@ -13,12 +13,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, func, or_, select
 
+from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.runner.base import civis_type
 from civis_platform.services import _generic as g
 from civis_platform.services import runs
 from civis_platform.services.context import Context, iso
-from civis_platform.services.errors import BadRequestError, ConflictError, NotFoundError
-from civis_platform.services.users import _page_args
 from civis_platform.store import tables as t
 
 KIND = g.Kind(name="job", table=t.jobs, label="Job")
@@ -169,7 +168,7 @@ def list_jobs(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         rows, total, page_num, per_page = g.paginate(
             conn,
             stmt,
-            g.PageRequest(**_page_args(query)),
+            g.page_request(query),
             orderable={"updated_at": jobs.c.updated_at},
             default_order="updated_at",
             default_dir="desc",
@@ -261,7 +260,7 @@ def page_runs(
         rows, total, page_num, per_page = g.paginate(
             conn,
             select(t.runs).where(t.runs.c.job_id == id),
-            g.PageRequest(**{**_page_args(query), "limit": limit}),
+            g.page_request(query, limit=limit),
             orderable={"id": t.runs.c.id},
             default_order="id",
             default_dir="desc",
@@ -322,7 +321,7 @@ def list_outputs(
         rows, total, page_num, per_page = g.paginate(
             conn,
             select(outputs).where(outputs.c.run_id == run_id),
-            g.PageRequest(**_page_args(query)),
+            g.page_request(query),
             orderable={"created_at": outputs.c.created_at, "id": outputs.c.id},
             default_order="created_at",
             default_dir="desc",

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
+from civis_platform.errors import BadRequestError
 from civis_platform.programs.imports import PREPROCESS_KEY
 from civis_platform.services import jobs
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
-from civis_platform.services.errors import BadRequestError
 
 KIND = JobKind(keys=(PREPROCESS_KEY,), label="Preprocess CSV")
 DELIMITERS = ("comma", "tab", "pipe")

@@ -9,7 +9,6 @@ from sqlalchemy import Connection, Row, select
 
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context, iso
-from civis_platform.services.users import _page_args
 from civis_platform.store import tables as t
 
 KIND = g.PROJECT
@@ -62,7 +61,7 @@ def list_projects(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         rows, total, page_num, per_page = g.paginate(
             conn,
             stmt,
-            g.PageRequest(**_page_args(query)),
+            g.page_request(query),
             orderable={
                 "updated_at": t.projects.c.updated_at,
                 "name": t.projects.c.name,

@@ -21,13 +21,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from civis_platform.errors import BadRequestError
 from civis_platform.programs.sql import DEFAULT_PREVIEW_ROWS, MAX_PREVIEW_ROWS, QUERY_KEY
 from civis_platform.programs.sql_export import parse_csv_settings
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs, runs
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context, iso
-from civis_platform.services.errors import BadRequestError
 from civis_platform.services.files import parse_time
 from civis_platform.services.warehouses import check_credential
 from civis_platform.store import tables as t

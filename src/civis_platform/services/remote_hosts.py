@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from civis_platform.errors import BadRequestError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context, iso
-from civis_platform.services.errors import BadRequestError
 from civis_platform.store import tables as t
 
 KIND = g.Kind(name="remote_host", table=t.remote_hosts, label="Remote host")

@@ -26,9 +26,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from civis_platform.errors import ConflictError
 from civis_platform.runner import queue
 from civis_platform.services.context import iso, utcnow
-from civis_platform.services.errors import ConflictError
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 

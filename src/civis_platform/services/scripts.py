@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, case, exists, func, or_, select
 
+from civis_platform.errors import BadRequestError
 from civis_platform.programs.containers import CIVIS_TYPE as CONTAINER_CIVIS_TYPE
 from civis_platform.programs.containers import KEY as CONTAINER_KEY
 from civis_platform.programs.sql import SQL_CIVIS_TYPE, SQL_KEY
@@ -20,7 +21,6 @@ from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services._scripts import common_view
 from civis_platform.services.context import Context
-from civis_platform.services.errors import BadRequestError
 from civis_platform.store import tables as t
 
 # Job type -> (Civis type, path below the API root) of each script type served here.

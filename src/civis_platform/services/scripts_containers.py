@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.programs.containers import CIVIS_TYPE, KEY
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services._scripts import common_view
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
-from civis_platform.services.errors import BadRequestError, NotFoundError
 from civis_platform.store import tables as t
 
 DEFAULT_NAME = "Container Script"

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from civis_platform.errors import BadRequestError
 from civis_platform.programs.sql import SQL_CIVIS_TYPE, SQL_KEY
 from civis_platform.programs.sql_export import parse_csv_settings
 from civis_platform.programs.sql_text import TemplateError, check_template, render_sql
@@ -23,7 +24,6 @@ from civis_platform.services._job_config import edit_job
 from civis_platform.services._scripts import common_view
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
-from civis_platform.services.errors import BadRequestError
 from civis_platform.services.files import signed_url
 from civis_platform.services.warehouses import check_credential, database_for_remote_host
 from civis_platform.store import tables as t

@@ -29,9 +29,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from civis_platform.errors import BadRequestError, ForbiddenError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context, iso, utcnow
-from civis_platform.services.errors import BadRequestError, ForbiddenError, NotFoundError
 from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
 from civis_platform.store import tables as t
 from civis_platform.warehouse import Warehouse

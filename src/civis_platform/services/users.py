@@ -12,15 +12,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, or_, select, update
 
-from civis_platform.services import _generic as g
-from civis_platform.services.auth import NewKey, mint_key
-from civis_platform.services.context import Context, iso, utcnow
-from civis_platform.services.errors import (
+from civis_platform.errors import (
     BadRequestError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
 )
+from civis_platform.services import _generic as g
+from civis_platform.services.auth import NewKey, mint_key
+from civis_platform.services.context import Context, iso, utcnow
 from civis_platform.store import tables as t
 
 ORGANIZATION_NAME = "Civis Platform"
@@ -197,7 +197,7 @@ def list_users(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         rows, total, page_num, per_page = g.paginate(
             conn,
             stmt,
-            g.PageRequest(**_page_args(query)),
+            g.page_request(query),
             orderable={"name": t.users.c.name, "user": t.users.c.username},
             default_order="name",
         )
@@ -209,10 +209,6 @@ def list_users(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
             item["current_sign_in_at"] = None
             items.append(item)
         return g.Page(items, total, page_num, per_page)
-
-
-def _page_args(query: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: query.get(k) for k in ("limit", "page_num", "order", "order_dir")}
 
 
 def insert_user(
@@ -250,12 +246,12 @@ def insert_user(
     user_id = g.insert_row(conn, t.users, values)
     for group_id in {default_group, values.get("primary_group_id")}:
         if group_id is not None:
-            _add_member(conn, group_id, user_id)
+            insert_member(conn, group_id, user_id)
     _create_default_credential(conn, user_id, username)
     return user_id
 
 
-def _add_member(conn: Connection, group_id: int, user_id: int) -> None:
+def insert_member(conn: Connection, group_id: int, user_id: int) -> None:
     present = conn.execute(
         select(t.group_members).where(
             t.group_members.c.group_id == group_id, t.group_members.c.user_id == user_id
@@ -310,7 +306,7 @@ def create_user(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
             extra=extra,
         )
         for group_id in group_ids:
-            _add_member(conn, group_id, user_id)
+            insert_member(conn, group_id, user_id)
         return _user_detail(conn, ctx, _get_row(conn, user_id))
 
 
@@ -326,11 +322,11 @@ def patch_user(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, A
             values["active"] = body["account_status"] == "active"
         if "primary_group_id" in body:
             _check_groups(conn, [body["primary_group_id"]], "primaryGroupId")
-            _add_member(conn, body["primary_group_id"], id)
+            insert_member(conn, body["primary_group_id"], id)
         if "group_ids" in body:
             _check_groups(conn, list(body["group_ids"]), "groupIds")
             for group_id in body["group_ids"]:
-                _add_member(conn, group_id, id)
+                insert_member(conn, group_id, id)
         values["last_updated_by_id"] = ctx.user.id
         g.update_row(conn, t.users, id, values)
         view = _user_detail(conn, ctx, _get_row(conn, id))
@@ -386,7 +382,7 @@ def list_api_keys(ctx: Context, *, id: str, query: Mapping[str, Any]) -> g.Page:
         rows, total, page_num, per_page = g.paginate(
             conn,
             select(t.api_keys).where(t.api_keys.c.user_id == user_id),
-            g.PageRequest(**_page_args(query)),
+            g.page_request(query),
             orderable={
                 "id": t.api_keys.c.id,
                 "created_at": t.api_keys.c.created_at,

@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context
 from civis_platform.services.credentials import KIND as CREDENTIAL
 from civis_platform.services.databases import warehouse_url
-from civis_platform.services.errors import BadRequestError, NotFoundError
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 from civis_platform.warehouse import Warehouse, open_warehouse

@@ -1,7 +1,9 @@
 """Warehouses: the SQL engines that hold a Civis database's tables.
 
 `Warehouse` (in `base`) is the protocol; `DuckDBWarehouse` and `PostgresWarehouse` are
-the implementations; `detect_csv` inspects a CSV file for ``detectedInfo``. The engine
+the implementations; `detect_csv` inspects a CSV file for ``detectedInfo``; a few
+helpers that programs share with the engines (`quote_ident`, `sql_type_of_arrow`,
+`is_parquet`, `parquet_schema`) are public here. The engine
 modules are imported lazily so that ``import civis_platform.warehouse`` needs neither
 DuckDB nor psycopg.
 """
@@ -10,6 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._columnar import is_parquet, parquet_schema
+from ._sqltext import quote_ident
+from ._types import sql_type_of_arrow
 from .base import (
     DEFAULT_PREVIEW_ROWS,
     Column,
@@ -53,7 +58,11 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "detect_csv",
+    "is_parquet",
     "open_warehouse",
+    "parquet_schema",
+    "quote_ident",
+    "sql_type_of_arrow",
 ]
 
 

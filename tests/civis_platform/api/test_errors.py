@@ -11,7 +11,7 @@ from platform_helpers import Api, assert_civis_error
 from starlette.requests import Request
 
 from civis_platform.api.errors import _on_unexpected, render_domain_error
-from civis_platform.services.errors import (
+from civis_platform.errors import (
     BadRequestError,
     ConflictError,
     ForbiddenError,

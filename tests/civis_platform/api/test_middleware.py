@@ -12,7 +12,7 @@ from conftest import make_settings
 from platform_helpers import Api, assert_civis_error
 
 from civis_platform.api.middleware import token_from_header
-from civis_platform.services.errors import UnauthorizedError
+from civis_platform.errors import UnauthorizedError
 from civis_platform.testing import ThreadedServer
 
 

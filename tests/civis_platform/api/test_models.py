@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from civis_platform.api._models import CamelKeyedMap, RequestModel, ResponseModel
-from civis_platform.services.errors import BadRequestError
+from civis_platform.errors import BadRequestError
 
 
 class Settings(RequestModel):

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from civis_platform.config import Settings
+from civis_platform.errors import UnauthorizedError
 from civis_platform.services.auth import KeyVerifier, RateLimiter, split_token
 from civis_platform.services.bootstrap import initialise
-from civis_platform.services.errors import UnauthorizedError
 from civis_platform.services.users import insert_user, mint_key_for, revoke_key_row
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store

@@ -14,11 +14,11 @@ from sqlalchemy import update
 
 from civis_platform.api.files import FormError, _parse_range, _PartReader, iter_form
 from civis_platform.config import Settings
+from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services import files as svc
 from civis_platform.services.auth import load_principal
 from civis_platform.services.bootstrap import initialise
 from civis_platform.services.context import Context
-from civis_platform.services.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services.users import insert_user
 from civis_platform.storage import ExpiredSignatureError, verify
 from civis_platform.store import tables as t

@@ -9,12 +9,12 @@ import pytest
 import support
 from civis_platform.api._generic import Resource, route_sort_key
 from civis_platform.config import Settings
+from civis_platform.errors import ForbiddenError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services import credentials, projects
 from civis_platform.services.auth import load_principal
 from civis_platform.services.bootstrap import initialise
 from civis_platform.services.context import Context
-from civis_platform.services.errors import ForbiddenError, NotFoundError
 from civis_platform.services.users import insert_user
 from civis_platform.spec import spec_from_resources
 from civis_platform.store.db import Store

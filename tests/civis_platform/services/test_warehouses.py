@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 import support
 from civis_platform.config import Settings
+from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services import files as file_services
 from civis_platform.services import warehouses as svc
@@ -19,7 +20,6 @@ from civis_platform.services.bootstrap import initialise
 from civis_platform.services.context import Context
 from civis_platform.services.credentials import KIND as CREDENTIAL
 from civis_platform.services.databases import register_postgres
-from civis_platform.services.errors import BadRequestError, NotFoundError
 from civis_platform.services.users import insert_user
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store

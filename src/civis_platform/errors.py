@@ -1,22 +1,25 @@
-"""Domain errors. Services raise these; ``api/errors.py`` renders them as Civis errors.
+"""Domain errors. Services and the run engine raise these; ``api/errors.py`` alone
+decides which HTTP status each one becomes and renders the Civis error body.
 
 DomainError (code, message)
-├── BadRequestError   400, names the offending field
-├── UnauthorizedError 401
-├── ForbiddenError    403
-├── NotFoundError     404
-├── ConflictError     409
-└── RateLimitedError  429, carries retry_after seconds
+├── BadRequestError   names the offending field
+├── UnauthorizedError
+├── ForbiddenError
+├── NotFoundError
+├── ConflictError
+└── RateLimitedError  carries retry_after seconds
+
+They live below ``services/`` so that ``runner/`` (which imports nothing above it) can
+raise them too.
 """
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base class: ``code`` is the Civis error word, ``status`` its HTTP status."""
+    """Base class: ``code`` is the Civis error word (``bad_request``, ``not_found``...)."""
 
     code = "error"
-    status = 500
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -27,7 +30,6 @@ class BadRequestError(DomainError):
     """Bad input; ``field`` names the offending body/query field (camelCase) if known."""
 
     code = "bad_request"
-    status = 400
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -38,21 +40,18 @@ class UnauthorizedError(DomainError):
     """Missing, unknown, expired or revoked API key."""
 
     code = "unauthorized"
-    status = 401
 
 
 class ForbiddenError(DomainError):
     """The caller can see the object but may not do this to it."""
 
     code = "forbidden"
-    status = 403
 
 
 class NotFoundError(DomainError):
     """No such object, or one the caller may not see (never leak existence)."""
 
     code = "not_found"
-    status = 404
 
     def __init__(self, message: str = "The requested resource could not be found.") -> None:
         super().__init__(message)
@@ -62,14 +61,12 @@ class ConflictError(DomainError):
     """The request clashes with current state (duplicate name, ...)."""
 
     code = "conflict"
-    status = 409
 
 
 class RateLimitedError(DomainError):
     """Too many requests in the current window."""
 
     code = "rate_limit_exceeded"
-    status = 429
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
