@@ -7,9 +7,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 OFFICIAL := .venv-official
 OFFICIAL_CIVIS := civis==2.10.1
-EXTRAS := server,postgres,pandas,polars,dev
+EXTRAS := server,postgres,pandas,polars,dask,dev
+# Runtime images (the environments users' code runs in) are cached here across test and
+# demo homes; `civis-platform images build` fills it once.
+IMAGES_DIR ?= $(HOME)/.cache/civis-platform/images
 
-.PHONY: venv official demo test lint typecheck coverage-doc bench clean
+.PHONY: venv official sandbox images demo test lint typecheck coverage-doc bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +32,26 @@ $(OFFICIAL)/.installed: | $(BIN)/uv
 
 official: $(OFFICIAL)/.installed
 
-demo: venv
-	$(BIN)/civis-platform demo --examples examples
+# Users' code runs in bubblewrap sandboxes (Debian package `bubblewrap`): install it when
+# missing and we may (root, apt), else say how.
+sandbox:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing bubblewrap (apt-get)"; \
+	    apt-get install -y -qq bubblewrap >/dev/null || \
+	      { apt-get update -qq >/dev/null && apt-get install -y -qq bubblewrap >/dev/null; }; \
+	  else \
+	    echo "bubblewrap is missing: install it (apt-get install -y bubblewrap)" >&2; exit 1; \
+	  fi; }
 
-test: venv official
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+images: venv sandbox
+	CIVIS_PLATFORM_IMAGES_DIR=$(IMAGES_DIR) $(BIN)/civis-platform images build
+
+demo: venv images
+	CIVIS_PLATFORM_IMAGES_DIR=$(IMAGES_DIR) $(BIN)/civis-platform demo --examples examples
+
+test: venv official images
+	CIVIS_PLATFORM_IMAGES_DIR=$(IMAGES_DIR) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check src tests bench scripts examples

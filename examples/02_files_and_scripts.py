@@ -1,10 +1,10 @@
 """Tour, part 2: files, and code that runs on the platform.
 
 Store a JSON document and a table in platform files and read them back, then package
-a small program as a container script: the platform runs it (as a local process on the
-embedded platform), the program stores its result as a file and attaches it to its run
-as an output, and we read that output back. Runs against any Civis API endpoint through
-CIVIS_API_ENDPOINT and CIVIS_API_KEY.
+a small program as a container script: the platform runs it (in a sandbox, on the
+runtime image its image name selects), the program stores its result as a file and
+attaches it to its run as an output, and we read that output back. Runs against any
+Civis API endpoint through CIVIS_API_ENDPOINT and CIVIS_API_KEY.
 """
 
 import io

@@ -86,8 +86,14 @@ def init(ctx: click.Context, admin_username: str) -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (default: settings host).")
 @click.option("--port", type=int, default=None, help="Port to bind (default: settings port).")
+@click.option(
+    "--worker/--no-worker",
+    default=None,
+    help="Run a worker in this process (default: on, unless CIVIS_PLATFORM_EMBEDDED_WORKER "
+    "is false). With --no-worker, `civis-platform worker` processes run the jobs.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, worker: bool | None) -> None:
     """Serve the API until SIGTERM or Ctrl-C."""
     import uvicorn
 
@@ -99,6 +105,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         update["host"] = host
     if port is not None:
         update["port"] = port
+    if worker is not None:
+        update["embedded_worker"] = worker
     settings = settings.model_copy(update=update)
     store = _open_store(settings, require_init=False)
     if not is_initialised(store):
@@ -118,6 +126,101 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         timeout_graceful_shutdown=SHUTDOWN_DRAIN_SECONDS,
     )
     click.echo("Server stopped.", err=True)
+
+
+@main.command("worker")
+@click.option(
+    "--slots", type=int, default=None, help="Runs at once (default: CIVIS_PLATFORM_RUNNER_WORKERS)."
+)
+@click.option(
+    "--types",
+    "job_types",
+    default=None,
+    help="Comma-separated job types to take: keys (sql, container, ...), user-code, platform "
+    "or all (default: CIVIS_PLATFORM_WORKER_JOB_TYPES, all).",
+)
+@click.pass_context
+def worker_command(ctx: click.Context, slots: int | None, job_types: str | None) -> None:
+    """Claim and run queued runs from the metadata store until SIGTERM or Ctrl-C.
+
+    Any number of workers (and `serve --no-worker` API processes) share one metadata
+    store; on PostgreSQL they hear of new runs at once. A DuckDB warehouse file can be
+    open in one process only: give workers of other processes `--types user-code` (or
+    use a PostgreSQL warehouse).
+    """
+    import threading
+
+    from civis_platform.engine import build_worker
+    from civis_platform.services.platform import Platform
+
+    settings = _settings(ctx)
+    store = _open_store(settings)
+    platform = Platform.open(settings, store)
+    names = [n.strip() for n in job_types.split(",") if n.strip()] if job_types else None
+    try:
+        worker = build_worker(platform, slots=slots, takes=names)
+    except ValueError as error:
+        platform.close()
+        raise click.UsageError(str(error)) from None
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _signum, _frame: stopping.set())
+    worker.start()
+    takes = ", ".join(sorted(worker.takes)) if worker.takes is not None else "all job types"
+    click.echo(f"Worker {worker.worker_id}: {worker.slots} slot(s), {takes}", err=True)
+    try:
+        stopping.wait()
+    finally:
+        worker.stop()
+        platform.close()
+    click.echo("Worker stopped.", err=True)
+
+
+@main.group()
+def images() -> None:
+    """Runtime images: the environments users' code runs in."""
+
+
+@images.command("list")
+@click.pass_context
+def images_list(ctx: click.Context) -> None:
+    """Show the catalog and which images are built."""
+    from civis_platform.services.platform import image_store
+
+    store = image_store(_settings(ctx.find_root()))
+    click.echo(f"Images folder: {store.root}")
+    click.echo("name\ttags\tpython\tbuilt\tpackages")
+    for n, (entry, image) in enumerate(store.list()):
+        built = image.built_at[:19] if image is not None else "not built"
+        default = " (default)" if n == 0 else ""
+        click.echo(
+            f"{entry.name}{default}\t{entry.tags}\t{entry.python}\t{built}\t"
+            f"{', '.join(entry.packages)}"
+        )
+
+
+@images.command("build")
+@click.argument("names", nargs=-1)
+@click.pass_context
+def images_build(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Build the images NAMES (default: every catalog entry) unless already built."""
+    import time
+
+    from civis_platform.runner.images import ImageBuildError
+    from civis_platform.services.platform import image_store
+
+    store = image_store(_settings(ctx.find_root()))
+    try:
+        entries = [store.entry_named(n) for n in names] if names else list(store.catalog)
+    except KeyError as error:
+        raise click.ClickException(f"no image named {error.args[0]} in the catalog") from None
+    for entry in entries:
+        started = time.perf_counter()
+        try:
+            image = store.ensure(entry)
+        except ImageBuildError as error:
+            raise click.ClickException(f"building {entry.name} failed: {error}") from None
+        click.echo(f"{entry.name}: {image.path} ({time.perf_counter() - started:.1f} s)")
 
 
 @main.group()

@@ -16,6 +16,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,7 +37,12 @@ DEFAULT_RUNNER_POLL_SECONDS = 1.0
 DEFAULT_RUNNER_HEARTBEAT_SECONDS = 2.0
 DEFAULT_RUNNER_STALE_SECONDS = 20.0
 DEFAULT_RUNNER_GRACE_SECONDS = 5.0
+DEFAULT_RUNNER_TIME_LIMIT_SECONDS = 24 * 3600.0
+DEFAULT_SANDBOX_UID_BASE = 200_000
+DEFAULT_SANDBOX_TMP_MB = 1024
 DEFAULT_HOUSEKEEPING_SECONDS = 3600.0
+IMAGES_DIRNAME = "images"
+SANDBOXES_DIRNAME = "sandboxes"
 # On shutdown, requests still in flight (long polls hold theirs up to 30 s) get this long
 # to finish before uvicorn cancels them; clients retry idempotent reads elsewhere.
 SHUTDOWN_DRAIN_SECONDS = 5
@@ -75,6 +81,29 @@ class Settings(BaseSettings):
     runner_heartbeat_seconds: float = DEFAULT_RUNNER_HEARTBEAT_SECONDS
     runner_stale_seconds: float = DEFAULT_RUNNER_STALE_SECONDS
     runner_grace_seconds: float = DEFAULT_RUNNER_GRACE_SECONDS
+    # A run of users' code is stopped after this long (its API key expires with it).
+    runner_time_limit_seconds: float = DEFAULT_RUNNER_TIME_LIMIT_SECONDS
+    # `serve` runs a worker in the API process unless this is off (`serve --no-worker`);
+    # which job types a worker takes: keys, "user-code", "platform" or "all".
+    embedded_worker: bool = True
+    worker_job_types: list[str] = Field(default_factory=lambda: ["all"])
+    # Users' code: "bwrap" (the sandbox; refuses to run without bubblewrap) or "none"
+    # (plain processes: only for a single trusted user). Sandboxed runs get uids from
+    # ``sandbox_uid_base`` on (when the server runs as root), a private /tmp of
+    # ``sandbox_tmp_mb``, and live in ``sandboxes_dir`` (default ``<home>/sandboxes``).
+    sandbox: Literal["bwrap", "none"] = "bwrap"
+    sandbox_uid_base: int = DEFAULT_SANDBOX_UID_BASE
+    sandbox_tmp_mb: int = DEFAULT_SANDBOX_TMP_MB
+    sandboxes_dir: Path | None = None
+    # Runtime images: the catalog (a list of {name, python, packages, tags}; the first
+    # is the default image; empty: the built-in catalog) and where images are built
+    # (default ``<home>/images``; several homes may share one folder).
+    images: list[dict[str, Any]] = Field(default_factory=list)
+    images_dir: Path | None = None
+    # A dask.distributed scheduler (``tcp://host:8786``): users' code runs there.
+    dask_scheduler: str | None = None
+    # How runs on Dask workers reach the API (default: the external URL).
+    dask_api_url: str | None = None
     # How often expired file contents and abandoned uploads are purged (0: start-up only).
     housekeeping_seconds: float = DEFAULT_HOUSEKEEPING_SECONDS
 
@@ -92,6 +121,14 @@ class Settings(BaseSettings):
     def warehouse_path(self) -> Path:
         """Where the default DuckDB warehouse file lives."""
         return Path(self.home).expanduser() / "warehouse.duckdb"
+
+    def resolved_images_dir(self) -> Path:
+        """Where runtime images are built and cached."""
+        return Path(self.images_dir or Path(self.home).expanduser() / IMAGES_DIRNAME)
+
+    def resolved_sandboxes_dir(self) -> Path:
+        """Where the working folders of sandboxed runs are made."""
+        return Path(self.sandboxes_dir or Path(self.home).expanduser() / SANDBOXES_DIRNAME)
 
     def resolved_blob_url(self) -> str:
         """Where file contents live: the configured URL, else ``<home>/blobs``."""

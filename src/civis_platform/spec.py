@@ -136,4 +136,5 @@ def build_spec(app: Any) -> dict[str, Any]:
     ``scripts/coverage.py`` calls this to compare what we serve with the reference.
     """
     resources: list[Resource] = app.state.resources
-    return spec_from_resources(resources, base_url=app.state.settings.resolved_external_url())
+    base_url = app.state.platform.settings.resolved_external_url()
+    return spec_from_resources(resources, base_url=base_url)

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, select
 
 from civis_platform.app import create_app
 from civis_platform.config import SHUTDOWN_DRAIN_SECONDS, Settings
+from civis_platform.runner.jobtypes import JOB_TYPES, JobTypes
 from civis_platform.services.bootstrap import initialise, is_initialised
 from civis_platform.services.users import insert_user, mint_key_for
 from civis_platform.store import tables as t
@@ -73,17 +74,24 @@ class ThreadedServer:
     """uvicorn serving ``create_app(settings)`` in a daemon thread.
 
     ``settings=None`` uses a fresh temporary home. ``port=0`` picks a free port;
-    ``base_url`` reports the real one (with a trailing slash).
+    ``base_url`` reports the real one (with a trailing slash). ``job_types`` extends
+    or replaces the job-type table (tests declare throwaway job types).
     """
 
     def __init__(
-        self, settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        settings: Settings | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        job_types: JobTypes = JOB_TYPES,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if settings is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="civis-platform-")
             settings = Settings(home=Path(self._tmp.name), testing=True)
         self._requested = (host, port)
+        self._job_types = job_types
         self.settings = settings
         self.admin_api_key: str = ""
         self._server: uvicorn.Server | None = None
@@ -113,7 +121,7 @@ class ThreadedServer:
             update["external_url"] = f"http://{host}:{bound}/"
         self.settings = self.settings.model_copy(update=update)
         self.admin_api_key = prepare_home(self.settings)
-        self.app = create_app(self.settings)
+        self.app = create_app(self.settings, job_types=self._job_types)
         config = uvicorn.Config(
             self.app,
             log_level="warning",
@@ -174,7 +182,7 @@ class ThreadedServer:
     def close_warehouses(self) -> None:
         """Close the server's open warehouse connections (before dropping a database)."""
         if self.app is not None:
-            self.app.state.warehouses.close()
+            self.app.state.platform.warehouses.close()
 
     def reset(self) -> None:
         """Delete everything but the seed (admin, default group, databases).

@@ -68,7 +68,7 @@ def rows(server: ThreadedServer, database: int, sql: str) -> list[list[str | Non
     from civis_platform.warehouse import SqlError, TableNotFoundError
 
     assert server.app is not None
-    warehouse = server.app.state.warehouses.get(database)
+    warehouse = server.app.state.platform.warehouses.get(database)
     try:
         return warehouse.execute(sql, preview_rows=10_000).rows
     except (SqlError, TableNotFoundError):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import requests
+
+from civis_platform.config import Settings
 
 _names = itertools.count(1)
 
@@ -51,3 +54,8 @@ def assert_civis_error(response: requests.Response, status: int) -> dict[str, An
     assert body["code"] == status
     assert body["errorDescription"]
     return body
+
+
+def make_settings(home: Path, engine_url: str | None, **overrides: Any) -> Settings:
+    """Settings for a test server on ``home`` (testing mode on)."""
+    return Settings(home=home, metadata_url=engine_url, testing=True, **overrides)

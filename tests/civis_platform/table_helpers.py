@@ -45,7 +45,7 @@ class WarehouseUnderTest:
     @property
     def handle(self) -> Warehouse:
         # Looked up each time: the pool may have been closed and reopened meanwhile.
-        warehouse: Warehouse = self.server.app.state.warehouses.get(self.database_id)
+        warehouse: Warehouse = self.server.app.state.platform.warehouses.get(self.database_id)
         return warehouse
 
     def run(self, *statements: str) -> None:

@@ -13,16 +13,16 @@ from civis_platform.config import Settings
 def test_create_app_opens_no_database(tmp_path: Path) -> None:
     app = create_app(Settings(home=tmp_path / "home"))
     assert not (tmp_path / "home" / "metadata.sqlite").exists()
-    assert app.state.settings.home == tmp_path / "home"
+    assert app.state.platform.settings.home == tmp_path / "home"
     assert app.state.spec["swagger"] == "2.0"
 
 
 def test_two_apps_share_no_state(tmp_path: Path) -> None:
     first = create_app(Settings(home=tmp_path / "a", rate_limit=5))
     second = create_app(Settings(home=tmp_path / "b"))
-    assert first.state.store is not second.state.store
-    assert first.state.verifier is not second.state.verifier
-    assert first.state.limiter.limit == 5 and second.state.limiter.limit == 1000
+    assert first.state.platform.store is not second.state.platform.store
+    assert first.state.platform.verifier is not second.state.platform.verifier
+    assert first.state.platform.limiter.limit == 5 and second.state.platform.limiter.limit == 1000
 
 
 def test_testing_routes_only_in_testing_mode(tmp_path: Path) -> None:

@@ -24,8 +24,7 @@ def test_expired_contents_are_purged_while_the_server_runs(tmp_path: Path) -> No
         store = Store.from_url(server.settings.resolved_metadata_url())
         try:
             file_id = file_services.store_file(
-                store,
-                server.settings,
+                server.app.state.platform,
                 owner_id=1,
                 name="soon.csv",
                 source=io.BytesIO(b"x\n"),
@@ -35,7 +34,7 @@ def test_expired_contents_are_purged_while_the_server_runs(tmp_path: Path) -> No
                 key = conn.execute(
                     select(t.files.c.blob_key).where(t.files.c.id == file_id)
                 ).scalar_one()
-            blobs = file_services.blob_store(server.settings)
+            blobs = server.app.state.platform.blobs
             assert blobs.exists(key)
             deadline = time.monotonic() + 10
             while blobs.exists(key) and time.monotonic() < deadline:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import requests
-from conftest import make_settings
-from platform_helpers import Api
+from platform_helpers import Api, make_settings
 
 from civis_platform.testing import ThreadedServer
 

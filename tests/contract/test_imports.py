@@ -27,7 +27,8 @@ def _rows(platform: Any, database: str, sql: str) -> list[list[str | None]] | No
     ).json()
     db_id = next(d["id"] for d in databases if d["name"] == database)
     try:
-        return list(platform.app.state.warehouses.get(db_id).execute(sql, preview_rows=1000).rows)
+        warehouse = platform.app.state.platform.warehouses.get(db_id)
+        return list(warehouse.execute(sql, preview_rows=1000).rows)
     except (SqlError, TableNotFoundError):
         return None
 

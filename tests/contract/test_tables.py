@@ -14,7 +14,7 @@ _schemas = itertools.count(1)
 def make_tables(platform: Any, database_name: str) -> str:
     """Create a fresh schema of tables directly in the warehouse; its name."""
     [database_id] = [row.id for row in _databases(platform) if row.name == database_name]
-    warehouse = platform.app.state.warehouses.get(database_id)
+    warehouse = platform.app.state.platform.warehouses.get(database_id)
     schema = f"contract_tables_{next(_schemas)}"
     statements = [
         f"CREATE SCHEMA {schema}",
@@ -36,7 +36,7 @@ def _databases(platform: Any) -> list[Any]:
 
     from civis_platform.store import tables as t
 
-    with platform.app.state.store.transaction() as conn:
+    with platform.app.state.platform.store.transaction() as conn:
         return list(conn.execute(select(t.databases.c.id, t.databases.c.name)))
 
 

@@ -53,9 +53,9 @@ from civis_platform.api._subresources import (
 from civis_platform.api.deps import service_context
 from civis_platform.api.errors import validation_error_to_domain
 from civis_platform.errors import BadRequestError, NotFoundError
+from civis_platform.runner.runs import LogPage
 from civis_platform.services import _generic as services
 from civis_platform.services._typed_runs import JobKind
-from civis_platform.services.runs import LogPage
 
 PLACEHOLDER = re.compile(r"{([a-z_][a-z0-9_]*)}")
 ServiceCall = Callable[..., Any]
@@ -512,7 +512,7 @@ def _endpoint(operation: Operation) -> Callable[[Request], Any]:
         if (
             operation.verb == "get"
             and not operation.blocking
-            and request.app.state.store.reads_never_wait
+            and request.app.state.platform.store.reads_never_wait
         ):
             # Reads that cannot block (see Store.reads_never_wait) skip the thread hop.
             return operation.call(service_context(request), **kwargs)

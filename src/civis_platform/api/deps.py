@@ -6,6 +6,7 @@ from starlette.requests import Request
 
 from civis_platform.errors import UnauthorizedError
 from civis_platform.services.context import Context, Principal
+from civis_platform.services.platform import Platform
 
 
 def current_user(request: Request) -> Principal:
@@ -16,21 +17,12 @@ def current_user(request: Request) -> Principal:
     return principal
 
 
+def platform_of(request: Request) -> Platform:
+    """The `Platform` of the app serving ``request``."""
+    platform: Platform = request.app.state.platform
+    return platform
+
+
 def service_context(request: Request) -> Context:
     """The Context every service call receives first."""
-    state = request.app.state
-    dispatcher = getattr(state, "dispatcher", None)
-    hooks = (
-        {"wake_runner": dispatcher.notify, "cancel_run": dispatcher.request_cancel}
-        if dispatcher is not None
-        else {}
-    )
-    return Context(
-        user=current_user(request),
-        store=state.store,
-        settings=state.settings,
-        evict_key=state.verifier.evict_key,
-        evict_user=state.verifier.evict_user,
-        warehouses=getattr(state, "warehouses", None),
-        **hooks,
-    )
+    return Context(user=current_user(request), platform=platform_of(request))

@@ -96,6 +96,23 @@ ContainerRun = run_model(
 )
 
 
+class LogMessage(RequestModel):
+    """One line of ``POST /scripts/containers/{id}/runs/{run_id}/logs``."""
+
+    message: str
+    level: str | None = None
+    created_at: str | None = None
+
+
+class LogCreate(RequestModel):
+    """Body of ``POST /scripts/containers/{id}/runs/{run_id}/logs``."""
+
+    message: str | None = None
+    level: str | None = None
+    messages: list[LogMessage] | None = None
+    child_job_id: int | None = None
+
+
 class OutputCreate(RequestModel):
     """Body of ``POST /scripts/containers/{id}/runs/{run_id}/outputs``."""
 
@@ -131,6 +148,16 @@ scripts_containers.op(
     body_name="OutputCreate",
     response=JobOutput,
     status=202,
+)
+scripts_containers.op(
+    "post",
+    f"{run_path}/logs",
+    "Add log messages",
+    svc.post_logs,
+    body=LogCreate,
+    body_name="ScriptRunLogCreateRequest",
+    body_required=False,
+    status=204,
 )
 scripts_containers.op(
     "post",

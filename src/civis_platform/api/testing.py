@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from civis_platform.api.deps import service_context
+from civis_platform.api.deps import platform_of, service_context
 from civis_platform.services.bootstrap import reset
 
 RESET_PATH = "/testing/reset"
@@ -15,10 +15,10 @@ RESET_PATH = "/testing/reset"
 
 async def reset_endpoint(request: Request) -> Response:
     """Admins only: wipe everything but the seed, and forget cached keys and counters."""
-    state = request.app.state
+    platform = platform_of(request)
     await run_in_threadpool(reset, service_context(request))
-    state.verifier.clear()
-    state.limiter.clear()
+    platform.verifier.clear()
+    platform.limiter.clear()
     return Response(status_code=204)
 
 

@@ -1,6 +1,2 @@
-"""What runs do, one module per job type; importing this package registers them all
-in ``runner.base.PROGRAMS`` (the app imports it once)."""
-
-from civis_platform.programs import containers, imports, sql
-
-__all__ = ["containers", "imports", "sql"]
+"""What runs do, one module per job type. The job-type table (`runner.jobtypes`) names
+each program by its ``module:function`` path; nothing registers itself on import."""

@@ -1,12 +1,14 @@
-"""Container scripts, run as local processes (no Docker: the image name is recorded,
-the command runs here).
+"""Container scripts: users' own commands, run in a sandbox on the job's runtime image.
 
-``docker_command`` runs under ``bash -c`` in a fresh temporary working directory, in
-its own process group, with ``CIVIS_JOB_ID``, ``CIVIS_RUN_ID``, ``CIVIS_API_ENDPOINT``,
-a per-run ``CIVIS_API_KEY`` of the job's owner (revoked when the run ends) and every
-argument as an environment variable. Output lines become run logs as they come. Exit
-status 0 succeeds; any other fails with "Process exited with status N" and the last
-stderr line; cancellation kills the process group.
+`prepare_container` runs on the worker: it turns the script's configuration into a
+`Launch` (``docker_command`` under ``bash -c``, the image named by
+``docker_image_name``/``docker_image_tag``, the limits of ``required_resources``) with
+exactly these environment variables: every argument (defaults from ``params``),
+``CIVIS_JOB_ID``, ``CIVIS_RUN_ID``, and a ``CIVIS_API_KEY`` of the job's owner for this
+run only (it expires with the run's time limit and is revoked when the run ends). The
+sandbox executor adds ``CIVIS_API_ENDPOINT`` (how the run reaches the API) and runs it;
+output lines become logs as they come. Exit status 0 succeeds; any other fails with
+"Process exited with status N" and the last stderr line.
 
 Examples:
     >>> argument_env({"N": 3, "NAME": "x", "FLAGS": [1, 2], "SKIP": None})
@@ -15,25 +17,29 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
-import threading
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any
 
-from civis_platform.runner.base import ProgramError, RunContext, register
-from civis_platform.services.auth import mint_key
-from civis_platform.services.users import revoke_key_row
+from pydantic import BaseModel, ConfigDict
 
-KEY = "container"
-CIVIS_TYPE = "JobTypes::ContainerDocker"
-KILL_GRACE_SECONDS = 2.0
-BASE_ENV_NAMES = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
+from civis_platform.runner.host import Host, ProgramError
+from civis_platform.runner.runspec import Launch
+
+DEFAULT_IMAGE = "civisanalytics/datascience-python"
+
+
+class ContainerConfig(BaseModel):
+    """The part of a container script's stored configuration its program reads."""
+
+    model_config = ConfigDict(extra="allow")
+
+    docker_command: str | None = None
+    docker_image_name: str | None = None
+    docker_image_tag: str | None = None
+    params: list[dict[str, Any]] | None = None
+    arguments: dict[str, Any] | None = None
+    required_resources: dict[str, Any] | None = None
 
 
 def argument_env(arguments: Mapping[str, Any]) -> dict[str, str]:
@@ -46,23 +52,8 @@ def argument_env(arguments: Mapping[str, Any]) -> dict[str, str]:
     return env
 
 
-def platform_path(inherited: str | None) -> str:
-    """PATH for a script: the platform's own environment first, then the inherited PATH.
-
-    The local stand-in for a container image: ``python`` and ``civis`` in a command are
-    the interpreter and client the platform runs with, even when the server was started
-    without activating its virtual environment.
-
-    Examples:
-        >>> platform_path("/usr/bin").endswith(os.pathsep + "/usr/bin")
-        True
-    """
-    own = os.path.dirname(sys.executable)
-    rest = [p for p in (inherited or "").split(os.pathsep) if p and p != own]
-    return os.pathsep.join([own, *rest])
-
-
-def _defaults(params: Any) -> dict[str, Any]:
+def param_defaults(params: Any) -> dict[str, Any]:
+    """The declared defaults of a script's ``params``."""
     values: dict[str, Any] = {}
     for param in params if isinstance(params, list) else []:
         if isinstance(param, dict) and param.get("name") and param.get("default") is not None:
@@ -70,86 +61,35 @@ def _defaults(params: Any) -> dict[str, Any]:
     return values
 
 
-def _pump(stream: IO[str], run: RunContext, last: list[str]) -> None:
-    for line in stream:
-        text = line.rstrip("\n")
-        if last is not None and text.strip():
-            last[:] = [text]
-        run.log(text, "info")
+def run_env(host: Host, arguments: Mapping[str, Any]) -> dict[str, str]:
+    """The environment of a run of users' code: its arguments, its ids and its key."""
+    return {
+        **argument_env(arguments),
+        "CIVIS_JOB_ID": str(host.job_id),
+        "CIVIS_RUN_ID": str(host.run_id),
+        "CIVIS_API_KEY": host.owner.api_key(),
+    }
 
 
-@register(KEY, civis_type=CIVIS_TYPE)
-def run_container(run: RunContext) -> None:
-    """Run the job's ``docker_command`` locally (see the module docstring)."""
-    command = str(run.config.get("docker_command") or "")
-    if not command.strip():
+def image_of(config: ContainerConfig) -> str:
+    """``name:tag`` of the image a script asks for (the default image when none)."""
+    name = config.docker_image_name or DEFAULT_IMAGE
+    return f"{name}:{config.docker_image_tag}" if config.docker_image_tag else name
+
+
+def prepare_container(host: Host) -> Launch:
+    """The `Launch` of a container script run (see the module docstring)."""
+    config = ContainerConfig.model_validate(host.config)
+    command = (config.docker_command or "").strip()
+    if not command:
         raise ProgramError("The container script has no docker_command to run.")
-    arguments = {**_defaults(run.config.get("params")), **(run.config.get("arguments") or {})}
-    with run.store.transaction() as conn:
-        key = mint_key(conn, user_id=run.owner_id, name=f"run {run.run_id}", expires_in=None)
-    env = {name: os.environ[name] for name in BASE_ENV_NAMES if name in os.environ}
-    env["PATH"] = platform_path(env.get("PATH"))
-    env.update(argument_env(arguments))
-    env.update(
-        {
-            "CIVIS_JOB_ID": str(run.job_id),
-            "CIVIS_RUN_ID": str(run.run_id),
-            "CIVIS_API_ENDPOINT": run.settings.resolved_external_url(),
-            "CIVIS_API_KEY": key.token,
-        }
+    arguments = {**param_defaults(config.params), **(config.arguments or {})}
+    return Launch(
+        run_id=host.run_id,
+        job_id=host.job_id,
+        owner_id=host.owner_id,
+        argv=["bash", "-c", command],
+        env=run_env(host, arguments),
+        image=image_of(config),
+        limits=host.spec.limits,
     )
-    try:
-        with tempfile.TemporaryDirectory(prefix=f"civis-run-{run.run_id}-") as workdir:
-            _execute(run, command, env, workdir)
-    finally:
-        with run.store.transaction() as conn:
-            revoke_key_row(conn, user_id=None, key_id=key.id)
-        verifier = getattr(run.services, "verifier", None)
-        if verifier is not None:
-            verifier.evict_key(key.id)
-
-
-def _execute(run: RunContext, command: str, env: dict[str, str], workdir: str) -> None:
-    process = subprocess.Popen(
-        ["bash", "-c", command],
-        cwd=workdir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
-    last_stderr: list[str] = []
-    assert process.stdout is not None and process.stderr is not None
-    pumps = [
-        threading.Thread(target=_pump, args=(process.stdout, run, []), daemon=True),
-        threading.Thread(target=_pump, args=(process.stderr, run, last_stderr), daemon=True),
-    ]
-    for pump in pumps:
-        pump.start()
-    while process.poll() is None:
-        if run.cancelled.wait(0.02):
-            _kill(process)
-            break
-    for pump in pumps:
-        pump.join(timeout=KILL_GRACE_SECONDS)
-    if run.is_cancel_requested():
-        return
-    status = process.wait()
-    if status != 0:
-        detail = f": {last_stderr[0]}" if last_stderr else ""
-        raise ProgramError(f"Process exited with status {status}{detail}")
-
-
-def _kill(process: subprocess.Popen[str]) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after a grace period."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=KILL_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()

@@ -1,6 +1,6 @@
 """Data-plane programs: CSV preprocessing, CSV imports and database syncs (Dbsync).
 
-Every run acts as its job's owner (`RunContext.owner_context`): it reads only files and
+Every run acts as its job's owner (`Host.owner`): it reads only files and
 uses only credentials its owner may, so another user's file or credential fails the
 run with the same message the API would give. Warehouse loads are atomic (see
 `Warehouse.import_csv` and `Warehouse.write_arrow`): a failed run leaves no table, or
@@ -30,10 +30,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, BinaryIO, Literal, cast
 
 from civis_platform.errors import DomainError
-from civis_platform.runner.base import ProgramError, RunContext, register
-from civis_platform.services import files
-from civis_platform.services.tables import ensure_table_id
-from civis_platform.services.warehouses import Target, resolve_target
+from civis_platform.runner.host import Host, ProgramError
+from civis_platform.services.warehouses import Target
 from civis_platform.warehouse import (
     Column,
     CsvImportError,
@@ -48,12 +46,6 @@ from civis_platform.warehouse import (
     sql_type_of_arrow,
 )
 
-PREPROCESS_KEY = "csv_preprocess"
-PREPROCESS_TYPE = "JobTypes::CsvPreprocess"
-CSV_IMPORT_KEY = "csv_import"
-CSV_IMPORT_TYPE = "JobTypes::CsvImport"
-DBSYNC_KEY = "dbsync"
-DBSYNC_TYPE = "JobTypes::Import"  # what the reference's examples show for /imports
 DELIMITER_CHARS = {"comma": ",", "tab": "\t", "pipe": "|"}
 # Enough text to tell binary from text and to check that rows have equal widths.
 CHECK_SAMPLE_BYTES = 1 << 20
@@ -186,7 +178,7 @@ def check_csv_text(data: bytes, complete: bool, file_id: int, *, force: bool) ->
         >>> check_csv_text(b"\\x89PNG\\x00\\x00", True, 7, force=True)
         Traceback (most recent call last):
         ...
-        civis_platform.runner.base.ProgramError: File 7 is not a CSV file: it holds binary data.
+        civis_platform.runner.host.ProgramError: File 7 is not a CSV file: it holds binary data.
     """
     if not data.strip():
         raise ProgramError(f"File {file_id} is empty: there is no CSV data in it.")
@@ -212,7 +204,7 @@ def check_row_widths(text: str, delimiter: str, file_id: int) -> None:
         >>> check_row_widths("a,b\\n1,2,3\\n", ",", 3)
         Traceback (most recent call last):
         ...
-        civis_platform.runner.base.ProgramError: File 3 is malformed: line 2 has 3 fields, \
+        civis_platform.runner.host.ProgramError: File 3 is malformed: line 2 has 3 fields, \
 but line 1 has 2.
     """
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -232,8 +224,7 @@ but line 1 has 2.
         raise ProgramError(f"File {file_id} is malformed: {error}") from None
 
 
-@register(PREPROCESS_KEY, civis_type=PREPROCESS_TYPE)
-def run_preprocess(run: RunContext) -> None:
+def run_preprocess(run: Host) -> None:
     """Detect a CSV file's header, delimiter, compression and (optionally) column types.
 
     The result is a File output carrying ``detectedInfo``: a new file with the same
@@ -242,13 +233,12 @@ def run_preprocess(run: RunContext) -> None:
     """
     config = run.config
     file_id = config.get("file_id")
-    ctx = run.owner_context()
     with _user_errors("Cannot preprocess the file"):
-        row = files.readable_file(ctx, file_id, "fileId")
+        row = run.owner.readable_file(file_id, "fileId")
     assert isinstance(file_id, int)
     delimiter_name = config.get("column_delimiter")
     delimiter = DELIMITER_CHARS[delimiter_name] if delimiter_name else None
-    with files.open_contents(run.settings, row) as stream:
+    with run.owner.open_file(row) as stream:
         if _seekable_parquet(stream):
             detected = _parquet_info(stream, bool(config.get("detect_table_columns")), file_id)
             _record_preprocessed(run, row, file_id, detected, stream, "Parquet file")
@@ -276,7 +266,7 @@ def run_preprocess(run: RunContext) -> None:
             f"File {file_id} is {encoding} text, not UTF-8; it can be converted only "
             "into a new file (in_place false)."
         )
-    with files.open_contents(run.settings, row) as stream:
+    with run.owner.open_file(row) as stream:
         source: BinaryIO = stream
         if convert:
             run.log(f"Converting from {encoding} to UTF-8.")
@@ -285,22 +275,15 @@ def run_preprocess(run: RunContext) -> None:
 
 
 def _record_preprocessed(
-    run: RunContext, row: Any, file_id: int, detected: dict[str, Any], source: BinaryIO, what: str
+    run: Host, row: Any, file_id: int, detected: dict[str, Any], source: BinaryIO, what: str
 ) -> None:
     """The preprocess run's File output: the file itself with its ``detectedInfo``
     (``in_place``), or a new file of ``source``'s bytes carrying it."""
     if run.config.get("in_place", True):
-        files.set_detected_info(run.store, file_id, detected)
+        run.owner.set_detected_info(file_id, detected)
         run.add_output("File", file_id, row.name)
         return
-    cleaned = files.store_file(
-        run.store,
-        run.settings,
-        owner_id=run.owner_id,
-        name=row.name,
-        source=source,
-        detected_info=detected,
-    )
+    cleaned = run.owner.store_file(name=row.name, source=source, detected_info=detected)
     run.log(f"Wrote the preprocessed {what} {cleaned}.")
     run.add_output("File", cleaned, row.name)
 
@@ -391,25 +374,22 @@ def _plain_source(stream: BinaryIO, compression: str) -> BinaryIO:
     return io.BufferedReader(_ChunkStream(unescape_backslashes(_chunks(raw))))
 
 
-def _table_id(run: RunContext, database_id: int, schema: str, table: str) -> int:
+def _table_id(run: Host, database_id: int, schema: str, table: str) -> int:
     """The loaded table's stable id (made now if new), so the Table output links it."""
-    with run.store.transaction() as conn:
-        return ensure_table_id(conn, database_id, schema, table)
+    return run.owner.table_id(database_id, schema, table)
 
 
-def _target(run: RunContext, side: Mapping[str, Any], field: str) -> Target:
-    return resolve_target(
-        run.owner_context(),
-        run.services.warehouses,
+def _target(run: Host, side: Mapping[str, Any], field: str) -> Target:
+    target: Target = run.owner.target(
         remote_host_id=side.get("remote_host_id"),
         credential_id=side.get("credential_id"),
         database_field=f"{field}.remoteHostId",
         credential_field=f"{field}.credentialId",
     )
+    return target
 
 
-@register(CSV_IMPORT_KEY, civis_type=CSV_IMPORT_TYPE)
-def run_csv_import(run: RunContext) -> None:
+def run_csv_import(run: Host) -> None:
     """Load every source file into ``destination.schema.table`` in one transaction.
 
     Files are streamed from storage to the warehouse (gunzipped by the warehouse, or
@@ -419,17 +399,16 @@ def run_csv_import(run: RunContext) -> None:
     destination = config["destination"]
     schema, table = destination["schema_"], destination["table"]
     where = f"{schema}.{table}"
-    ctx = run.owner_context()
     with _user_errors(f"CSV import into {where} failed"):
         target = _target(run, destination, "destination")
         rows = [
-            files.readable_file(ctx, fid, "source.fileIds") for fid in config["source"]["file_ids"]
+            run.owner.readable_file(fid, "source.fileIds") for fid in config["source"]["file_ids"]
         ]
     if run.is_cancel_requested():
         return
     run.log(f"Loading {len(rows)} file(s) into {where} on {target.database_name}.")
     with contextlib.ExitStack() as stack, _user_errors(f"CSV import into {where} failed"):
-        sources = [stack.enter_context(files.open_contents(run.settings, r)) for r in rows]
+        sources = [stack.enter_context(run.owner.open_file(r)) for r in rows]
         # A cancellation interrupts the load; its transaction leaves the table as it was.
         stack.enter_context(run.warehouse_session(target.warehouse))
         result = _load(target.warehouse, schema, table, sources, config)
@@ -480,8 +459,7 @@ def _load(
 # -- imports (Dbsync) ----------------------------------------------------------------
 
 
-@register(DBSYNC_KEY, civis_type=DBSYNC_TYPE)
-def run_dbsync(run: RunContext) -> None:
+def run_dbsync(run: Host) -> None:
     """Copy each active sync's source table to its destination, as Arrow batches."""
     config = run.config
     syncs = [s for s in config.get("syncs", []) if not s.get("archived")]

@@ -31,30 +31,25 @@ from civis_platform.programs.sql_text import (
     returns_rows,
     split_statements,
 )
-from civis_platform.runner.base import ProgramError, RunContext, register
-from civis_platform.services.warehouses import Target, resolve_target
+from civis_platform.runner.host import Host, ProgramError
+from civis_platform.services.warehouses import Target
 from civis_platform.warehouse import WarehouseError
 
-SQL_KEY = "sql"
-SQL_CIVIS_TYPE = "JobTypes::SqlRunner"
-QUERY_KEY = "query"
-QUERY_CIVIS_TYPE = "JobTypes::Query"
 QUERY_RESULT = "query_result"
 MAX_PREVIEW_ROWS = 1000
 DEFAULT_PREVIEW_ROWS = 100
 
 
-def _target(run: RunContext, **where: Any) -> Target:
+def _target(run: Host, **where: Any) -> Target:
     """The warehouse and credential, checked as the owner (a 400 becomes the error)."""
-    ctx = run.owner_context()
     try:
-        return resolve_target(ctx, ctx.warehouse_pool(), **where)
+        target: Target = run.owner.target(**where)
     except DomainError as error:
         raise ProgramError(error.message) from None
+    return target
 
 
-@register(SQL_KEY, civis_type=SQL_CIVIS_TYPE)
-def run_sql_script(run: RunContext) -> None:
+def run_sql_script(run: Host) -> None:
     """Run a SQL script's statements; export the last one's rows (module docstring)."""
     config = run.config
     try:
@@ -93,8 +88,7 @@ def run_sql_script(run: RunContext) -> None:
                 raise ProgramError(f"{where}{error}") from error
 
 
-@register(QUERY_KEY, civis_type=QUERY_CIVIS_TYPE)
-def run_query(run: RunContext) -> None:
+def run_query(run: Host) -> None:
     """Run a query and keep a preview of its result (module docstring)."""
     config = run.config
     target = _target(

@@ -34,8 +34,7 @@ from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
 
-from civis_platform.runner.base import RunContext
-from civis_platform.services.files import blob_store, file_row, signed_url, store_file
+from civis_platform.runner.host import Host
 from civis_platform.warehouse import CsvFormat, Warehouse, sql_type_of_arrow
 
 DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
@@ -155,7 +154,7 @@ def _zip(path: Path, arcname: str) -> Path:
 class SqlExport:
     """Exports one query's result for one run into files, and records the outputs."""
 
-    def __init__(self, run: RunContext, warehouse: Warehouse, settings: ExportSettings) -> None:
+    def __init__(self, run: Host, warehouse: Warehouse, settings: ExportSettings) -> None:
         self.run = run
         self.warehouse = warehouse
         self.settings = settings
@@ -186,10 +185,7 @@ class SqlExport:
         if zipped and detected is not None:
             path = _zip(path, name.removesuffix(".zip"))
         # The spool is in the blob store's staging folder: storing it is a rename.
-        return store_file(
-            self.run.store,
-            self.run.settings,
-            owner_id=self.run.owner_id,
+        return self.run.owner.store_file(
             name=name,
             source=path,
             detected_info=detected,
@@ -201,7 +197,7 @@ class SqlExport:
         limit = (self.settings.max_file_size or DEFAULT_PART_SIZE_MB) * MB
         with tempfile.TemporaryDirectory(
             prefix=f"civis-export-{self.run.run_id}-",
-            dir=blob_store(self.run.settings).staging_dir(),
+            dir=self.run.owner.staging_dir(),
         ) as tmp:
             if self.settings.file_format != "csv":
                 return self._export_typed(sql, columns, Path(tmp) / "export.typed")
@@ -257,15 +253,9 @@ class SqlExport:
             file_id = self._store(
                 tmp / f"part{part.index:05d}.csv", name, self._detected(False, columns)
             )
-            row = file_row(self.run.store, file_id)
+            url, signed, size = self.run.owner.file_links(file_id)
             entries.append(
-                {
-                    "id": file_id,
-                    "name": name,
-                    "size": int(row.size or 0),
-                    "url": f"{self.run.settings.resolved_external_url()}files/{file_id}",
-                    "url_signed": signed_url(self.run.settings, row),
-                }
+                {"id": file_id, "name": name, "size": size, "url": url, "url_signed": signed}
             )
         manifest = {
             "query": sql,

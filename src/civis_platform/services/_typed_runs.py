@@ -4,12 +4,16 @@ A typed resource (``/imports/files/csv``, ``/files/preprocess/csv``, ``/imports`
 job whose ``type`` is one of a few program keys. Its ``/runs`` routes are the ``/jobs``
 ones behind a type check, shown with the resource's own run fields (``csvImportId``,
 ``importId``, ``isCancelRequested``). The run engine and its only state writer stay in
-:mod:`civis_platform.services.jobs` and :mod:`civis_platform.services.runs`.
+:mod:`civis_platform.services.jobs` and :mod:`civis_platform.runner.runs`.
+
+A kind is declared from the job-type table (`runner.jobtypes.JOB_TYPES`): its label
+and parent field are the table's, unless a resource that serves several types names
+its own.
 
 Examples:
-    >>> kind = JobKind(keys=("csv_import",), label="CSV Import", parent_field="csv_import_id")
-    >>> kind.accepts("csv_import"), kind.accepts("container")
-    (True, False)
+    >>> kind = JobKind.of("csv_import")
+    >>> kind.accepts("csv_import"), kind.accepts("container"), kind.parent_field
+    (True, False, 'csv_import_id')
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from civis_platform.errors import NotFoundError
+from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services.context import Context, iso
@@ -35,6 +40,17 @@ class JobKind:
     keys: tuple[str, ...]
     label: str
     parent_field: str | None = None
+
+    @classmethod
+    def of(cls, *keys: str, label: str | None = None, parent_field: str | None = "") -> JobKind:
+        """The kind of the job types ``keys``, described by the first one's table entry
+        (``parent_field=None`` for runs shown without one)."""
+        first = JOB_TYPES[keys[0]]
+        return cls(
+            keys=keys,
+            label=label or first.label,
+            parent_field=first.parent_field if parent_field == "" else parent_field,
+        )
 
     def accepts(self, job_type: str) -> bool:
         """True when a job of ``job_type`` belongs to this resource."""
@@ -81,8 +97,7 @@ class JobKind:
     def post_run(self, ctx: Context, *, id: int) -> dict[str, Any]:
         """Queue a run (409 while one is active); answers the run as it was queued (a
         worker may already have claimed it, but the answer should not depend on that)."""
-        self.check(ctx, id)
-        queued = jobs.queue_run(ctx, id)
+        queued = jobs.queue_run(ctx, id, check=self.check_type)
         view: dict[str, Any] = {"id": queued["id"]}
         if self.parent_field is not None:
             view[self.parent_field] = id

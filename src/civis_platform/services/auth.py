@@ -57,8 +57,18 @@ class NewKey:
     token: str
 
 
-def mint_key(conn: Connection, *, user_id: int, name: str, expires_in: int | None) -> NewKey:
-    """Create a key for ``user_id``; ``expires_in`` seconds from now (None: never)."""
+def mint_key(
+    conn: Connection,
+    *,
+    user_id: int,
+    name: str,
+    expires_in: int | None,
+    run_id: int | None = None,
+) -> NewKey:
+    """Create a key for ``user_id``; ``expires_in`` seconds from now (None: never).
+
+    A key minted for a run (``run_id``) is revoked when that run ends.
+    """
     prefix = secrets.token_hex(6)
     token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     salt = secrets.token_bytes(16)
@@ -74,6 +84,7 @@ def mint_key(conn: Connection, *, user_id: int, name: str, expires_in: int | Non
             expires_at=None if expires_in is None else now + timedelta(seconds=expires_in),
             use_count=0,
             created_at=now,
+            run_id=run_id,
         )
         .returning(t.api_keys.c.id)
     )

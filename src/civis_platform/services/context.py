@@ -1,17 +1,22 @@
-"""What every service call receives first: who is asking, and the app's resources."""
+"""What every service call receives first: who is asking, and the app's resources.
+
+(``utcnow`` and ``iso`` are re-exported from `civis_platform.clock` for services.)
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from civis_platform.clock import iso, utcnow
 from civis_platform.config import Settings
 from civis_platform.store.db import Store
 
 if TYPE_CHECKING:
+    from civis_platform.runner.jobtypes import JobTypes
+    from civis_platform.services.platform import Platform
     from civis_platform.services.warehouses import WarehousePool
+    from civis_platform.storage import BlobStore
 
 
 @dataclass(frozen=True)
@@ -26,44 +31,64 @@ class Principal:
 
 @dataclass(frozen=True)
 class Context:
-    """Request context: the caller plus the store and settings of this app."""
+    """Request context: the caller, and the `Platform` of this app."""
 
     user: Principal
-    store: Store
-    settings: Settings
-    # Called after a key is revoked so cached verifications die with it.
-    evict_key: Callable[[int], None] = field(default=lambda _key_id: None)
-    # Called after a user's roles or groups change so their cached principal is rebuilt.
-    evict_user: Callable[[int], None] = field(default=lambda _user_id: None)
-    # The run engine's doorbells: a run was queued; a run's cancellation was requested.
-    wake_runner: Callable[[], None] = field(default=lambda: None)
-    cancel_run: Callable[[int], None] = field(default=lambda _run_id: None)
-    # The app's open warehouses (None where no data plane is wired, e.g. unit tests).
-    warehouses: WarehousePool | None = None
+    platform: Platform
+
+    @property
+    def store(self) -> Store:
+        """The metadata store."""
+        return self.platform.store
+
+    @property
+    def settings(self) -> Settings:
+        """The app's settings."""
+        return self.platform.settings
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where file contents live."""
+        return self.platform.blobs
+
+    @property
+    def signing_secret(self) -> bytes:
+        """The secret that signs file URLs."""
+        return self.platform.signing_secret
+
+    @property
+    def job_types(self) -> JobTypes:
+        """The job-type table."""
+        return self.platform.job_types
+
+    @property
+    def warehouses(self) -> WarehousePool:
+        """The app's open warehouses."""
+        return self.platform.warehouses
 
     def warehouse_pool(self) -> WarehousePool:
-        """The app's warehouse pool; services that reach warehouses need one."""
-        if self.warehouses is None:
-            raise RuntimeError("this Context was built without a warehouse pool")
-        return self.warehouses
+        """The app's warehouse pool (services that reach warehouses use it)."""
+        return self.platform.warehouses
+
+    def evict_key(self, key_id: int) -> None:
+        """A key was revoked: forget its cached verifications."""
+        self.platform.verifier.evict_key(key_id)
+
+    def evict_user(self, user_id: int) -> None:
+        """A user's roles or groups changed: rebuild their cached principal."""
+        self.platform.verifier.evict_user(user_id)
+
+    def wake_runner(self) -> None:
+        """A run was queued (call after commit)."""
+        self.platform.wake_runner()
+
+    def cancel_run(self, run_id: int) -> None:
+        """A run's cancellation was recorded (call after commit)."""
+        self.platform.cancel_run(run_id)
+
+    def as_user(self, user: Principal) -> Context:
+        """The same platform, acting as ``user``."""
+        return Context(user=user, platform=self.platform)
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC (the only clock services use)."""
-    return datetime.now(UTC)
-
-
-def iso(value: datetime | None) -> str | None:
-    """Civis timestamp format: ISO 8601 in UTC with a ``Z`` suffix.
-
-    Examples:
-        >>> iso(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
-        '2024-01-02T03:04:05.000Z'
-    """
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
-        value = value.replace(tzinfo=UTC)
-    return (
-        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    )
+__all__ = ["Context", "Principal", "iso", "utcnow"]

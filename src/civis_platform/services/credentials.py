@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from civis_platform.errors import BadRequestError
+from civis_platform.errors import BadRequestError, NotFoundError
+from civis_platform.runner.host import Secret
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context, iso
 from civis_platform.store import tables as t
@@ -194,3 +195,17 @@ def update_credential(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict
 def delete_credential(ctx: Context, *, id: int) -> None:
     """Delete a credential the caller manages."""
     g.delete_owned(ctx, KIND, id)
+
+
+def credential_secret(ctx: Context, credential_id: Any, field: str) -> Secret:
+    """A credential the caller may use, with its password (for runs' environments);
+    400 naming ``field`` when it is not an id of a credential the caller can see."""
+    if isinstance(credential_id, bool) or not isinstance(credential_id, int):
+        raise BadRequestError(f"{field} must be a credential id (an integer).", field=field)
+    with ctx.store.transaction() as conn:
+        try:
+            row = g.fetch(conn, ctx, KIND, credential_id)
+        except NotFoundError:
+            message = f"Credential {credential_id} was not found."
+            raise BadRequestError(message, field=field) from None
+    return Secret(id=row.id, type=row.type, username=row.username, password=row.password)

@@ -21,23 +21,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Row, select, update
 
-from civis_platform.config import Settings
+from civis_platform.clock import aware
 from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context, iso, utcnow
-from civis_platform.storage import BlobInfo, BlobStore, MultipartError, open_blob_store, sign
+from civis_platform.storage import BlobInfo, BlobStore, MultipartError, sign
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
+
+if TYPE_CHECKING:
+    from civis_platform.services.platform import Platform
 
 KIND = g.Kind(name="file", table=t.files, label="File")
 
@@ -57,43 +59,9 @@ DOWNLOAD_PATH = STORAGE_PREFIX + "download/"
 PENDING, COMPLETE = "pending", "complete"
 SINGLE, MULTIPART = "single", "multipart"
 
-_lock = threading.Lock()
-_blob_stores: dict[tuple[str, int], BlobStore] = {}
-_secrets: dict[tuple[str, str | None], bytes] = {}
-
-
-def blob_store(settings: Settings) -> BlobStore:
-    """The blob store of ``settings`` (one shared instance per location)."""
-    cache_key = (settings.resolved_blob_url(), settings.blob_min_part_size)
-    with _lock:
-        store = _blob_stores.get(cache_key)
-        if store is None:
-            store = open_blob_store(cache_key[0], min_part_size=cache_key[1])
-            _blob_stores[cache_key] = store
-        return store
-
-
-def signing_secret(settings: Settings) -> bytes:
-    """The URL signing secret of ``settings`` (read or created once per home)."""
-    cache_key = (str(settings.home), settings.signing_secret)
-    with _lock:
-        secret = _secrets.get(cache_key)
-        if secret is None:
-            secret = settings.resolved_signing_secret()
-            _secrets[cache_key] = secret
-        return secret
-
-
 def upload_key(file_id: int) -> str:
     """The key an upload token grants (and the ``key`` form field carries)."""
     return f"files/{file_id}"
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def parse_time(value: Any, field: str) -> datetime:
@@ -189,7 +157,7 @@ def create_file(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
         file_id = g.insert_row(conn, t.files, values)
         row = g.fetch(conn, ctx, KIND, file_id)
     token = sign(
-        signing_secret(ctx.settings),
+        ctx.signing_secret,
         "POST",
         upload_key(file_id),
         utcnow() + UPLOAD_URL_LIFETIME,
@@ -211,13 +179,13 @@ def create_multipart(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]
     if not isinstance(num_parts, int) or not 1 <= num_parts <= MAX_PARTS:
         raise BadRequestError(f"numParts must be between 1 and {MAX_PARTS}.", field="numParts")
     values = _new_row(ctx, body, MULTIPART)
-    blobs = blob_store(ctx.settings)
+    blobs = ctx.blobs
     with ctx.store.transaction() as conn:
         file_id = g.insert_row(conn, t.files, {**values, "num_parts": num_parts})
         upload_id = blobs.create_multipart(f"files/{file_id}/{uuid.uuid4().hex}", num_parts)
         g.update_row(conn, t.files, file_id, {"multipart_upload_id": upload_id})
         row = g.fetch(conn, ctx, KIND, file_id)
-    secret = signing_secret(ctx.settings)
+    secret = ctx.signing_secret
     expires = utcnow() + UPLOAD_URL_LIFETIME
     base = ctx.settings.resolved_external_url()
     key = upload_key(file_id)
@@ -240,7 +208,7 @@ def complete_multipart(ctx: Context, *, id: int) -> None:
     if row.state == COMPLETE:
         return
     try:
-        info = blob_store(ctx.settings).complete_multipart(row.multipart_upload_id)
+        info = ctx.blobs.complete_multipart(row.multipart_upload_id)
     except MultipartError as error:
         with ctx.store.transaction() as conn:
             again = conn.execute(select(t.files.c.state).where(t.files.c.id == id)).scalar()
@@ -276,7 +244,7 @@ def _mark_complete(conn: Connection, file_id: int, info: BlobInfo) -> bool:
 
 
 def _download_url(
-    settings: Settings, row: Row[Any], *, until: datetime | None, inline: bool
+    platform: Platform, row: Row[Any], *, until: datetime | None, inline: bool
 ) -> str | None:
     now = utcnow()
     if row.state != COMPLETE or row.blob_key is None or is_expired(row, now):
@@ -288,8 +256,9 @@ def _download_url(
     claims: dict[str, Any] = {"f": row.id}
     if inline:
         claims["i"] = 1
-    token = sign(signing_secret(settings), "GET", row.blob_key, expires, claims)
-    return f"{settings.resolved_external_url()}{DOWNLOAD_PATH}{token}/{quote(row.name, safe='')}"
+    token = sign(platform.signing_secret, "GET", row.blob_key, expires, claims)
+    base = platform.settings.resolved_external_url()
+    return f"{base}{DOWNLOAD_PATH}{token}/{quote(row.name, safe='')}"
 
 
 def _view(
@@ -300,7 +269,7 @@ def _view(
     until: datetime | None = None,
     inline: bool = False,
 ) -> dict[str, Any]:
-    url = _download_url(ctx.settings, row, until=until, inline=inline)
+    url = _download_url(ctx.platform, row, until=until, inline=inline)
     return {
         **_summary(row),
         "author": g.user_summary(conn, row.owner_id),
@@ -369,12 +338,12 @@ def list_dependencies(
 STALE_UPLOAD_AGE = timedelta(days=7)
 
 
-def housekeeping(settings: Settings, store: Store) -> int:
+def housekeeping(platform: Platform) -> int:
     """Free disk: drop the contents of expired files (their metadata stays, as on
     Civis: GET answers with fileUrl null) and multipart uploads abandoned for
     ``STALE_UPLOAD_AGE`` (their URLs expired long before). Returns the blobs removed.
     """
-    blobs = blob_store(settings)
+    blobs, store = platform.blobs, platform.store
     purge = getattr(blobs, "purge_stale", None)
     if purge is not None:
         purge(STALE_UPLOAD_AGE)
@@ -457,8 +426,7 @@ def check_part_upload(store: Store, file_id: Any, part: Any) -> tuple[Row[Any], 
 
 
 def store_file(
-    store: Store,
-    settings: Settings,
+    platform: Platform,
     *,
     owner_id: int,
     name: str,
@@ -474,7 +442,7 @@ def store_file(
     write leaves no complete row behind (the pending one is purged by housekeeping).
     """
     now = utcnow()
-    with store.transaction() as conn:
+    with platform.store.transaction() as conn:
         file_id = g.insert_row(
             conn,
             t.files,
@@ -487,10 +455,10 @@ def store_file(
                 "detected_info": json.dumps(detected_info) if detected_info else None,
             },
         )
-    blobs = blob_store(settings)
+    blobs = platform.blobs
     key = new_blob_key(file_id)
     info = blobs.adopt(key, source) if isinstance(source, Path) else blobs.put(key, source)
-    with store.transaction() as conn:
+    with platform.store.transaction() as conn:
         _mark_complete(conn, file_id, info)
     return file_id
 
@@ -511,9 +479,9 @@ def readable_file(ctx: Context, file_id: Any, field: str) -> Row[Any]:
     return row
 
 
-def open_contents(settings: Settings, row: Row[Any]) -> BinaryIO:
+def open_contents(blobs: BlobStore, row: Row[Any]) -> BinaryIO:
     """A binary stream of a complete file's contents (from `readable_file`)."""
-    return blob_store(settings).open(row.blob_key)
+    return blobs.open(row.blob_key)
 
 
 def etag(row: Row[Any]) -> str:
@@ -524,9 +492,9 @@ def etag(row: Row[Any]) -> str:
     return f'"k{hashlib.sha256(str(row.blob_key).encode()).hexdigest()[:32]}"'
 
 
-def signed_url(settings: Settings, row: Row[Any]) -> str | None:
+def signed_url(platform: Platform, row: Row[Any]) -> str | None:
     """The unauthenticated download URL of a file row (None unless it can be fetched)."""
-    return _download_url(settings, row, until=None, inline=False)
+    return _download_url(platform, row, until=None, inline=False)
 
 
 def set_detected_info(store: Store, file_id: int, detected_info: Mapping[str, Any]) -> None:

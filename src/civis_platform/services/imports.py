@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row, select
 
 from civis_platform.errors import BadRequestError, NotFoundError
-from civis_platform.programs.imports import DBSYNC_KEY, DBSYNC_TYPE, SYNC_MODES
+from civis_platform.programs.imports import SYNC_MODES
+from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services._job_config import edit_job
@@ -24,9 +25,10 @@ from civis_platform.services.context import Context, iso
 from civis_platform.store import tables as t
 
 T = TypeVar("T")
-KIND = JobKind(keys=(DBSYNC_KEY,), label="Import")
+DBSYNC_KEY = "dbsync"
+KIND = JobKind.of(DBSYNC_KEY, parent_field=None)
 # Run rows as ``GET /imports/{id}/runs`` shows them (with ``importId``).
-KIND_RUNS = JobKind(keys=(DBSYNC_KEY,), label="Import", parent_field="import_id")
+KIND_RUNS = JobKind.of(DBSYNC_KEY)
 SYNC_TYPES = ("Dbsync",)
 CONFIG_FIELDS = (
     "sync_type",
@@ -122,7 +124,7 @@ def _summary(conn: Connection, row: Row[Any]) -> dict[str, Any]:
         "schedule": config.get("schedule") or jobs.NO_SCHEDULE,
         "id": row.id,
         "is_outbound": config.get("is_outbound"),
-        "job_type": DBSYNC_TYPE,
+        "job_type": JOB_TYPES[DBSYNC_KEY].civis_type,
         "state": last.state if last is not None else "idle",
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),

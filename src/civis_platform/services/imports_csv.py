@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from civis_platform.errors import BadRequestError
-from civis_platform.programs.imports import CSV_IMPORT_KEY, DBSYNC_KEY, DELIMITER_CHARS
+from civis_platform.programs.imports import DELIMITER_CHARS
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services._job_config import edit_job
@@ -23,9 +23,10 @@ from civis_platform.services.context import Context
 
 __all__ = ["ANY_IMPORT", "KIND", "JobKind", "create_import", "get_import"]
 
-KIND = JobKind(keys=(CSV_IMPORT_KEY,), label="CSV Import", parent_field="csv_import_id")
+CSV_IMPORT_KEY = "csv_import"
+KIND = JobKind.of(CSV_IMPORT_KEY)
 # ``/imports/files/{id}/runs``: the official transfer_table polls a Dbsync's run there.
-ANY_IMPORT = JobKind(keys=(CSV_IMPORT_KEY, DBSYNC_KEY), label="Import", parent_field="import_id")
+ANY_IMPORT = JobKind.of(CSV_IMPORT_KEY, "dbsync", label="Import", parent_field="import_id")
 MODES = ("fail", "truncate", "append", "drop", "upsert")
 COMPRESSIONS = ("gzip", "none")
 EXECUTIONS = ("immediate", "delayed")

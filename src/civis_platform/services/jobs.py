@@ -2,7 +2,7 @@
 
 A job is an owned, shareable object; other resources (scripts, imports, ...) create
 their job rows through :func:`insert_job` and run them through :func:`queue_run`.
-Run state is written only by :mod:`civis_platform.services.runs`.
+Run state is written only by :mod:`civis_platform.runner.runs`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, func, or_, select
 
 from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
-from civis_platform.runner.base import civis_type
+from civis_platform.runner import runs
 from civis_platform.services import _generic as g
-from civis_platform.services import runs
 from civis_platform.services.context import Context, iso
 from civis_platform.store import tables as t
 
@@ -36,6 +35,10 @@ NO_SCHEDULE = {
 }
 
 
+JobCheck = Callable[[Row[Any]], None]
+"""Raises `NotFoundError` for a job a typed resource does not serve (see `_typed_runs`)."""
+
+
 def insert_job(
     conn: Connection,
     *,
@@ -45,7 +48,7 @@ def insert_job(
     config: Mapping[str, Any] | None = None,
     hidden: bool = False,
 ) -> int:
-    """Create a job row (``type`` is a ``runner.base.PROGRAMS`` key); returns its id."""
+    """Create a job row (``type`` is a key of the job-type table); returns its id."""
     return g.insert_row(
         conn,
         t.jobs,
@@ -83,12 +86,12 @@ def _run_updated(row: Row[Any]) -> Any:
     return row.finished_at or row.started_at or row.created_at
 
 
-def _summary(conn: Connection, row: Row[Any]) -> dict[str, Any]:
+def _summary(conn: Connection, ctx: Context, row: Row[Any]) -> dict[str, Any]:
     last = last_run(conn, row.id)
     return {
         "id": row.id,
         "name": row.name,
-        "type": civis_type(row.type),
+        "type": ctx.job_types.civis_type(row.type),
         "from_template_id": None,
         "state": last.state if last is not None else None,
         "created_at": iso(row.created_at),
@@ -102,7 +105,7 @@ def _summary(conn: Connection, row: Row[Any]) -> dict[str, Any]:
 
 
 def _view(conn: Connection, ctx: Context, row: Row[Any]) -> dict[str, Any]:
-    summary = _summary(conn, row)
+    summary = _summary(conn, ctx, row)
     recent = conn.execute(
         select(t.runs).where(t.runs.c.job_id == row.id).order_by(t.runs.c.id.desc()).limit(10)
     ).all()
@@ -148,7 +151,7 @@ def list_jobs(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
         stmt = stmt.where(jobs.c.id.is_(None))  # nothing is scheduled here
     if query.get("type"):
         wanted = {x.strip() for x in query["type"].split(",")}
-        stmt = stmt.where(or_(*(_type_clause(x) for x in wanted)))
+        stmt = stmt.where(or_(*(_type_clause(ctx, x) for x in wanted)))
     if query.get("q"):
         needle = f"%{query['q']}%"
         stmt = stmt.where(or_(jobs.c.name.ilike(needle), jobs.c.type.ilike(needle)))
@@ -179,13 +182,11 @@ def list_jobs(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
                 for r in rows
                 if g.level_rank(g.access_level(conn, ctx, KIND, r)) >= g.level_rank(permission)
             ]
-        return g.Page([_summary(conn, r) for r in rows], total, page_num, per_page)
+        return g.Page([_summary(conn, ctx, r) for r in rows], total, page_num, per_page)
 
 
-def _type_clause(name: str) -> Any:
-    from civis_platform.runner.base import CIVIS_TYPES
-
-    keys = [k for k, v in CIVIS_TYPES.items() if v == name] + [name]
+def _type_clause(ctx: Context, name: str) -> Any:
+    keys = [*ctx.job_types.keys_for_civis_type(name), name]
     return t.jobs.c.type.in_(keys)
 
 
@@ -195,10 +196,13 @@ def get_job(ctx: Context, *, id: int) -> dict[str, Any]:
         return _view(conn, ctx, g.fetch(conn, ctx, KIND, id))
 
 
-def queue_run(ctx: Context, job_id: int) -> dict[str, Any]:
-    """Queue a run of a job the caller may write to; 409 while one is active."""
+def queue_run(ctx: Context, job_id: int, check: JobCheck | None = None) -> dict[str, Any]:
+    """Queue a run of a job the caller may write to (and ``check`` accepts, in the same
+    transaction); 409 while one is active."""
     with ctx.store.write_transaction() as conn:
-        g.fetch(conn, ctx, KIND, job_id, need="write")
+        job = g.fetch(conn, ctx, KIND, job_id, need="write")
+        if check is not None:
+            check(job)
         # Serialise concurrent starts of one job (the row lock on PostgreSQL; SQLite's
         # write transaction holds the database's write lock already).
         conn.execute(select(t.jobs.c.id).where(t.jobs.c.id == job_id).with_for_update())
@@ -215,10 +219,6 @@ def queue_run(ctx: Context, job_id: int) -> dict[str, Any]:
 def post_run(ctx: Context, *, id: int) -> dict[str, Any]:
     """``POST /jobs/{id}/runs``."""
     return queue_run(ctx, id)
-
-
-JobCheck = Callable[[Row[Any]], None]
-"""Raises `NotFoundError` for a job a typed resource does not serve (see `_typed_runs`)."""
 
 
 def run_row(
@@ -327,15 +327,3 @@ def list_outputs(
             default_dir="desc",
         )
         return g.Page([output_view(ctx, r) for r in rows], total, page_num, per_page)
-
-
-def add_output(
-    ctx: Context,
-    run_id: int,
-    object_type: str,
-    object_id: int | None,
-    name: str | None,
-    value: Any = None,
-) -> None:
-    """Attach an output to a run (programs use ``RunContext.add_output``)."""
-    runs.insert_output(ctx.store, run_id, object_type, object_id, name, value)

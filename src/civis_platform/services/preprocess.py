@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import Connection, Row
 
 from civis_platform.errors import BadRequestError
-from civis_platform.programs.imports import PREPROCESS_KEY
 from civis_platform.services import jobs
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
 
-KIND = JobKind(keys=(PREPROCESS_KEY,), label="Preprocess CSV")
+PREPROCESS_KEY = "csv_preprocess"
+KIND = JobKind.of(PREPROCESS_KEY)
 DELIMITERS = ("comma", "tab", "pipe")
 # Defaults as the reference documents them (inPlace defaults to true).
 DEFAULTS: dict[str, Any] = {

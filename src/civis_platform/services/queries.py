@@ -22,17 +22,19 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from civis_platform.errors import BadRequestError
-from civis_platform.programs.sql import DEFAULT_PREVIEW_ROWS, MAX_PREVIEW_ROWS, QUERY_KEY
+from civis_platform.programs.sql import DEFAULT_PREVIEW_ROWS, MAX_PREVIEW_ROWS
 from civis_platform.programs.sql_export import parse_csv_settings
+from civis_platform.runner import runs
 from civis_platform.services import _generic as g
-from civis_platform.services import jobs, runs
+from civis_platform.services import jobs
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context, iso
 from civis_platform.services.files import parse_time
 from civis_platform.services.warehouses import check_credential
 from civis_platform.store import tables as t
 
-QUERIES = JobKind(keys=(QUERY_KEY,), label="Query", parent_field="query_id")
+QUERY_KEY = "query"
+QUERIES = JobKind.of(QUERY_KEY)
 DEFAULT_PAGE = 20
 MAX_PAGE = 50
 NAME_LENGTH = 60

@@ -14,9 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, case, exists, func, or_, select
 
 from civis_platform.errors import BadRequestError
-from civis_platform.programs.containers import CIVIS_TYPE as CONTAINER_CIVIS_TYPE
-from civis_platform.programs.containers import KEY as CONTAINER_KEY
-from civis_platform.programs.sql import SQL_CIVIS_TYPE, SQL_KEY
+from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services._scripts import common_view
@@ -24,18 +22,12 @@ from civis_platform.services.context import Context
 from civis_platform.store import tables as t
 
 # Job type -> (Civis type, path below the API root) of each script type served here.
-SCRIPT_TYPES = {
-    SQL_KEY: (SQL_CIVIS_TYPE, "scripts/sql"),
-    CONTAINER_KEY: (CONTAINER_CIVIS_TYPE, "scripts/containers"),
-}
+SCRIPT_TYPES = {t.key: (t.civis_type, t.path) for t in JOB_TYPES.scripts()}
 # ``type`` as Civis takes it -> our job type (None: a Civis type not served here).
+CIVIS_SCRIPT_TYPES = ("sql", "containers", "python3", "javascript", "r", "dbt", "custom")
 TYPE_NAMES: dict[str, str | None] = {
-    "sql": SQL_KEY,
-    "containers": CONTAINER_KEY,
-    "python3": None,
-    "javascript": None,
-    "r": None,
-    "dbt": None,
+    **dict.fromkeys(CIVIS_SCRIPT_TYPES),
+    **{t.script_type: t.key for t in JOB_TYPES.scripts() if t.script_type},
 }
 CATEGORIES = ("script", "import", "export", "enhancement")
 # ``status`` -> the states of the last run it stands for ("idle": never run; nothing

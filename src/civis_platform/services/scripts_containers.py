@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from civis_platform.errors import BadRequestError, NotFoundError
-from civis_platform.programs.containers import CIVIS_TYPE, KEY
+from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
+from civis_platform.runner import runs
+from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services._scripts import common_view
@@ -47,12 +48,14 @@ _CONFIG_FIELDS = (
 )
 
 
-CONTAINERS = JobKind(keys=(KEY,), label="Container script", parent_field="container_id")
+KEY = "container"
+CONTAINERS = JobKind.of(KEY)
 
 
 def _view(conn: Connection, ctx: Context, row: Row[Any]) -> dict[str, Any]:
     config = json.loads(row.config or "{}")
-    view = common_view(conn, ctx, row, civis_type=CIVIS_TYPE, links=f"scripts/containers/{row.id}")
+    civis_type = JOB_TYPES[KEY].civis_type
+    view = common_view(conn, ctx, row, civis_type=civis_type, links=f"scripts/containers/{row.id}")
     view.update(
         {
             "required_resources": config.get("required_resources", {}),
@@ -102,19 +105,45 @@ def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]
 
 
 def post_output(ctx: Context, *, id: int, run_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Attach an output to a run (needs write on the script), e.g. from the run itself."""
+    """Attach an output to a run (needs write on the script), e.g. from the run itself;
+    checked and written in one transaction."""
     with ctx.store.transaction() as conn:
-        CONTAINERS.row(conn, ctx, id, need="write")
-        exists = conn.execute(
-            select(t.runs.c.id).where(t.runs.c.id == run_id, t.runs.c.job_id == id)
-        ).first()
-        if exists is None:
-            raise NotFoundError(f"Run {run_id} of container script {id} was not found.")
-    jobs.add_output(ctx, run_id, body["object_type"], body["object_id"], None)
-    page = jobs.list_outputs(
-        ctx, id=id, run_id=run_id, query={"order": "id", "order_dir": "desc", "limit": 1}
-    )
-    return dict(page.items[0])
+        jobs.run_row(conn, ctx, id, run_id, need="write", check=CONTAINERS.check_type)
+        output_id = runs.add_output(conn, run_id, body["object_type"], body["object_id"], None)
+        row = conn.execute(select(t.run_outputs).where(t.run_outputs.c.id == output_id)).one()
+        return jobs.output_view(ctx, row)
+
+
+MAX_LOG_BATCH = 10_000
+MAX_LOG_MESSAGE = 64 * 1024
+
+
+def post_logs(ctx: Context, *, id: int, run_id: int, body: Mapping[str, Any] | None) -> None:
+    """``POST .../runs/{run_id}/logs``: add lines to an active run's logs (needs write on
+    the script: the run itself posts with its key). A finished run's logs are final."""
+    body = body or {}
+    lines: list[tuple[str, str]] = []
+    if body.get("message") is not None:
+        lines.append((body["message"], body.get("level") or "info"))
+    for entry in body.get("messages") or []:
+        lines.append((entry["message"], entry.get("level") or "info"))
+    if not lines:
+        raise BadRequestError("Give message or messages.", "message")
+    if len(lines) > MAX_LOG_BATCH:
+        raise BadRequestError(f"At most {MAX_LOG_BATCH} messages at once.", "messages")
+    for message, level in lines:
+        if level not in runs.LOG_LEVELS:
+            raise BadRequestError(f"level must be one of {', '.join(runs.LOG_LEVELS)}.", "level")
+        if len(message) > MAX_LOG_MESSAGE:
+            raise BadRequestError(
+                f"A log message is at most {MAX_LOG_MESSAGE} characters.", "message"
+            )
+    with ctx.store.transaction() as conn:
+        run = jobs.run_row(conn, ctx, id, run_id, need="write", check=CONTAINERS.check_type)
+        if run.state in runs.FINAL:
+            raise ConflictError(f"Run {run_id} has finished; its logs are final.")
+        for message, level in lines:
+            runs.insert_log(conn, run_id, message, level)
 
 
 def cancel_script(ctx: Context, *, id: int) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from civis_platform.errors import BadRequestError
-from civis_platform.programs.sql import SQL_CIVIS_TYPE, SQL_KEY
 from civis_platform.programs.sql_export import parse_csv_settings
 from civis_platform.programs.sql_text import TemplateError, check_template, render_sql
+from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services._job_config import edit_job
@@ -28,7 +28,8 @@ from civis_platform.services.files import signed_url
 from civis_platform.services.warehouses import check_credential, database_for_remote_host
 from civis_platform.store import tables as t
 
-SQL_SCRIPTS = JobKind(keys=(SQL_KEY,), label="SQL script", parent_field="sql_id")
+SQL_KEY = "sql"
+SQL_SCRIPTS = JobKind.of(SQL_KEY)
 PARAM_TYPES = frozenset(
     {
         "string",
@@ -99,7 +100,8 @@ def _check_config(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> 
 
 def _view(conn: Connection, ctx: Context, row: Row[Any]) -> dict[str, Any]:
     config = json.loads(row.config or "{}")
-    view = common_view(conn, ctx, row, civis_type=SQL_CIVIS_TYPE, links=f"scripts/sql/{row.id}")
+    civis_type = JOB_TYPES[SQL_KEY].civis_type
+    view = common_view(conn, ctx, row, civis_type=civis_type, links=f"scripts/sql/{row.id}")
     try:
         preview: str | None = render_sql(
             config.get("sql", ""), config.get("params") or [], config.get("arguments") or {}
@@ -196,7 +198,7 @@ def _outputs(ctx: Context, _script_id: int, run_id: int) -> list[dict[str, Any]]
             .order_by(outputs.c.id)
         ).all()
     return [
-        {"output_name": r.output_name, "file_id": r.id, "path": signed_url(ctx.settings, r)}
+        {"output_name": r.output_name, "file_id": r.id, "path": signed_url(ctx.platform, r)}
         for r in rows
     ]
 

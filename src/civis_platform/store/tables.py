@@ -105,6 +105,14 @@ api_keys = Table(
     Column("last_used_at", DateTime(timezone=True), nullable=True),
     Column("use_count", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Keys minted for one run (its CIVIS_API_KEY): revoked when the run ends.
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("runs.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
 )
 
 remote_hosts = Table(
@@ -234,8 +242,9 @@ files = Table(
     Index("ix_files_owner", "owner_id"),
 )
 
-# Jobs: anything that runs. ``type`` is a key of ``runner.base.PROGRAMS``; ``config`` is
-# the program's JSON configuration. Deleting the owner takes their jobs and runs along.
+# Jobs: anything that runs. ``type`` is a key of the job-type table (``runner.jobtypes``);
+# ``config`` is the program's JSON configuration. Deleting the owner takes their jobs and
+# runs along.
 jobs = Table(
     "jobs",
     metadata,
@@ -250,7 +259,7 @@ jobs = Table(
     Index("ix_jobs_owner", "owner_id"),
 )
 
-# Runs of jobs; ``state`` changes only through ``services.runs.transition`` (and the
+# Runs of jobs; ``state`` changes only through ``runner.runs.transition`` (and the
 # claim in ``runner.queue``). ``worker_id``/``heartbeat_at`` say who runs it and when it
 # last proved alive; stalled runs are found by query.
 runs = Table(
@@ -261,6 +270,8 @@ runs = Table(
     Column("state", String(16), nullable=False),
     Column("error", Text, nullable=True),
     Column("is_cancel_requested", Boolean, nullable=False, default=False),
+    # How many times a worker claimed the run (a lost worker's run may be retried).
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("worker_id", String(64), nullable=True),
     Column("heartbeat_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),

@@ -94,7 +94,7 @@ def pg(server: ThreadedServer) -> Iterator[str]:
 
 def _warehouse(server: ThreadedServer, api: Api, name: str) -> Any:
     assert server.app is not None
-    return server.app.state.warehouses.get(database_id(api, name))
+    return server.app.state.platform.warehouses.get(database_id(api, name))
 
 
 def _seed(server: ThreadedServer, api: Api, name: str, table: str) -> None:

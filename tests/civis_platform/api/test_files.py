@@ -210,7 +210,7 @@ def test_tampered_or_unknown_storage_urls(server: ThreadedServer, new_user) -> N
 def test_expired_upload_url_is_refused(server: ThreadedServer, new_user) -> None:
     _user, api = new_user()
     created = create(api)
-    secret = svc.signing_secret(server.settings)
+    secret = server.app.state.platform.signing_secret
     past = datetime.now(UTC) - timedelta(seconds=1)
     token = sign(secret, "POST", svc.upload_key(created["id"]), past, {"f": created["id"]})
     response = requests.post(
@@ -406,9 +406,9 @@ def test_expired_download_token_is_refused(server: ThreadedServer, new_user) -> 
     token = url.split("/storage/download/")[1].split("/")[0]
     from civis_platform.storage import verify
 
-    grant = verify(svc.signing_secret(server.settings), token, "GET")
+    grant = verify(server.app.state.platform.signing_secret, token, "GET")
     past = datetime.now(UTC) - timedelta(seconds=5)
-    old = sign(svc.signing_secret(server.settings), "GET", grant.key, past, grant.extra)
+    old = sign(server.app.state.platform.signing_secret, "GET", grant.key, past, grant.extra)
     response = requests.get(server.base_url + f"storage/download/{old}/data.csv", timeout=30)
     assert "expired" in assert_civis_error(response, 403)["errorDescription"]
 

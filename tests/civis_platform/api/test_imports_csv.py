@@ -97,7 +97,7 @@ class Loader:
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         assert self.server.app is not None
-        wh = self.server.app.state.warehouses.get(database_id(self.api, self.database))
+        wh = self.server.app.state.platform.warehouses.get(database_id(self.api, self.database))
         return [(c.name, c.sql_type) for c in wh.describe_table("imports", table).columns]
 
 

@@ -17,13 +17,13 @@ import pytest
 sys.path.append(str(Path(__file__).parents[1] / "runner"))
 
 from platform_helpers import Api, assert_civis_error
-from run_helpers import GATES, make_job, programs, store
+from run_helpers import GATES, make_job, store
 
 import support
 from civis_platform.store.db import Store
 from civis_platform.testing import ThreadedServer
 
-__all__ = ["programs", "store"]  # fixtures used by name
+__all__ = ["store"]  # fixtures used by name
 
 
 @pytest.fixture

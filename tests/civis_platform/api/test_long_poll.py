@@ -13,11 +13,11 @@ import pytest
 sys.path.append(str(Path(__file__).parents[1] / "runner"))
 
 from platform_helpers import Api
-from run_helpers import GATES, make_job, programs, store
+from run_helpers import GATES, make_job, store
 
 from civis_platform.store.db import Store
 
-__all__ = ["programs", "store"]  # fixtures used by name
+__all__ = ["store"]  # fixtures used by name
 
 
 def _gated_run(store: Store, new_user: Any, name: str) -> tuple[Api, int, int]:

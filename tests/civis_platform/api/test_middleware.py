@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import make_settings
-from platform_helpers import Api, assert_civis_error
+from platform_helpers import Api, assert_civis_error, make_settings
 
 from civis_platform.api.middleware import token_from_header
 from civis_platform.errors import UnauthorizedError

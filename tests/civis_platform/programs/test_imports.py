@@ -20,7 +20,7 @@ from civis_platform.programs.imports import (
     split_table_path,
     sync_mode,
 )
-from civis_platform.runner.base import ProgramError
+from civis_platform.runner.host import ProgramError
 
 
 @pytest.mark.parametrize(

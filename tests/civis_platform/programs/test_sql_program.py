@@ -17,15 +17,19 @@ from civis_platform.programs.sql_text import (
     returns_rows,
     split_statements,
 )
-from civis_platform.runner.base import CIVIS_TYPES, PROGRAMS
+from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.testing import ThreadedServer
 
 __all__ = ["pg_wh", "wh"]  # fixtures used by name
 
 
-def test_programs_are_registered_with_their_civis_types() -> None:
-    assert CIVIS_TYPES["sql"] == "JobTypes::SqlRunner" and "sql" in PROGRAMS
-    assert CIVIS_TYPES["query"] == "JobTypes::Query" and "query" in PROGRAMS
+def test_programs_are_declared_with_their_civis_types() -> None:
+    from civis_platform.programs.sql import run_query, run_sql_script
+
+    assert JOB_TYPES.civis_type("sql") == "JobTypes::SqlRunner"
+    assert JOB_TYPES.civis_type("query") == "JobTypes::Query"
+    assert JOB_TYPES.program("sql") is run_sql_script
+    assert JOB_TYPES.program("query") is run_query
 
 
 @pytest.mark.parametrize(
@@ -209,9 +213,9 @@ ENDLESS = {
 
 def _running_here(server: ThreadedServer, run_id: int) -> bool:
     assert server.app is not None
-    dispatcher = server.app.state.dispatcher
-    with dispatcher._lock:
-        return run_id in dispatcher._active
+    worker = server.app.state.worker
+    with worker._lock:
+        return run_id in worker._active
 
 
 def test_cancelling_interrupts_the_statement_under_way(
@@ -229,32 +233,3 @@ def test_cancelling_interrupts_the_statement_under_way(
         time.sleep(0.05)
     done = user.api.get(path).json()
     assert (done["state"], done["output"]) == ("cancelled", [])
-
-
-def test_when_cancelled_calls_back_only_while_its_block_runs() -> None:
-    from civis_platform.runner.base import RunContext
-
-    run = RunContext(1, 1, 1, "sql", {}, store=None, settings=None)  # type: ignore[arg-type]
-    calls: list[str] = []
-    with run.when_cancelled(lambda: calls.append("after block")):
-        pass
-    run.request_cancel()
-    assert calls == [] and run.is_cancel_requested()  # nothing left to interrupt
-    with run.when_cancelled(lambda: calls.append("already cancelled")):
-        assert calls == ["already cancelled"]
-    run = RunContext(1, 2, 1, "sql", {}, store=None, settings=None)  # type: ignore[arg-type]
-    with run.when_cancelled(lambda: calls.append("during block")):
-        run.request_cancel()
-    assert calls == ["already cancelled", "during block"]
-
-
-def test_a_failing_cancel_callback_does_not_break_the_canceller() -> None:
-    from civis_platform.runner.base import RunContext
-
-    def broken() -> None:
-        raise RuntimeError("the session has closed")
-
-    run = RunContext(1, 3, 1, "sql", {}, store=None, settings=None)  # type: ignore[arg-type]
-    with run.when_cancelled(broken):
-        run.request_cancel()  # logged, not raised
-    assert run.is_cancel_requested()

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.append(str(Path(__file__).parent))
 
-from run_helpers import new_owner, open_store, registered
+from run_helpers import new_owner, open_store
 
 from civis_platform.store.db import Store
 
@@ -28,10 +28,3 @@ def owner_id(store: Store) -> int:
     from platform_helpers import unique
 
     return new_owner(store, unique("owner"))
-
-
-@pytest.fixture(autouse=True)
-def test_programs() -> Iterator[None]:
-    """The test programs are registered during every runner test."""
-    with registered():
-        yield

@@ -1,8 +1,8 @@
-"""Programs and helpers shared by the run-engine tests (imported by name)."""
+"""Helpers shared by the run-engine tests (imported by name); the test programs and
+their job types are in `job_helpers`."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,66 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from job_helpers import EXECUTED, GATES, TEST_JOB_TYPES
 from sqlalchemy import select
 
-from civis_platform.runner.base import RunContext, register, unregister
-from civis_platform.services import jobs, runs
+from civis_platform.config import Settings
+from civis_platform.runner import runs
+from civis_platform.runner.worker import Worker
+from civis_platform.services import jobs
+from civis_platform.services.platform import Platform
+from civis_platform.services.run_host import host_factory
 from civis_platform.services.users import insert_user
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 from civis_platform.store.migrate import upgrade_to_head
 from civis_platform.testing import ThreadedServer
 
-# Gates that "test.gate" runs wait on, keyed by the job's config["gate"].
-GATES: dict[str, threading.Event] = {}
-EXECUTED: list[int] = []
-_lock = threading.Lock()
-
-
-def echo(run: RunContext) -> None:
-    """Log config["lines"] lines; add config["outputs"] as outputs."""
-    for n in range(int(run.config.get("lines", 0))):
-        run.log(f"line {n}", "info")
-    for output in run.config.get("outputs", []):
-        run.add_output(**output)
-
-
-def fail(run: RunContext) -> None:
-    """Log a line then raise config["message"]."""
-    run.log("about to fail")
-    raise RuntimeError(run.config.get("message", ""))
-
-
-def gate(run: RunContext) -> None:
-    """Wait for the gate named in config (or cancellation); log on the way."""
-    run.log("waiting")
-    event = GATES[run.config["gate"]]
-    while not event.wait(0.01):
-        if run.is_cancel_requested():
-            run.log("cancelled", "warn")
-            return
-
-
-def record(run: RunContext) -> None:
-    """Record the run id (claim exclusivity tests)."""
-    with _lock:
-        EXECUTED.append(run.run_id)
-
-
-PROGRAMS = {"test.echo": echo, "test.fail": fail, "test.gate": gate, "test.record": record}
-
-
-@contextmanager
-def registered() -> Iterator[None]:
-    """Register the test programs for the duration of a block."""
-    for key, program in PROGRAMS.items():
-        register(key, civis_type=f"Test::{key}")(program)
-    try:
-        yield
-    finally:
-        for key in PROGRAMS:
-            unregister(key)
-
+__all__ = ["EXECUTED", "GATES", "TEST_JOB_TYPES"]
 
 def make_job(store: Store, owner_id: int, type: str, **config: Any) -> int:
     """A job row of ``type`` owned by ``owner_id``."""
@@ -119,14 +75,20 @@ def new_owner(store: Store, username: str = "runner-owner") -> int:
         return insert_user(conn, username=username)
 
 
+def make_worker(store: Store, settings: Settings, **options: Any) -> Worker:
+    """A worker (not started) over ``store`` with the test job types, whose runs get
+    in-process hosts of a platform on ``settings``."""
+    platform = Platform.open(settings, store, job_types=TEST_JOB_TYPES)
+    return Worker(
+        store,
+        settings,
+        host_factory=host_factory(platform),
+        job_types=TEST_JOB_TYPES,
+        **options,
+    )
+
+
 # Fixtures for the loopback tests of runs (import them by name into a test module).
-
-
-@pytest.fixture(scope="module", autouse=True)
-def programs() -> Iterator[None]:
-    """The test programs above, registered for every test of a module that imports it."""
-    with registered():
-        yield
 
 
 @pytest.fixture(scope="module")

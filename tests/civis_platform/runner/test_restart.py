@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from run_helpers import make_job
+from run_helpers import TEST_JOB_TYPES, make_job
 from sqlalchemy import update
 
 from civis_platform.config import Settings
-from civis_platform.services import runs
+from civis_platform.runner import runs
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 from civis_platform.testing import ThreadedServer
@@ -28,7 +28,7 @@ def test_restart_keeps_finished_runs_fails_running_ones_and_runs_queued_ones(
     engine_url: str | None, tmp_path: Path
 ) -> None:
     settings = Settings(home=tmp_path / "home", metadata_url=engine_url, testing=True)
-    with ThreadedServer(settings) as first:
+    with ThreadedServer(settings, job_types=TEST_JOB_TYPES) as first:
         store = Store.from_url(first.settings.resolved_metadata_url())
         try:
             job = make_job(store, 1, "test.echo", lines=1)
@@ -57,7 +57,7 @@ def test_restart_keeps_finished_runs_fails_running_ones_and_runs_queued_ones(
             )
     finally:
         store.dispose()
-    with ThreadedServer(settings) as second:
+    with ThreadedServer(settings, job_types=TEST_JOB_TYPES) as second:
         assert _get(second, f"jobs/{job}/runs/{done}")["state"] == "succeeded"
         failed = _get(second, f"jobs/{crashed_job}/runs/{crashed}")
         assert (failed["state"], failed["error"]) == ("failed", runs.RESTART_ERROR)

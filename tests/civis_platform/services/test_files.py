@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from civis_platform.api.files import FormError, _parse_range, _PartReader, iter_form
+from civis_platform.api.forms import FormError, _PartReader, iter_form
+from civis_platform.api.storage import _parse_range
 from civis_platform.config import Settings
 from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services import files as svc
 from civis_platform.services.auth import load_principal
 from civis_platform.services.bootstrap import initialise
 from civis_platform.services.context import Context
+from civis_platform.services.platform import Platform
 from civis_platform.services.users import insert_user
 from civis_platform.storage import ExpiredSignatureError, verify
 from civis_platform.store import tables as t
@@ -33,7 +35,8 @@ def contexts(tmp_path: Path) -> Iterator[list[Context]]:
     with store.transaction() as conn:
         ids = [insert_user(conn, username=name) for name in ("ann", "ben")]
         principals = [load_principal(conn, i) for i in ids]
-    yield [Context(user=p, store=store, settings=settings) for p in principals if p]
+    platform = Platform.open(settings, store)
+    yield [Context(user=p, platform=platform) for p in principals if p]
     store.dispose()
 
 
@@ -167,7 +170,7 @@ def test_create_file_signs_an_upload_for_its_key(contexts: list[Context]) -> Non
     ann, _ben = contexts
     created = svc.create_file(ann, body={"name": "a.csv"})
     token = created["upload_url"].rsplit("/", 1)[1]
-    grant = verify(svc.signing_secret(ann.settings), token, "POST")
+    grant = verify(ann.platform.signing_secret, token, "POST")
     assert grant.key == created["upload_fields"]["key"] == f"files/{created['id']}"
     assert grant.extra == {"f": created["id"]}
     lifetime = grant.expires_at - datetime.now(UTC)
@@ -177,12 +180,12 @@ def test_create_file_signs_an_upload_for_its_key(contexts: list[Context]) -> Non
 def test_expired_files_have_no_url_and_refuse_tokens(contexts: list[Context]) -> None:
     ann, _ben = contexts
     created = svc.create_file(ann, body={"name": "a.csv", "expires_at": None})
-    blobs = svc.blob_store(ann.settings)
+    blobs = ann.platform.blobs
     key = svc.new_blob_key(created["id"])
     svc.finish_single_upload(ann.store, blobs, created["id"], blobs.put(key, io.BytesIO(b"x")))
     url = svc.get_file(ann, id=created["id"])["file_url"]
     token = url.split("/storage/download/")[1].split("/")[0]
-    grant = verify(svc.signing_secret(ann.settings), token, "GET")
+    grant = verify(ann.platform.signing_secret, token, "GET")
     assert grant.key == key
     # The link lives 30 minutes by default, never longer than the file.
     assert grant.expires_at - datetime.now(UTC) <= svc.DEFAULT_LINK_LIFETIME
@@ -193,12 +196,12 @@ def test_expired_files_have_no_url_and_refuse_tokens(contexts: list[Context]) ->
     assert view["file_url"] is None and view["download_url"] is None
     assert view["name"] == "a.csv" and view["file_size"] == 1
     with pytest.raises(ExpiredSignatureError):
-        verify(svc.signing_secret(ann.settings), token, "GET", now=datetime(2100, 1, 1, tzinfo=UTC))
+        verify(ann.platform.signing_secret, token, "GET", now=datetime(2100, 1, 1, tzinfo=UTC))
 
 
 def test_housekeeping_drops_contents_of_expired_files_only(contexts: list[Context]) -> None:
     ann, _ben = contexts
-    blobs = svc.blob_store(ann.settings)
+    blobs = ann.platform.blobs
     ids = []
     for expires in (None, "2100-01-01T00:00:00Z", "2100-01-01T00:00:00Z"):
         created = svc.create_file(ann, body={"name": "a.csv", "expires_at": expires})
@@ -209,19 +212,19 @@ def test_housekeeping_drops_contents_of_expired_files_only(contexts: list[Contex
     with ann.store.transaction() as conn:
         conn.execute(update(t.files).where(t.files.c.id == ids[2]).values(expires_at=past))
     keys = {i: svc.file_row(ann.store, i).blob_key for i in ids}
-    assert svc.housekeeping(ann.settings, ann.store) == 1
+    assert svc.housekeeping(ann.platform) == 1
     assert blobs.exists(keys[ids[0]]) and blobs.exists(keys[ids[1]])
     assert not blobs.exists(keys[ids[2]])
     view = svc.get_file(ann, id=ids[2])
     assert view["file_url"] is None and view["file_size"] == 1
     assert svc.get_file(ann, id=ids[1])["file_url"]
-    assert svc.housekeeping(ann.settings, ann.store) == 0
+    assert svc.housekeeping(ann.platform) == 0
 
 
 def test_single_upload_completes_once(contexts: list[Context]) -> None:
     ann, _ben = contexts
     created = svc.create_file(ann, body={"name": "a.csv"})
-    blobs = svc.blob_store(ann.settings)
+    blobs = ann.platform.blobs
     first = blobs.put(svc.new_blob_key(created["id"]), io.BytesIO(b"one"))
     second = blobs.put(svc.new_blob_key(created["id"]), io.BytesIO(b"two"))
     svc.finish_single_upload(ann.store, blobs, created["id"], first)
@@ -242,7 +245,7 @@ def test_multipart_services(contexts: list[Context]) -> None:
     with pytest.raises(NotFoundError):
         svc.complete_multipart(ben, id=created["id"])
     row, number = svc.check_part_upload(ann.store, created["id"], 2)
-    blobs = svc.blob_store(ann.settings)
+    blobs = ann.platform.blobs
     blobs.put_part(row.multipart_upload_id, number, io.BytesIO(b"tail"))
     with pytest.raises(BadRequestError, match="part 1 of 2 is missing"):
         svc.complete_multipart(ann, id=created["id"])
@@ -257,7 +260,7 @@ def test_multipart_services(contexts: list[Context]) -> None:
         svc.create_multipart(ann, body={"name": "m.bin", "num_parts": 0})
 
 
-@pytest.mark.parametrize("name", ["civis_platform.api.files", "civis_platform.services.files"])
+@pytest.mark.parametrize("name", ["civis_platform.api.forms", "civis_platform.services.files"])
 def test_docstring_examples(name: str) -> None:
     import doctest
     import importlib

@@ -15,6 +15,7 @@ from civis_platform.services import credentials, projects
 from civis_platform.services.auth import load_principal
 from civis_platform.services.bootstrap import initialise
 from civis_platform.services.context import Context
+from civis_platform.services.platform import Platform
 from civis_platform.services.users import insert_user
 from civis_platform.spec import spec_from_resources
 from civis_platform.store.db import Store
@@ -28,7 +29,8 @@ def contexts(tmp_path: Path):
     with store.transaction() as conn:
         ids = [insert_user(conn, username=name) for name in ("ann", "ben")]
         principals = [load_principal(conn, i) for i in ids]
-    yield [Context(user=p, store=store, settings=settings) for p in principals if p]
+    platform = Platform.open(settings, store)
+    yield [Context(user=p, platform=platform) for p in principals if p]
     store.dispose()
 
 

@@ -20,6 +20,7 @@ from civis_platform.services.bootstrap import initialise
 from civis_platform.services.context import Context
 from civis_platform.services.credentials import KIND as CREDENTIAL
 from civis_platform.services.databases import register_postgres
+from civis_platform.services.platform import Platform
 from civis_platform.services.users import insert_user
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
@@ -34,10 +35,9 @@ def world(tmp_path: Path) -> Iterator[tuple[list[Context], svc.WarehousePool]]:
     with store.transaction() as conn:
         ids = [insert_user(conn, username=name) for name in ("ann", "ben")]
         principals = [load_principal(conn, i) for i in ids]
-    pool = svc.WarehousePool(store)
-    contexts = [
-        Context(user=p, store=store, settings=settings, warehouses=pool) for p in principals if p
-    ]
+    platform = Platform.open(settings, store)
+    pool = platform.warehouses
+    contexts = [Context(user=p, platform=platform) for p in principals if p]
     yield contexts, pool
     pool.close()
     store.dispose()
@@ -197,17 +197,16 @@ def test_program_side_files(world: tuple[list[Context], svc.WarehousePool]) -> N
     (ann, ben), _ = world
     info = {"includeHeader": True, "columnDelimiter": "comma"}
     file_id = file_services.store_file(
-        ann.store,
-        ann.settings,
+        ann.platform,
         owner_id=ann.user.id,
         name="out.csv",
         source=io.BytesIO(b"a\n1\n"),
         detected_info=info,
     )
     row = file_services.readable_file(ann, file_id, "fileIds")
-    assert file_services.open_contents(ann.settings, row).read() == b"a\n1\n"
+    assert file_services.open_contents(ann.blobs, row).read() == b"a\n1\n"
     assert file_services.get_file(ann, id=file_id)["detected_info"] == info
-    assert file_services.signed_url(ann.settings, row)
+    assert file_services.signed_url(ann.platform, row)
     with pytest.raises(BadRequestError, match=f"File {file_id} was not found"):
         file_services.readable_file(ben, file_id, "fileIds")
     with pytest.raises(BadRequestError, match="must hold file ids"):

@@ -14,7 +14,7 @@ sys.path.append(str(Path(__file__).parents[1] / "runner"))
 
 from run_helpers import make_job, new_owner, open_store, run_row
 
-from civis_platform.services import runs
+from civis_platform.runner import runs
 from civis_platform.store.db import Store
 
 ALLOWED = {
@@ -24,6 +24,7 @@ ALLOWED = {
     ("running", "succeeded"),
     ("running", "failed"),
     ("running", "cancelled"),
+    ("running", "queued"),  # a retry after a lost worker
 }
 
 
@@ -88,7 +89,8 @@ def test_allowed_transitions_write_state_and_timestamps(
         assert runs.transition(conn, run_id, expected=current, to=to, error="went wrong")
     row = run_row(store, run_id)
     assert row.state == to
-    assert (row.started_at is not None) == ("running" in (current, to))
+    # A requeued run starts over: its start (and worker) are cleared.
+    assert (row.started_at is not None) == ("running" in (current, to) and to != "queued")
     assert (row.finished_at is not None) == (to in runs.FINAL)
     assert row.error == ("went wrong" if to == "failed" else None)
 

@@ -1,4 +1,4 @@
-"""The dispatcher: outcomes, errors, cancellation, shutdown, start-up recovery."""
+"""The worker: outcomes, errors, cancellation, shutdown, start-up recovery."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from run_helpers import GATES, make_job, run_row, wait_final, wait_state
+from run_helpers import GATES, make_job, make_worker, run_row, wait_final, wait_state
 from sqlalchemy import select, update
 
+from civis_platform.clock import utcnow
 from civis_platform.config import Settings
-from civis_platform.runner.dispatcher import Dispatcher, is_dead_local_worker, new_worker_id
-from civis_platform.services import runs
-from civis_platform.services.context import utcnow
+from civis_platform.runner import runs
+from civis_platform.runner.host import Cancellation
+from civis_platform.runner.worker import Worker, _Active, is_dead_local_worker, new_worker_id
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 
@@ -33,8 +34,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def dispatcher(store: Store, settings: Settings) -> Iterator[Dispatcher]:
-    running = Dispatcher(store, settings, workers=2).start()
+def worker(store: Store, settings: Settings) -> Iterator[Worker]:
+    running = make_worker(store, settings, slots=2).start()
     try:
         yield running
     finally:
@@ -54,9 +55,9 @@ def _logs(store: Store, run_id: int) -> list[tuple[str, str]]:
         return [(r.level, r.message) for r in rows]
 
 
-def test_a_returning_program_succeeds(store: Store, owner_id: int, dispatcher: Dispatcher) -> None:
+def test_a_returning_program_succeeds(store: Store, owner_id: int, worker: Worker) -> None:
     run_id = _queue(store, make_job(store, owner_id, "test.echo", lines=2))
-    dispatcher.notify()
+    worker.notify()
     row = wait_final(store, run_id)
     assert (row.state, row.error) == ("succeeded", None)
     assert row.started_at is not None and row.finished_at is not None
@@ -65,34 +66,34 @@ def test_a_returning_program_succeeds(store: Store, owner_id: int, dispatcher: D
 
 @pytest.mark.parametrize("message, error", [("disk on fire", "disk on fire"), ("", "RuntimeError")])
 def test_a_raising_program_fails_with_its_message_logged_first(
-    store: Store, owner_id: int, dispatcher: Dispatcher, message: str, error: str
+    store: Store, owner_id: int, worker: Worker, message: str, error: str
 ) -> None:
     run_id = _queue(store, make_job(store, owner_id, "test.fail", message=message))
-    dispatcher.notify()
+    worker.notify()
     row = wait_final(store, run_id)
     assert (row.state, row.error) == ("failed", error)
     assert _logs(store, run_id)[-1][0] == "error"
 
 
 def test_an_unknown_job_type_fails_with_a_clear_error(
-    store: Store, owner_id: int, dispatcher: Dispatcher
+    store: Store, owner_id: int, worker: Worker
 ) -> None:
     run_id = _queue(store, make_job(store, owner_id, "no.such.program"))
-    dispatcher.notify()
+    worker.notify()
     row = wait_final(store, run_id)
     assert row.state == "failed" and "no.such.program" in row.error
 
 
 def test_cancel_stops_a_running_program(
-    store: Store, owner_id: int, dispatcher: Dispatcher
+    store: Store, owner_id: int, worker: Worker
 ) -> None:
     GATES["cancel"] = threading.Event()
     run_id = _queue(store, make_job(store, owner_id, "test.gate", gate="cancel"))
-    dispatcher.notify()
+    worker.notify()
     wait_state(store, run_id, {"running"})
     with store.transaction() as conn:
         assert runs.request_cancel(conn, run_id, "running")
-    dispatcher.request_cancel(run_id)
+    worker.request_cancel(run_id)
     row = wait_final(store, run_id)
     assert row.state == "cancelled" and row.is_cancel_requested
     deadline = time.monotonic() + 5
@@ -102,11 +103,11 @@ def test_cancel_stops_a_running_program(
 
 
 def test_cancel_from_another_process_arrives_by_heartbeat(
-    store: Store, owner_id: int, dispatcher: Dispatcher
+    store: Store, owner_id: int, worker: Worker
 ) -> None:
     GATES["remote"] = threading.Event()
     run_id = _queue(store, make_job(store, owner_id, "test.gate", gate="remote"))
-    dispatcher.notify()
+    worker.notify()
     wait_state(store, run_id, {"running"})
     with store.transaction() as conn:  # no doorbell: only the row changes
         runs.request_cancel(conn, run_id, "running")
@@ -120,48 +121,38 @@ def test_a_run_starts_promptly_after_notify(
     store: Store, owner_id: int, settings: Settings
 ) -> None:
     slow = settings.model_copy(update={"runner_poll_seconds": 30.0})
-    dispatcher = Dispatcher(store, slow, workers=2).start()
+    worker = make_worker(store, slow, slots=2).start()
     try:
         time.sleep(0.05)  # workers are idle, waiting on the doorbell
         job = make_job(store, owner_id, "test.echo")
         started = time.monotonic()
         run_id = _queue(store, job)
-        dispatcher.notify()
+        worker.notify()
         wait_final(store, run_id, timeout=5)
         assert time.monotonic() - started < 5  # far below the 30 s poll
     finally:
-        dispatcher.stop()
+        worker.stop()
 
 
 def test_stop_fails_programs_that_outlive_the_grace(
     store: Store, owner_id: int, settings: Settings
 ) -> None:
     GATES["stubborn"] = threading.Event()
-    from civis_platform.runner.base import RunContext
-
     # A program that ignores cancellation: the gate program returns on cancel, so
     # simulate a stubborn one by holding the run as active without a thread. The run is
-    # claimed before the dispatcher starts: a running dispatcher would race us for it.
-    dispatcher = Dispatcher(store, settings, workers=1)
+    # claimed before the worker starts: a running worker would race us for it.
+    worker = make_worker(store, settings, slots=1)
     claimed_id = _queue(store, make_job(store, owner_id, "test.echo"))
-    claimed = runs.claim_next(store, dispatcher.worker_id)
+    claimed = runs.claim_next(store, worker.worker_id)
     assert claimed is not None and claimed.run_id == claimed_id
-    dispatcher.start()
+    worker.start()
     try:
         run_id = _queue(store, make_job(store, owner_id, "test.echo"))
-        dispatcher.notify()
-        wait_final(store, run_id)  # the dispatcher works while holding the stubborn run
-        dispatcher._active[claimed_id] = RunContext(
-            job_id=claimed.job_id,
-            run_id=claimed_id,
-            owner_id=owner_id,
-            job_type="test.echo",
-            config={},
-            store=store,
-            settings=settings,
-        )
+        worker.notify()
+        wait_final(store, run_id)  # the worker works while holding the stubborn run
+        worker._active[claimed_id] = _Active(cancellation=Cancellation())
     finally:
-        dispatcher.stop(grace=0.1)
+        worker.stop(grace=0.1)
     row = run_row(store, claimed_id)
     assert (row.state, row.error) == ("failed", runs.SHUTDOWN_ERROR)
 
@@ -186,7 +177,7 @@ def test_start_fails_runs_of_dead_workers_and_runs_queued_ones(
             .values(heartbeat_at=utcnow() - timedelta(seconds=60))
         )
     queued = _queue(store, make_job(store, owner_id, "test.echo"))
-    dispatcher = Dispatcher(store, settings, workers=1).start()
+    worker = make_worker(store, settings, slots=1).start()
     try:
         for run_id in (dead_local, stale_remote):
             row = run_row(store, run_id)
@@ -195,7 +186,7 @@ def test_start_fails_runs_of_dead_workers_and_runs_queued_ones(
         assert run_row(store, fresh_remote).state == "running"  # its worker may be alive
         assert wait_final(store, queued).state == "succeeded"
     finally:
-        dispatcher.stop()
+        worker.stop()
 
 
 def test_dead_local_worker_detection() -> None:
@@ -210,17 +201,17 @@ def test_a_job_deleted_mid_run_does_not_kill_the_worker(
     store: Store, owner_id: int, settings: Settings
 ) -> None:
     GATES["deleted"] = threading.Event()
-    dispatcher = Dispatcher(store, settings, workers=1).start()
+    worker = make_worker(store, settings, slots=1).start()
     try:
         doomed = make_job(store, owner_id, "test.gate", gate="deleted")
         run_id = _queue(store, doomed)
-        dispatcher.notify()
+        worker.notify()
         wait_state(store, run_id, {"running"})
         with store.transaction() as conn:
             conn.execute(t.jobs.delete().where(t.jobs.c.id == doomed))
         GATES["deleted"].set()
         later = _queue(store, make_job(store, owner_id, "test.echo"))
-        dispatcher.notify()
+        worker.notify()
         assert wait_final(store, later).state == "succeeded"
     finally:
-        dispatcher.stop()
+        worker.stop()
