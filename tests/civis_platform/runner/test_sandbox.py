@@ -241,3 +241,33 @@ def test_cancel_during_start_leaves_nothing(new_user: Any) -> None:
     while processes_with(token):
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def _own_server(tmp_path: Path, **settings: Any) -> ThreadedServer:
+    return ThreadedServer(make_settings(tmp_path / "home", None, **settings))
+
+
+def test_the_time_limit_stops_a_run(tmp_path: Path) -> None:
+    with _own_server(tmp_path, runner_time_limit_seconds=2) as server:
+        user = server.create_user("timed")
+        api = Api(server.base_url, user.api_key)
+        token = f"slow-{uuid.uuid4().hex}"
+        begun = time.monotonic()
+        _, final = run(api, f"echo started; sleep 60 # {token}")
+        assert time.monotonic() - begun < 30
+        assert final["state"] == "failed"
+        assert final["error"] == "The run exceeded its time limit of 2 s and was stopped."
+        assert not processes_with(token)
+
+
+def test_unsandboxed_runs_say_so_in_their_logs(tmp_path: Path) -> None:
+    from civis_platform.runner.sandbox import UNSANDBOXED_WARNING
+
+    with _own_server(tmp_path, sandbox="none") as server:
+        user = server.create_user("trusted")
+        api = Api(server.base_url, user.api_key)
+        job, final = run(api, f"ls {server.settings.home} | grep -c signing.key")
+        assert final["state"] == "succeeded"
+        lines = messages(api, job, final["id"])
+        assert lines[0] == UNSANDBOXED_WARNING
+        assert lines[-1] == "1"  # a plain process sees the home: that is what none means

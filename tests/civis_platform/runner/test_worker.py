@@ -215,3 +215,60 @@ def test_a_job_deleted_mid_run_does_not_kill_the_worker(
         assert wait_final(store, later).state == "succeeded"
     finally:
         worker.stop()
+
+
+def test_a_lost_run_is_retried_where_its_job_type_says_so(
+    store: Store, owner_id: int, settings: Settings
+) -> None:
+    # test.gate declares one retry; test.echo none.
+    GATES["retry"] = threading.Event()
+    GATES["retry"].set()
+    retried = _queue(store, make_job(store, owner_id, "test.gate", gate="retry"))
+    failed = _queue(store, make_job(store, owner_id, "test.echo"))
+    for run_id in (retried, failed):
+        claimed = runs.claim_next(store, f"{socket.gethostname()}:999999999:x")
+        assert claimed is not None and claimed.run_id == run_id
+    worker = make_worker(store, settings, slots=1).start()
+    try:
+        row = wait_final(store, retried)
+        assert (row.state, row.attempts) == ("succeeded", 2)
+        assert ("warn", f"{runs.RESTART_ERROR} Retrying (attempt 2).") in _logs(store, retried)
+        assert run_row(store, failed).state == "failed"
+    finally:
+        worker.stop()
+
+
+def test_a_retried_run_that_is_lost_again_fails(store: Store, owner_id: int) -> None:
+    run_id = _queue(store, make_job(store, owner_id, "test.gate", gate="x"))
+    for expected in ("queued", "failed"):
+        assert runs.claim_next(store, "w") is not None
+        assert runs.requeue_or_fail(store, run_id, "lost", retries=1) == expected
+
+
+def test_a_worker_takes_only_its_job_types(
+    store: Store, owner_id: int, settings: Settings
+) -> None:
+    echo = _queue(store, make_job(store, owner_id, "test.echo"))
+    record = _queue(store, make_job(store, owner_id, "test.record"))
+    worker = make_worker(store, settings, slots=1, takes={"test.record"}).start()
+    try:
+        assert wait_final(store, record).state == "succeeded"
+        time.sleep(0.3)
+        assert run_row(store, echo).state == "queued"
+    finally:
+        worker.stop()
+
+
+def test_user_code_without_a_sandbox_executor_fails_clearly(
+    store: Store, owner_id: int, settings: Settings
+) -> None:
+    run_id = _queue(store, make_job(store, owner_id, "container", docker_command="true"))
+    worker = make_worker(store, settings, slots=1).start()
+    try:
+        row = wait_final(store, run_id)
+        assert (row.state, row.error) == (
+            "failed",
+            "This worker cannot run users' code (no sandbox executor).",
+        )
+    finally:
+        worker.stop()
