@@ -290,21 +290,15 @@ class LocalSandbox:
         for name, value in env.items():
             args += ["--setenv", name, value]
         python = image.base_python
-        inner = [python, "-I", "-S", INIT_MOUNT, str(port), SOCKET_MOUNT, "--", *argv]
+        user = "-" if uid is None else str(uid)
+        inner = [python, "-I", "-S", INIT_MOUNT, str(port), SOCKET_MOUNT, user, "--", *argv]
         if uid is not None:
-            args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-            args += ["--cap-add", "CAP_SETPCAP"]
-            inner = [
-                "setpriv",
-                f"--reuid={uid}",
-                f"--regid={uid}",
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--bounding-set=-all",
-                "--no-new-privs",
-                "--",
-                *inner,
-            ]
+            # The init starts as root (to listen on the API's port, even below 1024), then
+            # drops these for good (sandbox_init.drop_privileges).
+            caps = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE")
+            args += ["--cap-drop", "ALL"]
+            for cap in caps:
+                args += ["--cap-add", cap]
         else:
             args += ["--cap-drop", "ALL"]
         return args, inner
