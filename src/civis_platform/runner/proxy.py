@@ -21,7 +21,8 @@ import socket
 import threading
 from pathlib import Path
 
-CHUNK = 256 * 1024
+from civis_platform.runner.sandbox_init import pipe
+
 CONNECT_TIMEOUT_SECONDS = 10.0
 
 
@@ -100,22 +101,9 @@ class ApiForwarder:
             upstream.close()
             self._forget(client)
             return
-        back = threading.Thread(target=self._pipe, args=(upstream, client), daemon=True)
+        back = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
         back.start()
-        self._pipe(client, upstream)
+        pipe(client, upstream)
         back.join()
         self._forget(client)
         self._forget(upstream)
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while True:
-                data = source.recv(CHUNK)
-                if not data:
-                    break
-                sink.sendall(data)
-        except OSError:
-            pass
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)

@@ -31,7 +31,9 @@ import threading
 CHUNK = 256 * 1024
 
 
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
+def pipe(source: socket.socket, sink: socket.socket) -> None:
+    """Copy ``source`` to ``sink`` until ``source`` ends; then end both directions
+    that this copy owns (the worker's forwarder pipes with it too)."""
     try:
         while True:
             data = source.recv(CHUNK)
@@ -59,7 +61,7 @@ def _serve(listener: socket.socket, target: str) -> None:
             client.close()
             continue
         for source, sink in ((client, upstream), (upstream, client)):
-            threading.Thread(target=_pipe, args=(source, sink), daemon=True).start()
+            threading.Thread(target=pipe, args=(source, sink), daemon=True).start()
 
 
 PR_SET_NO_NEW_PRIVS = 38
