@@ -272,6 +272,17 @@ class SqlWarehouse(abc.ABC):
         ``None`` if it cannot (the rows are then staged from pyarrow's reader)."""
         return None
 
+    def _native_relation(
+        self, cur: Any, paths: list[str], source: str, *, reusable: bool
+    ) -> contextlib.AbstractContextManager[str]:
+        """The rows of a native ``source`` (from `_native_csv_source` or
+        `_native_parquet_source`, reading ``paths``) as a relation ``cur`` can select
+        from, for the block's duration; ``reusable``: it is read more than once.
+
+        By default the engine reads the source itself, in the statement that uses it; an
+        engine whose users' sessions cannot open files reads it another way."""
+        return contextlib.nullcontext(source)
+
     def _insert_count(self, cur: Any, sql: str) -> int:
         """Run an INSERT; return how many rows it inserted."""
         cur.execute(sql)
@@ -496,11 +507,17 @@ class SqlWarehouse(abc.ABC):
         if source is None:
             return None
 
-        def source_sql(target: list[Column]) -> str:
-            return cast_select_from(source, target)
-
+        reusable = existing_table_rows == "upsert"  # upsert reads the rows twice
         try:
-            with self._errors(CsvImportError), self._transaction() as cur:
+            with (
+                self._errors(CsvImportError),
+                self._transaction() as cur,
+                self._native_relation(cur, files, source, reusable=reusable) as relation,
+            ):
+
+                def source_sql(target: list[Column]) -> str:
+                    return cast_select_from(relation, target)
+
                 target = self._prepare_target(
                     cur, schema, table, columns, existing_table_rows, primary_keys, source_sql
                 )
@@ -530,7 +547,7 @@ class SqlWarehouse(abc.ABC):
             None,
             existing_table_rows,
             primary_keys,
-            lambda cur: self._staged_arrow(cur, reader),
+            lambda cur, _stack: self._staged_arrow(cur, reader),
             SqlError,
         )
         return result.rows_inserted
@@ -552,9 +569,13 @@ class SqlWarehouse(abc.ABC):
             self._native_parquet_source([p for p in paths if p is not None]) if all(paths) else None
         )
 
-        def stage(cur: Any) -> tuple[str, str | None]:
+        files = [p for p in paths if p is not None]
+
+        def stage(cur: Any, stack: contextlib.ExitStack) -> tuple[str, str | None]:
             if native is not None:
-                return native, None
+                reusable = existing_table_rows == "upsert"  # upsert reads the rows twice
+                relation = self._native_relation(cur, files, native, reusable=reusable)
+                return stack.enter_context(relation), None
             return self._staged_arrow(cur, _columnar.parquet_batches(sources, file_schema))
 
         return self._load_typed(
@@ -581,13 +602,14 @@ class SqlWarehouse(abc.ABC):
         columns: list[Column] | None,
         existing_table_rows: ExistingTableRows,
         primary_keys: list[str] | None,
-        stage: Callable[[Any], tuple[str, str | None]],
+        stage: Callable[[Any, contextlib.ExitStack], tuple[str, str | None]],
         error: type[WarehouseError],
     ) -> ImportResult:
         """Load typed rows (Arrow, Parquet) into ``schema.table`` in one transaction.
 
-        ``stage(cur)`` makes the rows readable in SQL and returns that relation with the
-        temporary table to drop afterwards (if any); its columns are ``source_columns``.
+        ``stage(cur, stack)`` makes the rows readable in SQL (until ``stack`` closes,
+        before the commit) and returns that relation with the temporary table to drop
+        afterwards (if any); its columns are ``source_columns``.
         They are cast by position to ``columns`` (default: the source's own).
         """
         wanted = source_columns if columns is None else columns
@@ -596,8 +618,8 @@ class SqlWarehouse(abc.ABC):
                 f"{len(wanted)} columns were given but the data has {len(source_columns)}"
             )
         self._ensure_schema(schema)
-        with self._errors(error), self._transaction() as cur:
-            source, temp = stage(cur)
+        with self._errors(error), self._transaction() as cur, contextlib.ExitStack() as stack:
+            source, temp = stage(cur, stack)
 
             def source_sql(target: list[Column]) -> str:
                 exprs = ", ".join(

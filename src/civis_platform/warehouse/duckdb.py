@@ -5,6 +5,14 @@ cursors are independent connections to the same database), so threads can share 
 warehouse. CSV comes in through pyarrow's streaming CSV reader (all columns as text
 into the staging table) and goes out as lines that DuckDB itself renders, handed over
 as the raw bytes of an Arrow string column: no Python loop per row either way.
+
+Users' SQL cannot leave the warehouse: the database runs with external access off and
+its configuration locked (`_duckdb_files.lockdown_settings`), so no statement reads or
+writes a file, attaches a database, installs or loads an extension, or changes a
+setting; such statements fail with a `SqlError` that says so. The platform's own fast
+paths (DuckDB reading a staged CSV or Parquet file, ``COPY`` writing an export) run in a
+separate DuckDB that reaches only that operation's files, and hand the rows over as
+Arrow streams (`_duckdb_files`).
 """
 
 from __future__ import annotations
@@ -12,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import io
 import shutil
-import tempfile
 import threading
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,7 +29,7 @@ from typing import Any, BinaryIO
 import duckdb
 import pyarrow as pa
 
-from . import _columnar, _csv
+from . import _columnar, _csv, _duckdb_files
 from ._inference import TypeStats
 from ._sql import SqlWarehouse, unique_names
 from ._sqltext import quote_ident, quote_literal, strip_query
@@ -94,6 +102,25 @@ _NO_ROWS = {
 }
 
 
+# What users are told when the lock-down refuses a statement (the engine's own words
+# follow): their SQL reaches the warehouse's tables and nothing else.
+REFUSED = (
+    "Not allowed in this warehouse: SQL here reaches its tables only (no files, "
+    "ATTACH, INSTALL/LOAD, secrets or settings)."
+)
+
+
+def _refusal(exc: Exception) -> str | None:
+    """The message for an engine error that is the lock-down refusing a statement."""
+    message = str(exc)
+    if isinstance(exc, duckdb.PermissionException) or (
+        isinstance(exc, duckdb.InvalidInputException)
+        and "the configuration has been locked" in message
+    ):
+        return f"{REFUSED} {message}"
+    return None
+
+
 def _string_bytes(array: pa.Array) -> bytes:
     """The concatenated values of a null-free string array, straight from its buffers."""
     if len(array) == 0:
@@ -148,9 +175,10 @@ class _QuoteParity(io.RawIOBase):
 class DuckDBWarehouse(SqlWarehouse):
     """A `Warehouse` over a DuckDB database file (created if missing).
 
-    ``config`` passes DuckDB settings (``memory_limit``, ``threads``, ``temp_directory``)
-    to the connection: large loads stage in temporary tables that spill to disk past
-    the memory limit.
+    ``config`` passes DuckDB settings (``memory_limit``, ``threads``) to the connection;
+    the lock-down settings (`_duckdb_files.lockdown_settings`) always win over it. There
+    is no spill folder (SQL could reach it): work past ``memory_limit`` fails with
+    DuckDB's out-of-memory error.
 
     Examples:
         >>> import tempfile, pathlib
@@ -165,8 +193,16 @@ class DuckDBWarehouse(SqlWarehouse):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # config: DuckDB settings such as {"memory_limit": "2GB", "threads": "4"}.
-            self._conn = duckdb.connect(str(self.path), config=dict(config or {}))
+            self._conn = duckdb.connect(
+                str(self.path), config=_duckdb_files.lockdown_settings(dict(config or {}))
+            )
         except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open DuckDB database {self.path}: {exc}") from exc
+        try:
+            for statement in _duckdb_files.LOCKDOWN:
+                self._conn.execute(statement)
+        except duckdb.Error as exc:
+            self._conn.close()
             raise WarehouseError(f"cannot open DuckDB database {self.path}: {exc}") from exc
         self._lock = threading.Lock()
 
@@ -222,6 +258,9 @@ class DuckDBWarehouse(SqlWarehouse):
         if not isinstance(exc, duckdb.Error):
             return None
         message = str(exc)
+        refused = _refusal(exc)
+        if refused is not None:
+            return SqlError(refused)
         if (
             isinstance(exc, duckdb.CatalogException)
             and "does not exist" in message
@@ -311,6 +350,30 @@ class DuckDBWarehouse(SqlWarehouse):
             f"strict_mode = true, columns = {{{names}}})"
         )
 
+    @contextlib.contextmanager
+    def _native_relation(
+        self, cur: Any, paths: list[str], source: str, *, reusable: bool
+    ) -> Iterator[str]:
+        """The native source read by a DuckDB limited to ``paths`` (this one opens no
+        file), registered on ``cur`` as a view of its Arrow stream; copied into a
+        temporary table first when it is read more than once."""
+        view = f"__native_{uuid.uuid4().hex[:12]}"
+        with _duckdb_files.reading(paths, f"SELECT * FROM {source}") as rows:
+            cur.register(view, rows)
+            try:
+                if not reusable:
+                    yield view
+                    return
+                cur.execute(f"CREATE TEMP TABLE {view}_rows AS SELECT * FROM {view}")
+                try:
+                    yield f"{view}_rows"
+                finally:
+                    with contextlib.suppress(duckdb.Error):  # gone if the transaction aborted
+                        cur.execute(f"DROP TABLE IF EXISTS {view}_rows")
+            finally:
+                with contextlib.suppress(duckdb.Error):  # fails once the transaction aborted
+                    cur.unregister(view)
+
     def _insert_count(self, cur: Any, sql: str) -> int:
         cur.execute(sql)
         return int(cur.fetchone()[0])  # DuckDB answers an INSERT with its row count
@@ -361,12 +424,13 @@ class DuckDBWarehouse(SqlWarehouse):
     def export_csv(self, sql: str, sink: BinaryIO, fmt: CsvFormat) -> ExportResult:
         """See `Warehouse.export_csv`.
 
-        Quoted CSV is written by DuckDB's own parallel ``COPY`` into a temporary file,
-        then copied into the sink (through gzip if asked): about twice as fast as
-        rendering lines through Arrow. The values are the same text as the line path
-        renders; ``COPY`` quotes exactly as `_csv.quote_field` does once its comment
-        character is off (NULL unquoted and empty, '' as ``""``). Unquoted CSV, and a
-        statement that returns no rows, take the line path.
+        Quoted CSV is written by DuckDB's own parallel ``COPY`` into a temporary file
+        (in a DuckDB of its own, `_duckdb_files.writing`), then copied into the sink
+        (through gzip if asked): about twice as fast as rendering lines through Arrow.
+        The values are the same text as the line path renders; ``COPY`` quotes exactly
+        as `_csv.quote_field` does once its comment character is off (NULL unquoted and
+        empty, '' as ``""``). Unquoted CSV, and a statement that returns no rows, take
+        the line path.
         """
         if fmt.unquoted:
             return super().export_csv(sql, sink, fmt)
@@ -376,42 +440,39 @@ class DuckDBWarehouse(SqlWarehouse):
                 return super().export_csv(sql, sink, fmt)
             columns = list(relation.columns)
             inner, _ = self._texts(relation, sql, fmt)
-            with tempfile.TemporaryDirectory(prefix="civis-copy-") as tmp:
-                path = str(Path(tmp) / "export.csv")
-                cur.execute(
-                    f"COPY ({inner}) TO {quote_literal(path)} (FORMAT csv, HEADER false, "
-                    f"DELIMITER {quote_literal(fmt.delimiter)}, QUOTE '\"', ESCAPE '\"', "
-                    "NULLSTR '', COMMENT '', NEW_LINE '\n')"
+            with _duckdb_files.writing() as out:
+                rows = out.copy(
+                    cur.sql(inner).to_arrow_reader(BATCH_ROWS),
+                    "export.csv",
+                    f"FORMAT csv, HEADER false, DELIMITER {quote_literal(fmt.delimiter)}, "
+                    "QUOTE '\"', ESCAPE '\"', NULLSTR '', COMMENT '', NEW_LINE '\n'",
                 )
-                counted = cur.fetchone()  # COPY answers with its row count
-                rows = int(counted[0]) if counted else 0
-                with open(path, "rb") as text:
+                with open(out.folder / "export.csv", "rb") as text:
                     _csv.write_single(_csv.file_chunks(text, rows), sink, fmt, columns)
         return ExportResult(row_count=rows, columns=columns)
 
     def export_parquet(self, sql: str, sink: BinaryIO) -> ExportResult:
         """See `Warehouse.export_parquet`.
 
-        DuckDB's own ``COPY ... (FORMAT parquet)`` writes the file (several times faster
-        than fetching Arrow batches into pyarrow's writer); columns of a type outside
+        DuckDB's own ``COPY ... (FORMAT parquet)`` writes the file (in a DuckDB of its
+        own, `_duckdb_files.writing`; faster than pyarrow's writer); columns of a type outside
         `_TYPED_EXPORT_TYPES` are cast to text first, so that every Parquet reader can
         read them and they hold what a CSV export would.
         """
         with self._errors(), self._transaction() as cur:
             select, columns = self._typed_select(cur, sql)
-            with tempfile.TemporaryDirectory(prefix="civis-copy-") as tmp:
-                path = str(Path(tmp) / "export.parquet")
-                cur.execute(
-                    f"COPY ({select}) TO {quote_literal(path)} "
+            with _duckdb_files.writing() as out:
+                rows = out.copy(
+                    cur.sql(select).to_arrow_reader(BATCH_ROWS),
+                    "export.parquet",
                     # DuckDB's default row groups (~123k rows) are written in parallel;
                     # one big group was twice as slow.
-                    f"(FORMAT parquet, COMPRESSION {_columnar.COMPRESSION})"
+                    f"FORMAT parquet, COMPRESSION {_columnar.COMPRESSION}",
                 )
-                counted = cur.fetchone()  # COPY answers with its row count
-                with open(path, "rb") as written:
+                with open(out.folder / "export.parquet", "rb") as written:
                     shutil.copyfileobj(written, sink, _csv.CHUNK_BYTES)
         sink.flush()
-        return ExportResult(row_count=int(counted[0]) if counted else 0, columns=columns)
+        return ExportResult(row_count=rows, columns=columns)
 
     def _typed_select(self, cur: Any, sql: str) -> tuple[str, list[str]]:
         """A SELECT of the query's columns for a typed export, under unique names, with
