@@ -312,7 +312,7 @@ def keys_list(ctx: click.Context, username: str) -> None:
 @click.argument("key_id", type=int)
 @click.pass_context
 def keys_revoke(ctx: click.Context, key_id: int) -> None:
-    """Revoke key KEY_ID (running servers stop accepting it within their cache time)."""
+    """Revoke key KEY_ID (running servers stop accepting it within a second)."""
     settings = _settings(ctx.find_root())
     store = _open_store(settings)
     try:

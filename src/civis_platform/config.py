@@ -28,6 +28,7 @@ DEFAULT_RATE_LIMIT = 1000
 DEFAULT_RATE_LIMIT_WINDOW_SECONDS = 300
 DEFAULT_KEY_EXPIRY_SECONDS = 365 * 24 * 3600
 DEFAULT_KEY_CACHE_SECONDS = 30.0
+DEFAULT_MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
 METADATA_FILENAME = "metadata.sqlite"
 BLOBS_DIRNAME = "blobs"
 SIGNING_KEY_FILENAME = "signing.key"
@@ -67,6 +68,8 @@ class Settings(BaseSettings):
     key_expiry_seconds: int = DEFAULT_KEY_EXPIRY_SECONDS
     key_cache_seconds: float = DEFAULT_KEY_CACHE_SECONDS
     testing: bool = False
+    # Largest JSON request body accepted (413 beyond); file bytes have their own limits.
+    max_json_body_bytes: int = DEFAULT_MAX_JSON_BODY_BYTES
     # File contents: ``file:///abs/folder`` or a folder path; default ``<home>/blobs``.
     blob_url: str | None = None
     blob_min_part_size: int = DEFAULT_BLOB_MIN_PART_SIZE

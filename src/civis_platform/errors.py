@@ -7,6 +7,8 @@ DomainError (code, message)
 ├── ForbiddenError
 ├── NotFoundError
 ├── ConflictError
+├── PayloadTooLargeError      a request body over its limit
+├── UnsupportedMediaTypeError a body that is not of the operation's content type
 └── RateLimitedError  carries retry_after seconds
 
 They live below ``services/`` so that ``runner/`` (which imports nothing above it) can
@@ -61,6 +63,18 @@ class ConflictError(DomainError):
     """The request clashes with current state (duplicate name, ...)."""
 
     code = "conflict"
+
+
+class PayloadTooLargeError(DomainError):
+    """A request body larger than the server accepts for the operation."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(DomainError):
+    """A request body whose declared content type the operation does not take."""
+
+    code = "unsupported_media_type"
 
 
 class RateLimitedError(DomainError):

@@ -52,15 +52,24 @@ from civis_platform.api._subresources import (
 )
 from civis_platform.api.deps import service_context
 from civis_platform.api.errors import validation_error_to_domain
-from civis_platform.errors import BadRequestError, NotFoundError
+from civis_platform.errors import (
+    BadRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
 from civis_platform.runner.runs import LogPage
 from civis_platform.services import _generic as services
+from civis_platform.services._input import check_json_text, parse_ascii_int
 from civis_platform.services._typed_runs import JobKind
 
 PLACEHOLDER = re.compile(r"{([a-z_][a-z0-9_]*)}")
 ServiceCall = Callable[..., Any]
 # Logs are final once the run is: clients may cache them then.
 FINAL_LOGS_CACHE = "max-age=86400"
+# A body over the JSON limit is still read (and dropped) up to this many times the
+# limit, so that the client sees the 413; beyond that the connection is closed.
+DRAIN_FACTOR = 4
 
 
 def log_headers(page: LogPage) -> tuple[Any, dict[str, str]]:
@@ -399,16 +408,30 @@ def route_sort_key(path: str) -> tuple[int, ...]:
 
 
 def install(router_routes: list[Any], resources: Sequence[Resource]) -> None:
-    """Append Starlette routes for every declared operation, grouped by path."""
+    """Append one Starlette route per declared path, answering each of its verbs.
+
+    One route per path (not per operation) makes a 405 list every verb the path has
+    in its ``Allow`` header.
+    """
     by_path: dict[str, list[Operation]] = {}
     for resource in resources:
         for operation in resource.operations:
             by_path.setdefault(operation.path.rstrip("/") or "/", []).append(operation)
     for path in sorted(by_path, key=route_sort_key):
-        for operation in by_path[path]:
-            router_routes.append(
-                Route(path, _endpoint(operation), methods=[operation.verb.upper()])
-            )
+        endpoints = {op.verb.upper(): _endpoint(op) for op in by_path[path]}
+        router_routes.append(Route(path, _dispatch(endpoints), methods=list(endpoints)))
+
+
+def _dispatch(endpoints: dict[str, Callable[[Request], Any]]) -> Callable[[Request], Any]:
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values()))
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        response: Response = await endpoints[method](request)
+        return response
+
+    return endpoint
 
 
 def _convert_path(operation: Operation, raw: dict[str, str]) -> dict[str, Any]:
@@ -416,16 +439,12 @@ def _convert_path(operation: Operation, raw: dict[str, str]) -> dict[str, Any]:
     for name in operation.path_params:
         value = raw[name]
         if operation.path_type(name) == "integer":
-            try:
-                number = int(value)
-                if not INT_MIN <= number <= INT_MAX:
-                    raise ValueError(value)
-                values[name] = number
-            except ValueError:
+            number = parse_ascii_int(value)
+            if number is None or not INT_MIN <= number <= INT_MAX:
                 # Not an id at all: no such object, as for an unknown numeric id.
-                raise NotFoundError(
-                    f"No {operation.path.split('/')[1]} with id {value!r}."
-                ) from None
+                check_scalar(name, value)
+                raise NotFoundError(f"No {operation.path.split('/')[1]} with id {value!r}.")
+            values[name] = number
         else:
             check_scalar(name, value)
             values[name] = value
@@ -450,16 +469,67 @@ def parse_query(model: type[QueryModel], request: Request) -> dict[str, Any]:
         raise validation_error_to_domain(error, "query") from None
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with a 413 past ``limit`` bytes.
+
+    A declared ``Content-Length`` over the limit is refused without reading; a body
+    without one is read until it passes the limit. Either way what was sent is drained
+    (up to a bound) so the client reads the 413 instead of a reset connection.
+    """
+    declared = request.headers.get("content-length", "")
+    too_large = declared.isascii() and declared.isdigit() and int(declared) > limit
+    parts: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if too_large or total > limit:
+            too_large = True
+            parts.clear()
+            if total > DRAIN_FACTOR * limit:
+                break
+        else:
+            parts.append(chunk)
+    if too_large:
+        raise PayloadTooLargeError(
+            f"The request body is larger than the {limit} bytes this server accepts "
+            "for JSON (max_json_body_bytes); send file contents through a file upload."
+        )
+    return b"".join(parts)
+
+
+def is_json_media_type(value: str | None) -> bool:
+    """True for ``application/json`` and ``application/*+json`` (any parameters), or none.
+
+    Examples:
+        >>> [is_json_media_type(v) for v in ["application/json; charset=utf-8", None]]
+        [True, True]
+        >>> [is_json_media_type(v) for v in ["text/plain", "application/x-www-form-urlencoded"]]
+        [False, False]
+    """
+    if not value:
+        return True
+    media = value.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
 async def parse_body(operation: Operation, request: Request) -> dict[str, Any]:
     """Validate the JSON body; the result holds only the fields actually given."""
     assert operation.body is not None
-    raw = await request.body()
+    raw = await read_body(request, request.app.state.platform.settings.max_json_body_bytes)
+    if raw.strip() and not is_json_media_type(request.headers.get("content-type")):
+        raise UnsupportedMediaTypeError(
+            f"This operation takes a JSON body (Content-Type: application/json), "
+            f"not {request.headers['content-type'][:100]!r}."
+        )
     try:
         data = json.loads(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequestError("The request body is not valid JSON.", field="body") from None
     if not isinstance(data, dict):
         raise BadRequestError("The request body must be a JSON object.", field="body")
+    check_json_text(data)
     try:
         return operation.body.model_validate(data).given()
     except ValidationError as error:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
 
 from civis_platform.errors import BadRequestError
+from civis_platform.services._input import check_text, parse_ascii_int
 
 # Ids and counts are 32-bit integers in the store; larger values are bad input, not a
 # database error (PostgreSQL rejects them, SQLite cannot bind them past 64 bits).
@@ -24,7 +25,8 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 def check_scalar(field: str, value: Any) -> None:
-    """Reject values the store cannot hold: integers beyond 32 bits, strings with NUL.
+    """Reject values the store cannot hold: integers beyond 32 bits, strings with NUL
+    or lone surrogates.
 
     Raises:
         BadRequestError: naming ``field``.
@@ -39,9 +41,9 @@ def check_scalar(field: str, value: Any) -> None:
     if isinstance(value, int) and not isinstance(value, bool):
         if not INT_MIN <= value <= INT_MAX:
             raise BadRequestError(f"{field} is out of range: {value}.", field=field)
-    elif isinstance(value, str) and "\x00" in value:
+    elif isinstance(value, str):
         # PostgreSQL text cannot store NUL; SQLite would silently differ. Refuse both.
-        raise BadRequestError(f"{field} must not contain NUL characters.", field=field)
+        check_text(field, value)
 
 
 def check_int_ranges(model: BaseModel) -> None:
@@ -99,10 +101,43 @@ class ResponseModel(BaseModel):
         return self.model_dump(by_alias=True, mode="json")
 
 
+def _int_field(annotation: Any) -> bool:
+    inner = unwrap_optional(annotation)
+    if typing.get_origin(inner) is list:
+        inner = unwrap_optional(typing.get_args(inner)[0])
+    return inner is int
+
+
+def _strict_int(field: str, value: Any) -> Any:
+    if isinstance(value, list):
+        return [_strict_int(field, item) for item in value]
+    if isinstance(value, str):
+        number = parse_ascii_int(value)
+        if number is None:
+            raise BadRequestError(f"{field} must be an integer (ASCII digits).", field=field)
+        return number
+    return value
+
+
 class QueryModel(BaseModel):
-    """Query parameters: snake_case names exactly as in the reference spec."""
+    """Query parameters: snake_case names exactly as in the reference spec.
+
+    Integer parameters are ASCII digits only (pydantic alone takes " 1", "1_000", "1.0").
+    """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ascii_ints(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: _strict_int(key, value)
+            if key in cls.model_fields and _int_field(cls.model_fields[key].annotation)
+            else value
+            for key, value in data.items()
+        }
 
     @model_validator(mode="after")
     def _ints_fit(self) -> QueryModel:

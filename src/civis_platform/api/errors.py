@@ -22,8 +22,10 @@ from civis_platform.errors import (
     DomainError,
     ForbiddenError,
     NotFoundError,
+    PayloadTooLargeError,
     RateLimitedError,
     UnauthorizedError,
+    UnsupportedMediaTypeError,
 )
 
 log = logging.getLogger("civis_platform")
@@ -37,6 +39,8 @@ _HTTP_ERROR_WORDS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
     429: "rate_limit_exceeded",
     500: "internal_server_error",
 }
@@ -49,6 +53,8 @@ STATUSES: dict[type[DomainError], int] = {
     ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
+    PayloadTooLargeError: 413,
+    UnsupportedMediaTypeError: 415,
     RateLimitedError: 429,
 }
 
@@ -109,7 +115,8 @@ async def _on_http_error(_request: Request, exc: Exception) -> Response:
         "The requested endpoint could not be found." if exc.status_code == 404 else str(exc.detail)
     )
     word = _HTTP_ERROR_WORDS.get(exc.status_code, "error")
-    return error_response(exc.status_code, word, description)
+    # Starlette puts ``Allow`` on its 405s (RFC 9110 requires it): keep such headers.
+    return error_response(exc.status_code, word, description, headers=dict(exc.headers or {}))
 
 
 async def _on_integrity_error(_request: Request, exc: Exception) -> Response:

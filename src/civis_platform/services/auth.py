@@ -5,6 +5,12 @@ so verification reads one row; the whole token is hashed with scrypt and a per-k
 salt. scrypt is deliberately slow, so successful verifications are cached in memory
 for ``Settings.key_cache_seconds`` (keyed by a SHA-256 of the token, never the token),
 which keeps request throughput high. Revoking a key in this process evicts it at once.
+
+The cache only spares the hash: every ``KEY_RECHECK_SECONDS`` a cached key's row and
+its user are read again by primary key (one cheap indexed read per key, not per
+request), so a key revoked or expired by any process (another server on the same
+metadata store, ``civis-platform keys revoke``, the end of a run), or a user made
+inactive, is refused everywhere within a second.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from civis_platform.store.db import Store
 
 TOKEN_PREFIX = "cvp"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+# How stale a cached key's revocation, expiry and user state may be (below a second).
+KEY_RECHECK_SECONDS = 0.5
 
 
 def hash_token(token: str, salt: bytes) -> str:
@@ -116,26 +124,32 @@ class _CacheEntry:
     key_id: int
     expires_at: datetime | None
     cached_until: float
+    checked_until: float = 0.0
 
 
 class KeyVerifier:
     """Verifies tokens against the store; one per app (no module-level state)."""
 
-    def __init__(self, store: Store, cache_seconds: float) -> None:
+    def __init__(
+        self, store: Store, cache_seconds: float, recheck_seconds: float = KEY_RECHECK_SECONDS
+    ) -> None:
         self._store = store
         self._cache_seconds = cache_seconds
+        self._recheck_seconds = min(recheck_seconds, cache_seconds)
         self._cache: dict[str, _CacheEntry] = {}
         self._lock = threading.Lock()
 
     def cached(self, token: str) -> Principal | None:
-        """The principal if ``token`` was verified recently and is still valid, else None.
+        """The principal if ``token`` was verified and rechecked recently and is still
+        valid, else None (then :meth:`verify` decides).
 
         Never touches the store, so it is safe to call on the event loop.
         """
         fingerprint = hashlib.sha256(token.encode()).hexdigest()
         with self._lock:
             entry = self._cache.get(fingerprint)
-        if entry is None or entry.cached_until <= time.monotonic():
+        now = time.monotonic()
+        if entry is None or entry.cached_until <= now or entry.checked_until <= now:
             return None
         if entry.expires_at is not None and entry.expires_at <= utcnow():
             return None
@@ -152,15 +166,38 @@ class KeyVerifier:
         with self._lock:
             entry = self._cache.get(fingerprint)
         if entry is not None and entry.cached_until > now:
-            if entry.expires_at is None or entry.expires_at > utcnow():
+            if entry.expires_at is not None and entry.expires_at <= utcnow():
+                self.evict_key(entry.key_id)
+                raise UnauthorizedError("The API key has expired.")
+            if entry.checked_until > now:
                 return entry.principal
-            self.evict_key(entry.key_id)
-            raise UnauthorizedError("The API key has expired.")
+            try:
+                entry.principal = self._recheck(entry.key_id)
+            except UnauthorizedError:
+                self.evict_key(entry.key_id)
+                raise
+            entry.checked_until = now + self._recheck_seconds
+            return entry.principal
         entry = self._verify_in_store(token)
         entry.cached_until = now + self._cache_seconds
+        entry.checked_until = now + self._recheck_seconds
         with self._lock:
             self._cache[fingerprint] = entry
         return entry.principal
+
+    def _recheck(self, key_id: int) -> Principal:
+        """Re-read a cached key's row and user (no hashing): its principal, or 401."""
+        with self._store.transaction() as conn:
+            row = conn.execute(select(t.api_keys).where(t.api_keys.c.id == key_id)).first()
+            if row is None or row.revoked_at is not None:
+                raise UnauthorizedError("The API key has been revoked.")
+            expires_at = _aware(row.expires_at)
+            if expires_at is not None and expires_at <= utcnow():
+                raise UnauthorizedError("The API key has expired.")
+            principal = load_principal(conn, row.user_id)
+        if principal is None:
+            raise UnauthorizedError("The API key's user is inactive.")
+        return principal
 
     def _verify_in_store(self, token: str) -> _CacheEntry:
         prefix = split_token(token)

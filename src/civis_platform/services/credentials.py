@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, select
 from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.runner.host import Secret
 from civis_platform.services import _generic as g
+from civis_platform.services._input import parse_id_list
 from civis_platform.services.context import Context, iso
 from civis_platform.store import tables as t
 
@@ -89,10 +90,7 @@ def list_credentials(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
     if query.get("system_credentials"):
         stmt = stmt.where(table.c.system_credential.is_(True))
     if query.get("users"):
-        try:
-            owners = [int(x) for x in query["users"].split(",")]
-        except ValueError:
-            raise BadRequestError("users must be a comma-separated list of ids.", "users") from None
+        owners = parse_id_list("users", query["users"])
         stmt = stmt.where(table.c.owner_id.in_(owners))
     if query.get("name"):
         stmt = stmt.where(table.c.name.ilike(f"%{query['name']}%"))

@@ -1,11 +1,15 @@
-"""Groups and their members. Everyone may read groups; admins manage them."""
+"""Groups and their members. Members and admins see a group; admins manage them.
+
+A group the caller is not in answers 404 to a non-admin, as an object they cannot
+see does (its name, members and existence are not theirs to learn).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, delete, or_, select, true
 
 from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services import _generic as g
@@ -81,16 +85,34 @@ def _view(conn: Connection, row: Row[Any], *, with_members: bool = True) -> dict
     }
 
 
-def _get_row(conn: Connection, group_id: int) -> Row[Any]:
-    row = conn.execute(select(t.groups).where(t.groups.c.id == group_id)).first()
+def visible_groups(ctx: Context) -> ColumnElement[bool]:
+    """SQL condition selecting the groups the caller may see: all for an admin, else
+    the ones they are a member of (read from the store, not the cached principal)."""
+    if ctx.user.is_admin:
+        return true()
+    mine = select(t.group_members.c.group_id).where(t.group_members.c.user_id == ctx.user.id)
+    return t.groups.c.id.in_(mine)
+
+
+def _get_row(conn: Connection, group_id: int, ctx: Context | None = None) -> Row[Any]:
+    stmt = select(t.groups).where(t.groups.c.id == group_id)
+    if ctx is not None:
+        stmt = stmt.where(visible_groups(ctx))
+    row = conn.execute(stmt).first()
     if row is None:
         raise NotFoundError(f"Group {group_id} was not found.")
     return row
 
 
+def _require_manager(ctx: Context, conn: Connection, group_id: int) -> None:
+    """404 for a group the caller cannot see, then 403 unless they are an admin."""
+    _get_row(conn, group_id, ctx)
+    require_admin(ctx)
+
+
 def list_groups(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
-    """Groups, optionally filtered by text or by member ids."""
-    stmt = select(t.groups)
+    """The groups the caller may see, optionally filtered by text or by member ids."""
+    stmt = select(t.groups).where(visible_groups(ctx))
     if query.get("query"):
         pattern = f"%{query['query']}%"
         stmt = stmt.where(or_(t.groups.c.name.ilike(pattern), t.groups.c.slug.ilike(pattern)))
@@ -117,9 +139,9 @@ def list_groups(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
 
 
 def get_group(ctx: Context, *, id: int) -> dict[str, Any]:
-    """One group with its members."""
+    """One group with its members (members and admins only)."""
     with ctx.store.transaction() as conn:
-        return _view(conn, _get_row(conn, id))
+        return _view(conn, _get_row(conn, id, ctx))
 
 
 def insert_group(
@@ -166,9 +188,8 @@ def create_group(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
 
 def update_group(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
     """Admins only: PUT or PATCH a group (PUT's required fields are checked upstream)."""
-    require_admin(ctx)
     with ctx.store.transaction() as conn:
-        _get_row(conn, id)
+        _require_manager(ctx, conn, id)
         values = {c: body[c] for c in _GROUP_COLUMNS if c in body}
         if "slug" in values:
             clash = conn.execute(
@@ -183,9 +204,8 @@ def update_group(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str,
 
 def add_member(ctx: Context, *, id: int, user_id: int) -> dict[str, Any]:
     """Admins only: add a user to a group."""
-    require_admin(ctx)
     with ctx.store.transaction() as conn:
-        _get_row(conn, id)
+        _require_manager(ctx, conn, id)
         if conn.execute(select(t.users.c.id).where(t.users.c.id == user_id)).first() is None:
             raise NotFoundError(f"User {user_id} was not found.")
         insert_member(conn, id, user_id)
@@ -196,9 +216,8 @@ def add_member(ctx: Context, *, id: int, user_id: int) -> dict[str, Any]:
 
 def remove_member(ctx: Context, *, id: int, user_id: int) -> None:
     """Admins only: remove a user from a group."""
-    require_admin(ctx)
     with ctx.store.transaction() as conn:
-        _get_row(conn, id)
+        _require_manager(ctx, conn, id)
         result = conn.execute(
             delete(t.group_members).where(
                 t.group_members.c.group_id == id, t.group_members.c.user_id == user_id

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row, Select, func, or_, select
 from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.runner import runs
 from civis_platform.services import _generic as g
+from civis_platform.services._input import parse_id_list
 from civis_platform.services.context import Context, iso
 from civis_platform.store import tables as t
 
@@ -133,12 +134,7 @@ def visible_jobs(ctx: Context, query: Mapping[str, Any]) -> Select[Any]:
     if archived in ("true", "false"):
         stmt = stmt.where(jobs.c.archived.is_(archived == "true"))
     if query.get("author"):
-        try:
-            authors = [int(x) for x in str(query["author"]).split(",")]
-        except ValueError:
-            raise BadRequestError(
-                "author must be a comma-separated list of ids.", "author"
-            ) from None
+        authors = parse_id_list("author", query["author"])
         stmt = stmt.where(jobs.c.owner_id.in_(authors))
     return stmt
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from civis_platform.services import _generic as g
+from civis_platform.services._input import parse_id_list
 from civis_platform.services.context import Context, iso
 from civis_platform.store import tables as t
 
@@ -55,7 +56,7 @@ def list_projects(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
     if query.get("auto_share") is not None:
         stmt = stmt.where(t.projects.c.auto_share.is_(query["auto_share"]))
     if query.get("author"):
-        authors = [int(a) for a in str(query["author"]).split(",") if a.strip().isdigit()]
+        authors = parse_id_list("author", query["author"])
         stmt = stmt.where(t.projects.c.owner_id.in_(authors))
     with ctx.store.transaction() as conn:
         rows, total, page_num, per_page = g.paginate(

@@ -27,3 +27,30 @@ def test_admin_creates_and_edits_groups(admin: Api, new_user) -> None:
 
 def test_unknown_group_is_404(admin: Api) -> None:
     assert_civis_error(admin.get("groups/5555"), 404)
+
+
+def test_only_members_and_admins_see_a_group(admin: Api, new_user) -> None:
+    member, member_api = new_user()
+    _outsider, outsider = new_user()
+    name = unique("private")
+    group = admin.post("groups", json={"name": name}).json()
+    path = f"groups/{group['id']}"
+    admin.put(f"{path}/members/{member.id}")
+    # The member sees it, its members, and finds it in the list; may not manage it.
+    assert [m["id"] for m in member_api.get(path).json()["members"]] == [member.id]
+    assert group["id"] in [g["id"] for g in member_api.get("groups").json()]
+    assert_civis_error(member_api.patch(path, json={"description": "x"}), 403)
+    # Anyone else: as if it did not exist, whatever they try.
+    assert_civis_error(outsider.get(path), 404)
+    listed = outsider.get("groups", params={"query": name, "include_members": "true"})
+    assert listed.status_code == 200 and listed.json() == []
+    by_member = outsider.get("groups", params={"user_ids[]": [member.id]}).json()
+    assert group["id"] not in [g["id"] for g in by_member]
+    assert_civis_error(outsider.patch(path, json={"description": "x"}), 404)
+    assert_civis_error(outsider.put(path, json={"name": "x"}), 404)
+    assert_civis_error(outsider.put(f"{path}/members/{_outsider.id}"), 404)
+    assert_civis_error(outsider.delete(f"{path}/members/{member.id}"), 404)
+    assert admin.get(path).json()["members"][0]["id"] == member.id
+    # Membership is read from the store: removal takes effect on the next request.
+    assert admin.delete(f"{path}/members/{member.id}").status_code == 204
+    assert_civis_error(member_api.get(path), 404)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from civis_platform.config import Settings
 from civis_platform.errors import UnauthorizedError
@@ -85,3 +88,70 @@ def test_rate_limiter_counts_users_separately() -> None:
     assert limiter.hit(1, now=0.0)[0] == 0
     assert limiter.hit(2, now=0.0)[0] == 0
     assert limiter.hit(1, now=0.0)[0] == -1
+
+
+def test_a_key_revoked_elsewhere_is_refused_within_a_second(store: Store) -> None:
+    # Two verifiers on one store stand for two server processes.
+    with store.transaction() as conn:
+        insert_user(conn, username="nia")
+        key = mint_key_for(conn, "nia", name="k", expires_in=None)
+    here, there = KeyVerifier(store, cache_seconds=30), KeyVerifier(store, cache_seconds=30)
+    here.verify(key.token)
+    there.verify(key.token)
+    with store.transaction() as conn:
+        revoke_key_row(conn, user_id=None, key_id=key.id)
+    revoked_at = time.monotonic()
+    here.evict_key(key.id)  # the revoking process forgets it at once
+    with pytest.raises(UnauthorizedError, match="revoked"):
+        here.verify(key.token)
+    while time.monotonic() - revoked_at < 1.0:
+        if there.cached(key.token) is None:
+            try:
+                there.verify(key.token)
+            except UnauthorizedError:
+                break
+        time.sleep(0.02)
+    else:
+        pytest.fail("the other verifier still accepted the key after one second")
+    with pytest.raises(UnauthorizedError, match="revoked"):
+        there.verify(key.token)
+
+
+def test_an_inactive_user_or_an_expiry_set_elsewhere_is_seen_within_a_second(
+    store: Store,
+) -> None:
+    with store.transaction() as conn:
+        user_id = insert_user(conn, username="ora")
+        key = mint_key_for(conn, "ora", name="k", expires_in=None)
+        other = mint_key_for(conn, "ora", name="k2", expires_in=None)
+    verifier = KeyVerifier(store, cache_seconds=30, recheck_seconds=0.2)
+    verifier.verify(key.token)
+    verifier.verify(other.token)
+    with store.transaction() as conn:
+        conn.execute(
+            update(t.api_keys)
+            .where(t.api_keys.c.id == key.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    time.sleep(0.3)
+    assert verifier.cached(key.token) is None
+    with pytest.raises(UnauthorizedError, match="expired"):
+        verifier.verify(key.token)
+    assert verifier.verify(other.token).id == user_id
+    with store.transaction() as conn:
+        conn.execute(update(t.users).where(t.users.c.id == user_id).values(active=False))
+    time.sleep(0.3)
+    with pytest.raises(UnauthorizedError, match="inactive"):
+        verifier.verify(other.token)
+
+
+def test_a_fresh_cache_entry_is_served_without_the_store(store: Store) -> None:
+    with store.transaction() as conn:
+        insert_user(conn, username="pat")
+        key = mint_key_for(conn, "pat", name="k", expires_in=None)
+    verifier = KeyVerifier(store, cache_seconds=30, recheck_seconds=5)
+    verifier.verify(key.token)
+    with store.transaction() as conn:
+        revoke_key_row(conn, user_id=None, key_id=key.id)
+    # Within the recheck interval the hash and the row are not read again.
+    assert verifier.cached(key.token) is not None
