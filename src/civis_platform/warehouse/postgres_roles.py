@@ -7,9 +7,10 @@ registered database:
 
 - one **group role** (``NOLOGIN``), which holds what every user of the database may do:
   ``CONNECT``, ``TEMPORARY`` and ``CREATE`` on the database (a user may make schemas,
-  which are then theirs), and ``USAGE`` plus ``SELECT`` on the ``public`` schema's
-  tables, present and future (the shared demo tables; ``ALTER DEFAULT PRIVILEGES`` for
-  the admin login);
+  which are then theirs), ``USAGE`` and ``CREATE`` on the ``public`` schema, and
+  ``SELECT`` on the tables the admin login makes there, present and future (the shared
+  demo tables; ``ALTER DEFAULT PRIVILEGES`` for the admin login). A user's own tables in
+  ``public`` are theirs alone, like their tables anywhere else;
 - one **login role per user**, a member of the group, made ``NOSUPERUSER NOCREATEDB
   NOCREATEROLE NOREPLICATION NOBYPASSRLS`` and never a member of
   ``pg_read_server_files``, ``pg_write_server_files`` or ``pg_execute_server_program``
@@ -199,7 +200,7 @@ class PostgresRoles:
             database = quote_ident(str(cur.fetchone()[0]))  # type: ignore[index]
             g = quote_ident(group)
             cur.execute(f"GRANT CONNECT, TEMPORARY, CREATE ON DATABASE {database} TO {g}")
-            cur.execute(f"GRANT USAGE ON SCHEMA public TO {g}")
+            cur.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {g}")
             cur.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {g}")
             cur.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {g}")
 
