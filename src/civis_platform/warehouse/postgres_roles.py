@@ -250,6 +250,12 @@ class PostgresRoles:
 
     # -- what the warehouse says about its roles -------------------------------------
 
+    def current_role(self) -> str:
+        """The role the admin connection logs in as."""
+        with self._cursor() as cur:
+            cur.execute("SELECT current_user")
+            return str(cur.fetchone()[0])  # type: ignore[index]
+
     def logins(self, roles: list[str]) -> dict[str, bool]:
         """Whether each of ``roles`` that exists may log in."""
         with self._cursor() as cur:
