@@ -140,9 +140,7 @@ def test_bad_schema_query_is_400(api: Api, warehouse: WarehouseUnderTest, query:
     assert_civis_error(api.get(f"{base(warehouse)}/schemas?{query}"), 400)
 
 
-def test_every_user_sees_the_schemas_granted(
-    new_user: Any, warehouse: WarehouseUnderTest
-) -> None:
+def test_every_user_sees_the_schemas_granted(new_user: Any, warehouse: WarehouseUnderTest) -> None:
     _user, someone = new_user()
     schema = warehouse.new_schema("seen")
     if warehouse.engine == "postgres":  # nothing granted on it yet: not there for them
