@@ -19,8 +19,8 @@ registered database:
 
 Passwords are random, kept server-side, and sent to PostgreSQL only as a SCRAM-SHA-256
 verifier (`scram_verifier`), so the clear text never appears in a statement, the server
-log or ``pg_stat_activity``. A role is made ``NOLOGIN`` when its user is deactivated
-(`PostgresRoles.set_login`), and that is the only change of its login a role sees.
+log or ``pg_stat_activity``. `PostgresRoles.set_login` turns a role's login off
+(``NOLOGIN``) or on again.
 
 Every role carries the comment ``civis-platform role on database "<name>"``, so an
 operator (or a test) can find and drop them all.
@@ -244,7 +244,7 @@ class PostgresRoles:
                     raise WarehouseError(f"role {role} is a member of {forbidden}")
 
     def set_login(self, role: str, active: bool) -> None:
-        """Let the role log in again, or not (``NOLOGIN``: its user was deactivated)."""
+        """Let the role log in again, or not (``NOLOGIN``, e.g. for a user who left)."""
         with self._cursor() as cur:
             cur.execute(f"ALTER ROLE {quote_ident(role)} {'LOGIN' if active else 'NOLOGIN'}")
 
