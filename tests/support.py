@@ -65,7 +65,8 @@ def official_python() -> Path:
 def temporary_pg_database(prefix: str = "civis_test") -> Iterator[str]:
     """Create an empty database on the local PostgreSQL server; yield its SQLAlchemy URL.
 
-    The database is dropped (with its connections terminated) when the block exits.
+    The database is dropped (with its connections terminated) when the block exits,
+    and so are the roles the platform made for it (``warehouse.postgres_roles``).
     """
     import psycopg
 
@@ -78,3 +79,10 @@ def temporary_pg_database(prefix: str = "civis_test") -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            roles = conn.execute(
+                "SELECT rolname FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = %s"
+                " ORDER BY rolcanlogin DESC",  # members before their group
+                (f'civis-platform role on database "{name}"',),
+            ).fetchall()
+            for (role,) in roles:
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')

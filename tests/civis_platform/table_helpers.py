@@ -53,6 +53,29 @@ class WarehouseUnderTest:
         for sql in statements:
             self.handle.execute(sql)
 
+    def group_role(self) -> str:
+        """The PostgreSQL group role every user of this database is a member of."""
+        from sqlalchemy import select
+
+        from civis_platform.store import tables as t
+
+        platform = self.server.app.state.platform
+        with platform.store.transaction() as conn:
+            row = conn.execute(
+                select(t.databases).where(t.databases.c.id == self.database_id)
+            ).one()
+        return str(platform.warehouses.roles.group_role(row))
+
+    def grant_to_everyone(self, schema: str, *tables: str) -> None:
+        """On PostgreSQL, let every user read ``schema``'s ``tables`` (GRANT to the
+        database's group role); on DuckDB everyone reads every table already."""
+        if self.engine != "postgres":
+            return
+        group = self.group_role()
+        self.run(f'GRANT USAGE ON SCHEMA "{schema}" TO "{group}"')
+        for name in tables:
+            self.run(f'GRANT SELECT ON "{schema}"."{name}" TO "{group}"')
+
     def new_schema(self, *tables: str) -> str:
         """A fresh schema holding tables ``name(a integer, b text)`` for each name."""
         schema = unique("sch")

@@ -28,7 +28,26 @@ def make_tables(platform: Any, database_name: str) -> str:
     statements += [f"CREATE TABLE {schema}.extra_{i:02d} (x integer)" for i in range(EXTRA_TABLES)]
     for sql in statements:
         warehouse.execute(sql)
+    _grant_to_everyone(platform, database_id, schema)
     return schema
+
+
+def _grant_to_everyone(platform: Any, database_id: int, schema: str) -> None:
+    """On PostgreSQL, let every user read the schema's tables (a GRANT to the database's
+    group role, which the users' own roles belong to); DuckDB shares every table."""
+    from sqlalchemy import select
+
+    from civis_platform.store import tables as t
+
+    state = platform.app.state.platform
+    with state.store.transaction() as conn:
+        row = conn.execute(select(t.databases).where(t.databases.c.id == database_id)).one()
+    if row.adapter != "postgresql":
+        return
+    group = state.warehouses.roles.group_role(row)
+    warehouse = state.warehouses.get(database_id)
+    warehouse.execute(f'GRANT USAGE ON SCHEMA {schema} TO "{group}"')
+    warehouse.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO "{group}"')
 
 
 def _databases(platform: Any) -> list[Any]:
@@ -56,4 +75,4 @@ def test_tables_scenario(platform: Any, client_python: str, database_name: str) 
         timeout=180,
     )
     assert_all_ok(report)
-    assert len(report) == 7
+    assert len(report) == 8

@@ -7,6 +7,7 @@ from pydantic import Field
 from civis_platform.api._generic import Resource
 from civis_platform.api._models import PagedQuery, QueryModel, ResponseModel
 from civis_platform.api.tables import Table, TableListItem
+from civis_platform.services import database_privileges as privileges_svc
 from civis_platform.services import databases as svc
 from civis_platform.services import tables as tables_svc
 
@@ -106,5 +107,74 @@ databases.op(
     query=DatabaseTableListQuery,
     response=TableListItem,
     array=True,
+    blocking=True,
+)
+
+
+class DatabaseUsers(ResponseModel):
+    """The caller's database user (``GET /databases/{id}/users``)."""
+
+    username: str
+    active: bool
+
+
+class DatabaseUsersQuery(QueryModel):
+    """Query of ``GET /databases/{id}/users``."""
+
+    active: bool | None = None
+
+
+class DatabaseGroupMembershipSummary(ResponseModel):
+    """A group of the database's users, with its members."""
+
+    group_name: str
+    members: list[str]
+
+
+class DatabasePrivilegeItem(ResponseModel):
+    """What one database user or group holds on a schema or table."""
+
+    grantee: str
+    grantee_type: str
+    privileges: list[str]
+    grantable_privileges: list[str]
+
+
+databases.op(
+    "get",
+    "/databases/{id}/users",
+    "Show list of database users",
+    privileges_svc.get_user,
+    query=DatabaseUsersQuery,
+    response=DatabaseUsers,
+    blocking=True,
+)
+databases.op(
+    "get",
+    "/databases/{id}/groups",
+    "List groups in the specified database",
+    privileges_svc.list_groups,
+    response=DatabaseGroupMembershipSummary,
+    array=True,
+    blocking=True,
+)
+databases.op(
+    "get",
+    "/databases/{id}/schema_privileges/{schema_name}",
+    "Show schema privileges",
+    privileges_svc.get_schema_privileges,
+    query=CredentialQuery,
+    response=DatabasePrivilegeItem,
+    path_types={"schema_name": "string"},
+    blocking=True,
+)
+databases.op(
+    "get",
+    "/databases/{id}/table_privileges/{schema_name}/{table_name}",
+    "Show table privileges",
+    privileges_svc.get_table_privileges,
+    query=CredentialQuery,
+    response=DatabasePrivilegeItem,
+    path_types=NAMES,
     blocking=True,
 )

@@ -1,11 +1,19 @@
-"""Databases: registered warehouses. Every user sees them; admins register them."""
+"""Databases: registered warehouses, which admins register.
+
+A database is reachable by the users and groups its remote host is shared with
+(``PUT /remote_hosts/{id}/shares/users|groups``, as on Civis), by the host's owner (who
+registered it) and by admins; to everyone else it, its tables, and SQL on it do not
+exist (404, or 400 naming the field that named it). A new database's host is shared
+read-only with the default group, so every user reaches it until an admin revokes that
+share (``DELETE /remote_hosts/{id}/shares/groups/{group_id}``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import ColumnElement, Connection, Row, select, true
 
 from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services import _generic as g
@@ -13,6 +21,30 @@ from civis_platform.services.context import Context
 from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
 from civis_platform.services.users import DEFAULT_GROUP_SLUG
 from civis_platform.store import tables as t
+
+DUCKDB_SHARING = (
+    "DuckDB warehouse: it has no users of its own, so everyone granted this database "
+    "reads and changes all of its tables. For per-user table permissions use a PostgreSQL "
+    "warehouse."
+)
+
+
+def visible_clause(ctx: Context) -> ColumnElement[bool]:
+    """SQL condition selecting the databases the caller may reach (see the module doc)."""
+    if ctx.user.is_admin:
+        return true()
+    hosts = select(t.remote_hosts.c.id).where(g.visible_clause(ctx, REMOTE_HOST))
+    return t.databases.c.remote_host_id.in_(hosts)
+
+
+def database_row(conn: Connection, ctx: Context, database_id: int) -> Row[Any]:
+    """The database ``database_id`` if the caller may reach it, else `NotFoundError`."""
+    row = conn.execute(
+        select(t.databases).where(t.databases.c.id == database_id, visible_clause(ctx))
+    ).first()
+    if row is None:
+        raise NotFoundError(f"Database {database_id} was not found.")
+    return row
 
 
 def _view(row: Row[Any]) -> dict[str, Any]:
@@ -29,18 +61,16 @@ def _view(row: Row[Any]) -> dict[str, Any]:
 
 
 def list_databases(ctx: Context) -> list[dict[str, Any]]:
-    """Every registered database (this list is not paged in Civis)."""
+    """The databases the caller may reach (this list is not paged in Civis)."""
+    stmt = select(t.databases).where(visible_clause(ctx)).order_by(t.databases.c.id)
     with ctx.store.transaction() as conn:
-        return [_view(r) for r in conn.execute(select(t.databases).order_by(t.databases.c.id))]
+        return [_view(r) for r in conn.execute(stmt)]
 
 
 def get_database(ctx: Context, *, id: int) -> dict[str, Any]:
-    """One database."""
+    """One database the caller may reach."""
     with ctx.store.transaction() as conn:
-        row = conn.execute(select(t.databases).where(t.databases.c.id == id)).first()
-        if row is None:
-            raise NotFoundError(f"Database {id} was not found.")
-        return _view(row)
+        return _view(database_row(conn, ctx, id))
 
 
 def warehouse_url(adapter: str, location: str) -> str:
@@ -83,7 +113,7 @@ def register_database(
             "name": name,
             "type": host_type,
             "url": warehouse_url(adapter, location),
-            "description": f"{adapter} warehouse",
+            "description": DUCKDB_SHARING if adapter == "duckdb" else f"{adapter} warehouse",
         },
     )
     default_group = conn.execute(

@@ -79,7 +79,7 @@ def _check_config(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> 
     """400 naming the field for anything a run would trip over that we can see now."""
     if not str(config.get("sql") or "").strip():
         raise BadRequestError("sql must not be empty.", field="sql")
-    database = database_for_remote_host(conn, config.get("remote_host_id"), "remoteHostId")
+    database = database_for_remote_host(conn, ctx, config.get("remote_host_id"), "remoteHostId")
     check_credential(
         conn, ctx, config.get("credential_id"), "credentialId", database.remote_host_id
     )

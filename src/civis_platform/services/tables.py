@@ -11,8 +11,12 @@ column counts (so ``rowCount`` is null in lists, as for a table Civis has not sc
 Getting one table describes it live (columns, exact row count), so every answer is
 current and a refresh is just a look that also stamps ``lastRefresh``.
 
-Every user sees every registered database's tables (databases are shared with
-everyone); unknown database or table ids are 404s. What users say about a table
+A caller sees the tables of the databases they may reach (`databases.database_row`);
+other database ids, and their tables' ids, are 404s. On a PostgreSQL warehouse a
+non-admin caller sees only the schemas and tables their own role has some privilege on
+(PostgreSQL's ``information_schema`` decides); the ids are still kept from the
+registered login's full catalogue, so one user's look never drops another's table id.
+What users say about a table
 (``PATCH /tables/{id}``: description, primary and last-modified keys, ontology mapping)
 is kept on its id row, so it lives exactly as long as the id; changing it needs write
 permission on the table's database (its remote host: the registrant manages it, other
@@ -21,18 +25,22 @@ users read it through the default group), so a mere reader is answered 403.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, literal, select
+from sqlalchemy import Connection, Row, delete, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from civis_platform.errors import BadRequestError, ForbiddenError, NotFoundError
 from civis_platform.services import _generic as g
+from civis_platform.services import databases
 from civis_platform.services.context import Context, iso, utcnow
 from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
+from civis_platform.services.warehouses import user_row
 from civis_platform.store import tables as t
 from civis_platform.warehouse import Warehouse
 from civis_platform.warehouse.base import (
@@ -181,9 +189,40 @@ def _forget(ctx: Context, database_id: int, schema: str, table: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Access:
+    """How the caller sees one database: the registered login's warehouse (the full
+    catalogue, for ids and descriptions) and, when the caller's SQL runs as a role of
+    their own, that role's (which decides what they see)."""
+
+    full: Warehouse
+    mine: Warehouse | None
+
+    @property
+    def seen(self) -> Warehouse:
+        return self.mine if self.mine is not None else self.full
+
+    def visible(self, schema: str | None) -> set[tuple[str, str]] | None:
+        """The (schema, table) pairs the caller's role sees; None when it sees all."""
+        if self.mine is None:
+            return None
+        return {(x.schema, x.name) for x in self.mine.list_table_summaries(schema)}
+
+
+def _access(ctx: Context, database_id: int) -> _Access:
+    """The caller's view of a database (404 when they may not reach it)."""
+    pool = ctx.warehouse_pool()
+    with ctx.store.transaction() as conn:
+        database = databases.database_row(conn, ctx, database_id)
+        user = user_row(conn, ctx.user.id)
+    full = pool.get(database_id)
+    mine = pool.for_user(database, user)
+    return _Access(full, None if mine is full else mine)
+
+
 def _warehouse(ctx: Context, database_id: int) -> Warehouse:
-    """The open warehouse of a database (404 for an unknown database id)."""
-    return ctx.warehouse_pool().get(database_id)
+    """The open warehouse of a database as the caller sees it (404 when unreachable)."""
+    return _access(ctx, database_id).seen
 
 
 # ---------------------------------------------------------------------------- views
@@ -289,22 +328,29 @@ def list_schema_tables(
     ctx: Context, *, id: int, schema_name: str, query: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """``GET /databases/{id}/schemas/{schema_name}/tables`` (404 for an unknown schema)."""
-    warehouse = _warehouse(ctx, id)
-    summaries = warehouse.list_table_summaries(schema_name)
-    if not summaries and schema_name not in warehouse.list_schemas():
+    access = _access(ctx, id)
+    summaries = access.full.list_table_summaries(schema_name)
+    if schema_name not in access.seen.list_schemas():
         raise NotFoundError(f"Schema {schema_name} was not found in database {id}.")
     with ctx.store.transaction() as conn:
         sync_ids(conn, id, [(s.schema, s.name) for s in summaries], schema_name)
+    visible = access.visible(schema_name)
     return [
         {"name": s.name, "schema": s.schema, "is_view": s.is_view, "database_id": id}
         for s in summaries
+        if visible is None or (s.schema, s.name) in visible
     ]
 
 
 def _describe(ctx: Context, database_id: int, schema: str, table: str) -> TableInfo:
-    """Describe a table live; when it is gone, forget its id and answer 404."""
+    """Describe a table live; when it is gone, forget its id and answer 404 (as for
+    one the caller's role has no privilege on, whose id stays)."""
+    access = _access(ctx, database_id)
+    visible = access.visible(schema)
+    if visible is not None and (schema, table) not in visible:
+        raise NotFoundError(f"Table {schema}.{table} was not found.")
     try:
-        return _warehouse(ctx, database_id).describe_table(schema, table)
+        return access.full.describe_table(schema, table)
     except TableNotFoundError:
         _forget(ctx, database_id, schema, table)
         raise NotFoundError(f"Table {schema}.{table} was not found.") from None
@@ -332,7 +378,8 @@ def list_database_tables(ctx: Context, *, id: int, query: Mapping[str, Any]) -> 
 
 def _database_ids(ctx: Context, database_id: int | None) -> list[int]:
     with ctx.store.transaction() as conn:
-        stmt = select(t.databases.c.id).order_by(t.databases.c.id)
+        stmt = select(t.databases.c.id).where(databases.visible_clause(ctx))
+        stmt = stmt.order_by(t.databases.c.id)
         if database_id is not None:
             stmt = stmt.where(t.databases.c.id == database_id)
         ids = list(conn.execute(stmt).scalars())
@@ -341,32 +388,51 @@ def _database_ids(ctx: Context, database_id: int | None) -> list[int]:
     return ids
 
 
-def _scan(
-    ctx: Context, database_ids: list[int], schema: str | None
-) -> dict[TableKey, TableSummary]:
+@dataclass
+class _Scan:
+    """What a listing found: the tables' summaries, and the databases the caller sees
+    only part of (their role's), with the ids of the tables they do see there."""
+
+    summaries: dict[TableKey, TableSummary] = dataclasses.field(default_factory=dict)
+    partial: dict[int, list[int]] = dataclasses.field(default_factory=dict)
+
+    def clause(self) -> Any:
+        """SQL condition on ``warehouse_tables`` rows: the ones the caller may see."""
+        if not self.partial:
+            return literal(True)
+        seen = [i for ids in self.partial.values() for i in ids]
+        return or_(WT.c.database_id.not_in(list(self.partial)), WT.c.id.in_(seen))
+
+
+def _scan(ctx: Context, database_ids: list[int], schema: str | None) -> _Scan:
     """List tables in each database (one schema, or all) and bring the ids up to date.
 
     A database named by the caller must answer; in a listing of all databases one whose
     warehouse fails is logged and left as it was (its known tables are still listed).
     """
-    summaries: dict[TableKey, TableSummary] = {}
+    scan = _Scan()
     for database_id in database_ids:
         scope = schema
         try:
-            warehouse = _warehouse(ctx, database_id)
-            found = warehouse.list_table_summaries(scope)
+            access = _access(ctx, database_id)
+            found = access.full.list_table_summaries(scope)
             if scope is not None and not found:
                 # Nothing under that exact spelling; the filter ignores case, so look at all.
-                scope, found = None, warehouse.list_table_summaries()
+                scope, found = None, access.full.list_table_summaries()
+            visible = access.visible(scope)
         except WarehouseError as error:
             if len(database_ids) == 1:
                 raise
             log.warning("tables of database %s could not be listed: %s", database_id, error)
+            scan.partial.setdefault(database_id, [])  # nothing of it is shown, then
             continue
         with ctx.store.transaction() as conn:
-            sync_ids(conn, database_id, [(s.schema, s.name) for s in found], scope)
-        summaries.update({(database_id, s.schema, s.name): s for s in found})
-    return summaries
+            ids = sync_ids(conn, database_id, [(s.schema, s.name) for s in found], scope)
+        if visible is not None:
+            found = [s for s in found if (s.schema, s.name) in visible]
+            scan.partial[database_id] = [ids[(s.schema, s.name)] for s in found]
+        scan.summaries.update({(database_id, s.schema, s.name): s for s in found})
+    return scan
 
 
 def _list(
@@ -382,8 +448,12 @@ def _list(
     schema = filters.get("schema")
     # An exact schema is all that needs listing; a pattern needs every schema.
     exact_schema = schema if schema is not None and not _has_wildcard(schema) else None
-    summaries = _scan(ctx, _database_ids(ctx, database_id), exact_schema)
-    stmt = select(WT)
+    scan = _scan(ctx, _database_ids(ctx, database_id), exact_schema)
+    summaries = scan.summaries
+    stmt = select(WT).where(
+        WT.c.database_id.in_(select(t.databases.c.id).where(databases.visible_clause(ctx))),
+        scan.clause(),
+    )
     if database_id is not None:
         stmt = stmt.where(WT.c.database_id == database_id)
     if schema is not None:
@@ -440,8 +510,12 @@ def list_tables(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
 
 
 def _row(ctx: Context, table_id: int) -> Row[Any]:
+    """A table's id row, if its database is one the caller may reach."""
+    reachable = select(t.databases.c.id).where(databases.visible_clause(ctx))
     with ctx.store.transaction() as conn:
-        row = conn.execute(select(WT).where(WT.c.id == table_id)).first()
+        row = conn.execute(
+            select(WT).where(WT.c.id == table_id, WT.c.database_id.in_(reachable))
+        ).first()
     if row is None:
         raise NotFoundError(f"Table {table_id} was not found.")
     return row
@@ -496,9 +570,8 @@ def update_table(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str,
     description, ``[]``/``{}`` the others). Keys and mapped columns must be columns of
     the table as it is now (400 naming the field). Answers the table as ``GET`` does.
     """
-    row = _row(ctx, id)
+    row, info = _describe_by_id(ctx, id)  # 404 for a table the caller does not see
     _check_writer(ctx, row)
-    _, info = _describe_by_id(ctx, id)
     values: dict[str, Any] = {}
     if "description" in body:
         values["description"] = body["description"] or None
@@ -526,7 +599,7 @@ def refresh_table(ctx: Context, *, id: int) -> dict[str, Any]:
 
     Descriptions are always live here, so there is no background scan to wait for.
     """
-    _row(ctx, id)
+    _describe_by_id(ctx, id)  # 404 for a table the caller does not see
     with ctx.store.transaction() as conn:
         g.update_row(conn, WT, id, {"refreshed_at": utcnow()})
     return get_table(ctx, id=id)

@@ -10,6 +10,11 @@ Warehouses are opened lazily, once per database, and shared by every request and
 thread (the engines are thread-safe); `WarehousePool.close` releases them at shutdown.
 A DuckDB file can be open read-write in only one process, which is why the pool, not
 each run, holds the engine.
+
+Which login a caller's SQL runs as is the credential owner's (`WarehousePool.for_user`):
+on PostgreSQL a role of their own, so PostgreSQL's grants decide what they reach (see
+`civis_platform.services.warehouse_roles`). A database the caller may not reach (its
+remote host is not shared with them) is not found, whatever the credential.
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from sqlalchemy import Connection, Row, select
 
 from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.services import _generic as g
+from civis_platform.services import databases
 from civis_platform.services.context import Context
 from civis_platform.services.credentials import KIND as CREDENTIAL
 from civis_platform.services.databases import warehouse_url
+from civis_platform.services.warehouse_roles import RoleDirectory
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
 from civis_platform.warehouse import Warehouse, open_warehouse
@@ -44,6 +51,8 @@ class WarehousePool:
         self._store = store
         self._lock = threading.Lock()
         self._open: dict[int, Warehouse] = {}
+        self._as_role: dict[tuple[int, str], Warehouse] = {}
+        self.roles = RoleDirectory(store)
 
     def get(self, database_id: int) -> Warehouse:
         """The warehouse of ``database_id``; raises `NotFoundError` for unknown ids."""
@@ -58,10 +67,27 @@ class WarehousePool:
             self._open[database_id] = warehouse
             return warehouse
 
+    def for_user(self, database: Row[Any], user: Row[Any]) -> Warehouse:
+        """The warehouse of ``database`` as ``user`` logs in to it: the registered login
+        for DuckDB and for admins, else (PostgreSQL) the user's own role."""
+        login = self.roles.login_for(database, user)
+        if login is None:
+            return self.get(database.id)
+        key = (database.id, login.role)
+        with self._lock:
+            warehouse = self._as_role.get(key)
+            if warehouse is None:
+                from civis_platform.warehouse.postgres import PostgresWarehouse
+
+                warehouse = PostgresWarehouse(login.conninfo(database.location))
+                self._as_role[key] = warehouse
+            return warehouse
+
     def close(self) -> None:
         """Close every open warehouse (the pool may be used again afterwards)."""
         with self._lock:
-            opened, self._open = list(self._open.values()), {}
+            opened = [*self._open.values(), *self._as_role.values()]
+            self._open, self._as_role = {}, {}
         for warehouse in opened:
             warehouse.close()
 
@@ -84,16 +110,28 @@ def _database_row(conn: Connection, database_id: int) -> Row[Any]:
     return row
 
 
+def user_row(conn: Connection, user_id: int) -> Row[Any]:
+    """A user's row (the owner of a credential or a run)."""
+    return conn.execute(select(t.users).where(t.users.c.id == user_id)).one()
+
+
 def _check_int(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequestError(f"{field} must be an integer.", field=field)
     return value
 
 
-def database_for_remote_host(conn: Connection, remote_host_id: Any, field: str) -> Row[Any]:
-    """The database registered on a remote host (400 when the host is not a database)."""
+def database_for_remote_host(
+    conn: Connection, ctx: Context, remote_host_id: Any, field: str
+) -> Row[Any]:
+    """The database registered on a remote host the caller may reach (400 naming
+    ``field`` when the host is not such a database)."""
     host_id = _check_int(remote_host_id, field)
-    row = conn.execute(select(t.databases).where(t.databases.c.remote_host_id == host_id)).first()
+    row = conn.execute(
+        select(t.databases).where(
+            t.databases.c.remote_host_id == host_id, databases.visible_clause(ctx)
+        )
+    ).first()
     if row is None:
         raise BadRequestError(
             f"Remote host {host_id} is not a database this platform can reach.", field=field
@@ -159,14 +197,18 @@ def resolve_target(
     """
     with ctx.store.transaction() as conn:
         if database_id is not None:
-            row = _database_row(conn, _check_int(database_id, database_field))
+            row = databases.database_row(conn, ctx, _check_int(database_id, database_field))
         else:
-            row = database_for_remote_host(conn, remote_host_id, database_field)
+            row = database_for_remote_host(conn, ctx, remote_host_id, database_field)
         cred = check_credential(conn, ctx, credential_id, credential_field, row.remote_host_id)
+        owner_id = conn.execute(
+            select(t.credentials.c.owner_id).where(t.credentials.c.id == cred)
+        ).scalar_one()
+        owner = user_row(conn, owner_id)
     return Target(
         database_id=row.id,
         database_name=row.name,
         remote_host_id=row.remote_host_id,
         credential_id=cred,
-        warehouse=pool.get(row.id),
+        warehouse=pool.for_user(row, owner),
     )

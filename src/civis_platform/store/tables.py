@@ -144,6 +144,22 @@ databases = Table(
     *_timestamps(),
 )
 
+# The PostgreSQL role each user's SQL runs as on a PostgreSQL warehouse, and the
+# platform's group role there (user_id NULL), made by `warehouse.postgres_roles`.
+# The password is the role's login secret: kept server-side, never served.
+warehouse_roles = Table(
+    "warehouse_roles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("database_id", Integer, ForeignKey("databases.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("role_name", Text, nullable=False),
+    Column("password", Text, nullable=True),
+    *_timestamps(),
+    UniqueConstraint("database_id", "user_id", name="uq_warehouse_roles_user"),
+    UniqueConstraint("database_id", "role_name", name="uq_warehouse_roles_name"),
+)
+
 credentials = Table(
     "credentials",
     metadata,

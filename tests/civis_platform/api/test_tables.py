@@ -195,9 +195,22 @@ def test_refresh_sees_an_altered_table(api: Api, warehouse: WarehouseUnderTest) 
     assert api.get(f"tables/{tid}").json()["lastRefresh"] == body["lastRefresh"]
 
 
-def test_every_user_sees_every_table(new_user: Any, warehouse: WarehouseUnderTest) -> None:
+def test_other_users_see_the_tables_the_warehouse_grants_them(
+    api: Api, new_user: Any, warehouse: WarehouseUnderTest
+) -> None:
     _user, someone = new_user()
     schema = warehouse.new_schema("shared")
+    if warehouse.engine == "postgres":
+        # The admin login's table in a schema of its own: no grant, so not seen.
+        hidden = table_id(api, warehouse, schema, "shared")
+        assert find(someone, warehouse, schema, name="shared") == []
+        assert_civis_error(someone.get(f"tables/{hidden}"), 404)
+        assert_civis_error(someone.get(f"tables/{hidden}/columns"), 404)
+        assert_civis_error(someone.post(f"tables/{hidden}/refresh"), 404)
+        # The look did not cost the table its id.
+        assert table_id(api, warehouse, schema, "shared") == hidden
+    # DuckDB: everyone granted the database reads every table.
+    warehouse.grant_to_everyone(schema, "shared")
     tid = table_id(someone, warehouse, schema, "shared")
     assert someone.get(f"tables/{tid}").json()["name"] == "shared"
 
@@ -338,6 +351,7 @@ def test_only_writers_of_the_database_patch_its_tables(
 ) -> None:
     user, someone = new_user()
     schema = warehouse.new_schema("guarded")
+    warehouse.grant_to_everyone(schema, "guarded")
     tid = table_id(api, warehouse, schema, "guarded")
     api.patch(f"tables/{tid}", json={"description": "by the owner"})
     # Everyone reads every table, but another user cannot change it (a reader: 403).

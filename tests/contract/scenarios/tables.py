@@ -100,6 +100,24 @@ def _() -> None:
     assert {(t.name, t.is_view) for t in listed} >= {("people", False)}
 
 
+@check("databases.list_users, list_groups and the privilege routes describe the caller")
+def _() -> None:
+    me = client.databases.list_users(state["db"])
+    assert me.active is True and me.username, me
+    groups = client.databases.list_groups(state["db"])
+    assert any(me.username in group.members for group in groups), groups
+    schema = client.databases.get_schema_privileges(state["db"], SCHEMA)
+    assert (schema.grantee, schema.grantee_type) == (me.username, "user"), schema
+    assert "USAGE" in schema.privileges
+    table = client.databases.get_table_privileges_schema_name(state["db"], SCHEMA, "people")
+    assert table.grantee == me.username and "SELECT" in table.privileges, table
+    err = expect_raises(
+        civis.base.CivisAPIError,
+        lambda: client.databases.get_table_privileges_schema_name(state["db"], SCHEMA, "absent"),
+    )
+    assert err.status_code == 404, err
+
+
 @check("unknown table and database ids are 404s")
 def _() -> None:
     err = expect_raises(civis.base.CivisAPIError, lambda: client.tables.get(987654321))
