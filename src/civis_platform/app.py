@@ -34,6 +34,7 @@ from civis_platform.api.imports_csv import imports_csv
 from civis_platform.api.jobs import jobs
 from civis_platform.api.json_values import json_values
 from civis_platform.api.middleware import CivisMiddleware
+from civis_platform.api.notebooks import notebooks
 from civis_platform.api.projects import projects
 from civis_platform.api.queries import queries
 from civis_platform.api.remote_hosts import remote_hosts
@@ -77,6 +78,7 @@ RESOURCES = [
     scripts_custom,
     templates,
     json_values,
+    notebooks,
     queries,
     tables,
     endpoints,
