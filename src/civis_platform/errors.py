@@ -77,6 +77,12 @@ class UnsupportedMediaTypeError(DomainError):
     code = "unsupported_media_type"
 
 
+class NotSupportedError(DomainError):
+    """A Civis feature this platform does not offer (e.g. deploying notebooks)."""
+
+    code = "not_implemented"
+
+
 class RateLimitedError(DomainError):
     """Too many requests in the current window."""
 

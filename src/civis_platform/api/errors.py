@@ -23,6 +23,7 @@ from civis_platform.errors import (
     ForbiddenError,
     NotFoundError,
     PayloadTooLargeError,
+    NotSupportedError,
     RateLimitedError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
@@ -55,6 +56,7 @@ STATUSES: dict[type[DomainError], int] = {
     ConflictError: 409,
     PayloadTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
+    NotSupportedError: 501,
     RateLimitedError: 429,
 }
 
