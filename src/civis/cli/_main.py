@@ -11,6 +11,7 @@ import click
 
 from civis._spec.model import Operation, SpecModel
 from civis._spec.naming import cli_param_name
+from civis.cli import _files, _jobs, _notebooks, _sql
 
 __all__ = ["cli", "main"]
 
@@ -21,6 +22,13 @@ _CLICK_TYPES: dict[str | None, Any] = {
     "string": click.STRING,
 }
 _FILE_TYPES = ("object", "array")
+# Hand-written commands beside the generated ones, per resource group (as officially);
+# a group with extras exists even when the server's spec lacks the resource.
+_EXTRAS: dict[str, list[click.Command]] = {
+    "files": _files.COMMANDS,
+    "jobs": _jobs.COMMANDS,
+    "notebooks": _notebooks.COMMANDS,
+}
 
 
 def _http(ctx: click.Context) -> Any:
@@ -33,8 +41,7 @@ def _http(ctx: click.Context) -> Any:
         api_key = os.environ.get("CIVIS_API_KEY")
         if not api_key:
             raise click.ClickException("set CIVIS_API_KEY to use the civis command line")
-        meta["civis.http"] = HTTPClient(api_key, base_url=get_base_url(),
-                                        user_agent="civis-cli")
+        meta["civis.http"] = HTTPClient(api_key, base_url=get_base_url(), user_agent="civis-cli")
     return meta["civis.http"]
 
 
@@ -50,8 +57,11 @@ def _model(ctx: click.Context) -> SpecModel:
         http = _http(ctx)
         try:
             meta["civis.model"] = load_downloaded_spec(
-                lambda: download_spec(http), base_url=http.base_url,
-                api_key=http._api_key, api_version="1.0")
+                lambda: download_spec(http),
+                base_url=http.base_url,
+                api_key=http._api_key,
+                api_version="1.0",
+            )
         except (requests.RequestException, ValueError) as exc:
             raise click.ClickException(f"could not load the API spec: {exc}") from exc
     model: SpecModel = meta["civis.model"]
@@ -74,8 +84,7 @@ def _print(data: Any, json_output: bool) -> None:
         click.echo(yaml.safe_dump(data, default_flow_style=False), nl=False)
 
 
-def _invoke(ctx: click.Context, op: Operation, values: dict[str, Any], json_output: bool
-            ) -> None:
+def _invoke(ctx: click.Context, op: Operation, values: dict[str, Any], json_output: bool) -> None:
     path = op.path
     query: dict[str, Any] = {}
     body: dict[str, Any] = {}
@@ -93,8 +102,7 @@ def _invoke(ctx: click.Context, op: Operation, values: dict[str, Any], json_outp
             body[p.spec_name] = value  # the CLI sends the spec's own (camelCase) keys
     verb = op.verb.upper()
     send_json = bool(body) or verb in ("POST", "PUT", "PATCH")
-    response = _http(ctx).request(verb, path, params=query or None, json=body,
-                               send_json=send_json)
+    response = _http(ctx).request(verb, path, params=query or None, json=body, send_json=send_json)
     if not 200 <= response.status_code < 300:
         from civis.base import CivisAPIError
 
@@ -111,11 +119,15 @@ def _dest(spec_name: str) -> str:
 
 def _command(op: Operation) -> click.Command:
     params: list[click.Parameter] = []
-    help_lines = [op.summary, "", op.description, "", op.path] if op.description else [
-        op.summary, "", op.path]
+    help_lines = (
+        [op.summary, "", op.description, "", op.path]
+        if op.description
+        else [op.summary, "", op.path]
+    )
     # As in the official CLI: path and query params in spec order, body props by name.
     ordered = [p for p in op.params if p.location != "body"] + sorted(
-        (p for p in op.params if p.location == "body"), key=lambda p: p.spec_name)
+        (p for p in op.params if p.location == "body"), key=lambda p: p.spec_name
+    )
     for p in ordered:
         kind = _CLICK_TYPES.get(p.type, click.STRING)
         if p.type in _FILE_TYPES:
@@ -125,17 +137,28 @@ def _command(op: Operation) -> click.Command:
             params.append(click.Argument([dest], type=kind))
             help_lines += ["", f"{dest.upper()} ({p.type}) - {p.description}"]
         else:
-            params.append(click.Option([f"--{cli_param_name(p.spec_name)}", dest], type=kind,
-                                       help=p.description or None))
-    params.append(click.Option(["--json-output"], is_flag=True,
-                               help="output in JSON instead of YAML"))
+            params.append(
+                click.Option(
+                    [f"--{cli_param_name(p.spec_name)}", dest],
+                    type=kind,
+                    help=p.description or None,
+                )
+            )
+    params.append(
+        click.Option(["--json-output"], is_flag=True, help="output in JSON instead of YAML")
+    )
 
     @click.pass_context
     def callback(ctx: click.Context, json_output: bool, **values: Any) -> None:
         _invoke(ctx, op, values, json_output)
 
-    return click.Command(op.cli_name, params=params, callback=callback,
-                         help="\n".join(help_lines), short_help=op.summary)
+    return click.Command(
+        op.cli_name,
+        params=params,
+        callback=callback,
+        help="\n".join(help_lines),
+        short_help=op.summary,
+    )
 
 
 class _ResourceGroup(click.Group):
@@ -151,10 +174,16 @@ class _ResourceGroup(click.Group):
             ops[op.cli_name] = op  # a duplicate name: the last one wins, as officially
         return ops
 
+    def _extras(self) -> dict[str, click.Command]:
+        return {str(c.name): c for c in _EXTRAS.get(self._resource, [])}
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self._operations(ctx))
+        return sorted({*self._operations(ctx), *self._extras()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        extra = self._extras().get(cmd_name)
+        if extra is not None:  # hand-written commands win over generated ones
+            return extra
         op = self._operations(ctx).get(cmd_name)
         return _command(op) if op else None
 
@@ -163,7 +192,8 @@ class _RootGroup(click.Group):
     """Top level: one group per resource of the spec."""
 
     def _resources(self, ctx: click.Context) -> dict[str, str]:
-        return {name.replace("_", "-"): name for name in _model(ctx).resource_names()}
+        names = {*_model(ctx).resource_names(), *_EXTRAS}
+        return {name.replace("_", "-"): name for name in names}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         try:
@@ -177,6 +207,8 @@ class _RootGroup(click.Group):
         builtin = super().get_command(ctx, cmd_name)
         if builtin is not None:
             return builtin
+        if cmd_name in _EXTRAS:  # found without the spec: its extras need none
+            return _ResourceGroup(cmd_name)
         resource = self._resources(ctx).get(cmd_name)
         return _ResourceGroup(resource) if resource else None
 
@@ -185,6 +217,24 @@ class _RootGroup(click.Group):
 @click.version_option(package_name="civis-platform", prog_name="civis")
 def cli() -> None:
     """Command line access to the Civis API; commands come from the API spec."""
+
+
+_BANNER = r"""
+   ____ _       _
+  / ___(_)_   _(_)___
+ | |   | \ \ / / / __|
+ | |___| |\ V /| \__ \
+  \____|_| \_/ |_|___/
+"""
+
+
+@cli.command("civis")
+def banner() -> None:
+    """Print a banner."""
+    click.echo(_BANNER)
+
+
+cli.add_command(_sql.sql)
 
 
 def main() -> None:
