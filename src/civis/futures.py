@@ -25,7 +25,7 @@ from civis.base import CivisAPIError, CivisJobFailure
 from civis.client import client_or_default
 from civis.polling import PollableResult, field_of
 
-__all__ = ["CivisFuture", "ContainerFuture"]
+__all__ = ["CivisFuture", "ContainerFuture", "CustomScriptExecutor"]
 
 _PLATFORM_URL = "https://platform.civisanalytics.com/spa/#/jobs/{}"
 # Log lines fetched to explain a failure that carries no error text.
@@ -33,7 +33,8 @@ _FAILURE_LOG_LINES = 15
 _OOM_PREFIX = "Process ran out of its"
 _CONTAINER_FUTURE_DEPRECATED = (
     "ContainerFuture is deprecated (as in civis-python 2.10): CivisFuture supports "
-    "cancel() and automatic retries (max_retries); please migrate to CivisFuture.")
+    "cancel() and automatic retries (max_retries); please migrate to CivisFuture."
+)
 
 
 def _error_text(response: Any) -> str:
@@ -81,12 +82,19 @@ class CivisFuture(PollableResult):
         if max_retries is not None and max_retries < 0:
             raise ValueError("max_retries must not be negative.")
         if max_retries and len(poller_args) < 2:
-            raise ValueError("max_retries requires a poller that tracks a specific run "
-                             "(poller_args must include a run ID).")
+            raise ValueError(
+                "max_retries requires a poller that tracks a specific run "
+                "(poller_args must include a run ID)."
+            )
         # Set before the first poll: a run that has already failed is rerun at once.
         self._retries_left = max_retries or 0
-        super().__init__(poller, poller_args, polling_interval=polling_interval,
-                         client=client, poll_on_creation=poll_on_creation)
+        super().__init__(
+            poller,
+            poller_args,
+            polling_interval=polling_interval,
+            client=client,
+            poll_on_creation=poll_on_creation,
+        )
 
     @property
     def job_id(self) -> Any:
@@ -149,8 +157,9 @@ class CivisFuture(PollableResult):
         # A run that failed silently: its last log lines are the best explanation.  The
         # official client sleeps 15 s first; our server writes logs before the state.
         try:
-            logs = list(self.client.jobs.list_runs_logs(
-                self.job_id, self.run_id, limit=_FAILURE_LOG_LINES))
+            logs = list(
+                self.client.jobs.list_runs_logs(self.job_id, self.run_id, limit=_FAILURE_LOG_LINES)
+            )
         except Exception:  # keep the failure, lose only its detail
             logs = []
         logs.reverse()  # the API answers newest first
@@ -181,8 +190,11 @@ class CivisFuture(PollableResult):
             self.client.jobs.delete_runs(self.job_id, self.run_id)
         except CivisAPIError as err:
             if err.status_code != 404:  # 404: most likely the run just finished
-                warnings.warn(f"Unexpected error when attempting to cancel job ID "
-                              f"{self.job_id} / run ID {self.run_id}:\n{err}", stacklevel=2)
+                warnings.warn(
+                    f"Unexpected error when attempting to cancel job ID "
+                    f"{self.job_id} / run ID {self.run_id}:\n{err}",
+                    stacklevel=2,
+                )
             return False
         self.cleanup()
         # The run may have finished just before the DELETE (a no-op then): one poll tells.
@@ -192,10 +204,9 @@ class CivisFuture(PollableResult):
         return self._set_cancelled()
 
 
-class ContainerFuture(CivisFuture):
-    """A future for a container (or custom) script run, rerun up to ``max_n_retries`` times.
+class _ContainerFuture(CivisFuture):
+    """`ContainerFuture` without its deprecation warning: what the executors return.
 
-    Deprecated, as in the official client 2.10: `CivisFuture` now cancels and retries.
     Polls ``GET /scripts/containers/{id}/runs/{run_id}``; cancels with
     ``POST /scripts/{id}/cancel``.
 
@@ -210,7 +221,7 @@ class ContainerFuture(CivisFuture):
 
     Examples
     --------
-    >>> fut = ContainerFuture(42, 7, max_n_retries=2)  # doctest: +SKIP
+    >>> fut = _ContainerFuture(42, 7, max_n_retries=2)  # doctest: +SKIP
     >>> fut.result().state  # doctest: +SKIP
     'succeeded'
     """
@@ -224,11 +235,15 @@ class ContainerFuture(CivisFuture):
         client: Any = None,
         poll_on_creation: bool = True,
     ) -> None:
-        warnings.warn(_CONTAINER_FUTURE_DEPRECATED, FutureWarning, stacklevel=2)
         client = client_or_default(client)
-        super().__init__(client.scripts.get_containers_runs, (job_id, run_id),
-                         polling_interval=polling_interval, client=client,
-                         poll_on_creation=poll_on_creation, max_retries=max_n_retries)
+        super().__init__(
+            client.scripts.get_containers_runs,
+            (job_id, run_id),
+            polling_interval=polling_interval,
+            client=client,
+            poll_on_creation=poll_on_creation,
+            max_retries=max_n_retries,
+        )
 
     def cancel(self) -> bool:
         """Cancel the container run (``POST /scripts/{id}/cancel``).
@@ -256,3 +271,42 @@ class ContainerFuture(CivisFuture):
             self._last_result = response
             return self._set_cancelled()
         return False
+
+
+class ContainerFuture(_ContainerFuture):
+    """A future for a container (or custom) script run, rerun up to ``max_n_retries`` times.
+
+    Deprecated, as in the official client 2.10 (a FutureWarning): `CivisFuture` now
+    cancels and retries.  Polls ``GET /scripts/containers/{id}/runs/{run_id}``; cancels
+    with ``POST /scripts/{id}/cancel``; reruns with ``POST /jobs/{id}/runs``.
+
+    Parameters
+    ----------
+    job_id, run_id : int
+    max_n_retries : int
+        Failed runs are restarted this many times.
+    polling_interval : int or float, optional
+    client : APIClient, optional
+    poll_on_creation : bool
+
+    Examples
+    --------
+    >>> fut = ContainerFuture(42, 7, max_n_retries=2)  # doctest: +SKIP
+    >>> fut.result().state  # doctest: +SKIP
+    'succeeded'
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(_CONTAINER_FUTURE_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init__(*args, **kwargs)
+
+
+# The executors live in their own module (they build on the futures above).
+from civis._executors import (  # noqa: E402
+    CustomScriptExecutor,
+    _CivisExecutor,
+    _ContainerShellExecutor,
+    _create_docker_command,
+)
+
+_EXECUTORS = (_CivisExecutor, _ContainerShellExecutor, _create_docker_command)
