@@ -25,7 +25,7 @@ from civis.base import CivisAPIError, CivisJobFailure
 from civis.client import client_or_default
 from civis.polling import PollableResult, field_of
 
-__all__ = ["CivisFuture", "ContainerFuture"]
+__all__ = ["CivisFuture", "ContainerFuture", "CustomScriptExecutor"]
 
 _PLATFORM_URL = "https://platform.civisanalytics.com/spa/#/jobs/{}"
 # Log lines fetched to explain a failure that carries no error text.
@@ -204,10 +204,9 @@ class CivisFuture(PollableResult):
         return self._set_cancelled()
 
 
-class ContainerFuture(CivisFuture):
-    """A future for a container (or custom) script run, rerun up to ``max_n_retries`` times.
+class _ContainerFuture(CivisFuture):
+    """`ContainerFuture` without its deprecation warning: what the executors return.
 
-    Deprecated, as in the official client 2.10: `CivisFuture` now cancels and retries.
     Polls ``GET /scripts/containers/{id}/runs/{run_id}``; cancels with
     ``POST /scripts/{id}/cancel``.
 
@@ -222,7 +221,7 @@ class ContainerFuture(CivisFuture):
 
     Examples
     --------
-    >>> fut = ContainerFuture(42, 7, max_n_retries=2)  # doctest: +SKIP
+    >>> fut = _ContainerFuture(42, 7, max_n_retries=2)  # doctest: +SKIP
     >>> fut.result().state  # doctest: +SKIP
     'succeeded'
     """
@@ -236,7 +235,6 @@ class ContainerFuture(CivisFuture):
         client: Any = None,
         poll_on_creation: bool = True,
     ) -> None:
-        warnings.warn(_CONTAINER_FUTURE_DEPRECATED, FutureWarning, stacklevel=2)
         client = client_or_default(client)
         super().__init__(
             client.scripts.get_containers_runs,
@@ -273,3 +271,42 @@ class ContainerFuture(CivisFuture):
             self._last_result = response
             return self._set_cancelled()
         return False
+
+
+class ContainerFuture(_ContainerFuture):
+    """A future for a container (or custom) script run, rerun up to ``max_n_retries`` times.
+
+    Deprecated, as in the official client 2.10 (a FutureWarning): `CivisFuture` now
+    cancels and retries.  Polls ``GET /scripts/containers/{id}/runs/{run_id}``; cancels
+    with ``POST /scripts/{id}/cancel``; reruns with ``POST /jobs/{id}/runs``.
+
+    Parameters
+    ----------
+    job_id, run_id : int
+    max_n_retries : int
+        Failed runs are restarted this many times.
+    polling_interval : int or float, optional
+    client : APIClient, optional
+    poll_on_creation : bool
+
+    Examples
+    --------
+    >>> fut = ContainerFuture(42, 7, max_n_retries=2)  # doctest: +SKIP
+    >>> fut.result().state  # doctest: +SKIP
+    'succeeded'
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(_CONTAINER_FUTURE_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init__(*args, **kwargs)
+
+
+# The executors live in their own module (they build on the futures above).
+from civis._executors import (  # noqa: E402
+    CustomScriptExecutor,
+    _CivisExecutor,
+    _ContainerShellExecutor,
+    _create_docker_command,
+)
+
+_EXECUTORS = (_CivisExecutor, _ContainerShellExecutor, _create_docker_command)

@@ -54,3 +54,25 @@ def reference_spec_path() -> Path:
 def server() -> Iterator[ScriptedServer]:
     with ScriptedServer() as srv:
         yield srv
+
+
+@pytest.fixture(scope="module")
+def live_platform() -> Iterator[Any]:
+    """A real platform server (sandboxed container runs) shared by one test module."""
+    from civis_platform.testing import ThreadedServer
+
+    with ThreadedServer() as running:
+        yield running
+
+
+@pytest.fixture
+def live_user(live_platform: Any, monkeypatch: Any) -> Any:
+    """A fresh non-admin user of `live_platform`, whose key and endpoint are in the
+    environment (as inside a job), so ``civis.APIClient()`` is theirs."""
+    import itertools
+
+    counter = live_platform.__dict__.setdefault("_test_users", itertools.count(1))
+    user = live_platform.create_user(f"client{next(counter)}")
+    monkeypatch.setenv("CIVIS_API_ENDPOINT", live_platform.base_url)
+    monkeypatch.setenv("CIVIS_API_KEY", user.api_key)
+    return user

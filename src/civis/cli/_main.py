@@ -11,6 +11,7 @@ import click
 
 from civis._spec.model import Operation, SpecModel
 from civis._spec.naming import cli_param_name
+from civis.cli import _files, _jobs, _notebooks, _sql
 
 __all__ = ["cli", "main"]
 
@@ -21,6 +22,13 @@ _CLICK_TYPES: dict[str | None, Any] = {
     "string": click.STRING,
 }
 _FILE_TYPES = ("object", "array")
+# Hand-written commands beside the generated ones, per resource group (as officially);
+# a group with extras exists even when the server's spec lacks the resource.
+_EXTRAS: dict[str, list[click.Command]] = {
+    "files": _files.COMMANDS,
+    "jobs": _jobs.COMMANDS,
+    "notebooks": _notebooks.COMMANDS,
+}
 
 
 def _http(ctx: click.Context) -> Any:
@@ -166,10 +174,16 @@ class _ResourceGroup(click.Group):
             ops[op.cli_name] = op  # a duplicate name: the last one wins, as officially
         return ops
 
+    def _extras(self) -> dict[str, click.Command]:
+        return {str(c.name): c for c in _EXTRAS.get(self._resource, [])}
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self._operations(ctx))
+        return sorted({*self._operations(ctx), *self._extras()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        extra = self._extras().get(cmd_name)
+        if extra is not None:  # hand-written commands win over generated ones
+            return extra
         op = self._operations(ctx).get(cmd_name)
         return _command(op) if op else None
 
@@ -178,7 +192,8 @@ class _RootGroup(click.Group):
     """Top level: one group per resource of the spec."""
 
     def _resources(self, ctx: click.Context) -> dict[str, str]:
-        return {name.replace("_", "-"): name for name in _model(ctx).resource_names()}
+        names = {*_model(ctx).resource_names(), *_EXTRAS}
+        return {name.replace("_", "-"): name for name in names}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         try:
@@ -192,6 +207,8 @@ class _RootGroup(click.Group):
         builtin = super().get_command(ctx, cmd_name)
         if builtin is not None:
             return builtin
+        if cmd_name in _EXTRAS:  # found without the spec: its extras need none
+            return _ResourceGroup(cmd_name)
         resource = self._resources(ctx).get(cmd_name)
         return _ResourceGroup(resource) if resource else None
 
@@ -200,6 +217,24 @@ class _RootGroup(click.Group):
 @click.version_option(package_name="civis-platform", prog_name="civis")
 def cli() -> None:
     """Command line access to the Civis API; commands come from the API spec."""
+
+
+_BANNER = r"""
+   ____ _       _
+  / ___(_)_   _(_)___
+ | |   | \ \ / / / __|
+ | |___| |\ V /| \__ \
+  \____|_| \_/ |_|___/
+"""
+
+
+@cli.command("civis")
+def banner() -> None:
+    """Print a banner."""
+    click.echo(_BANNER)
+
+
+cli.add_command(_sql.sql)
 
 
 def main() -> None:

@@ -133,7 +133,10 @@ def run_template(
         return {o.name: o.object_id for o in outputs}
     for output in outputs:
         if output.object_type == "JSONValue":
-            return output.get("value")
+            if "value" in output:
+                return output.get("value")
+            # A server that lists outputs without values: read the JSONValue itself.
+            return client.json_values.get(output.object_id).get("value")
     warnings.warn(f"No JSONValue output for run {run.id} of script {job.id}.", stacklevel=2)
     return None
 
@@ -199,6 +202,8 @@ def job_logs(
             seen.add(log["id"])
             seen_order.append(log["id"])
             yield log
+        if fresh:
+            wait = _LOG_FIRST_WAIT  # the run is talking: look again soon
         local_max = max(seen) if seen else None
         if len(page) >= _LOG_PAGE and fresh:
             last_id = max(log.id for log in page)  # more pages: read on at once

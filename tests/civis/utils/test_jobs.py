@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -185,3 +186,63 @@ def test_run_job_against_the_official_future(srv: FilesServer, client: Any) -> N
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == run_job(5, client=client).result(timeout=5).state
     assert os.environ.get("CIVIS_API_KEY") is None  # the official run had its own env
+
+
+# ----------------------------------------------------------------- against a real server
+
+IMAGE = "civisanalytics/datascience-python"
+
+
+def _container_run(command: str) -> tuple[int, int]:
+    import civis
+
+    client = civis.APIClient()
+    job = client.scripts.post_containers(
+        required_resources={"cpu": 250, "memory": 512},
+        docker_command=command,
+        docker_image_name=IMAGE,
+        name="job_logs test",
+    )
+    return job.id, client.jobs.post_runs(job.id).id
+
+
+def test_job_logs_follows_10000_lines_logged_while_running(live_user: Any) -> None:
+    # 10,000 lines in 40 bursts, so the generator catches up with the run many times.
+    program = (
+        "import sys, time\n"
+        "for burst in range(40):\n"
+        "    sys.stdout.write(''.join(f'{burst * 250 + n}\\n' for n in range(250)))\n"
+        "    sys.stdout.flush(); time.sleep(0.03)\n"
+    )
+    job, run = _container_run(f"python -c {shlex.quote(program)}")
+    seen_running = False
+    numbers: list[int] = []
+    ids: list[int] = []
+    import civis
+
+    client = civis.APIClient()
+    for log in job_logs(job, run):
+        if not seen_running:
+            seen_running = client.jobs.get_runs(job, run).state == "running"
+        ids.append(log["id"])
+        if log["message"].isdigit():
+            numbers.append(int(log["message"]))
+    assert seen_running  # the generator really followed a live run
+    assert numbers == list(range(10_000))  # every line, once, in order
+    assert len(ids) == len(set(ids))
+    assert client.jobs.get_runs(job, run).state == "succeeded"
+
+
+def test_job_logs_of_the_latest_run_and_of_another_users_run(
+    live_platform: Any, live_user: Any
+) -> None:
+    job, run = _container_run("echo first")
+    CivisFuture(__import__("civis").APIClient().jobs.get_runs, (job, run)).result()
+    assert [log["message"] for log in job_logs(job)][-1:] == ["first"]
+    other = live_platform.create_user(f"peek-{live_user.username}")
+    import civis
+    from civis.base import CivisAPIError
+
+    with pytest.raises(CivisAPIError) as err:
+        list(job_logs(job, run, client=civis.APIClient(api_key=other.api_key)))
+    assert err.value.status_code == 404
