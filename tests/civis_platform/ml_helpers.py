@@ -109,3 +109,8 @@ def upload(api: Api, name: str, data: bytes) -> int:
     got = requests.post(body["uploadUrl"], data=fields, files={"file": (name, data)}, timeout=30)
     assert got.status_code in (200, 201, 204), got.text
     return int(body["id"])
+
+
+def source(small: dict[str, Any], **arguments: Any) -> dict[str, Any]:
+    """Training arguments reading the test table ``small`` (see the civisml conftest)."""
+    return {"TABLE_NAME": small["table"], "DB": {"database": small["db"]}, **arguments}
