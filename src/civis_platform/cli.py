@@ -490,7 +490,10 @@ def _seed_demo(warehouse_url: str) -> None:
         raise click.ClickException(f"seeding {warehouse_url} failed: {error}") from None
     finally:
         warehouse.close()
-    tables = ", ".join(f"{DEMO_SCHEMA}.{name} ({rows:,} rows)" for name, rows in written.items())
+    tables = ", ".join(
+        f"{name if '.' in name else f'{DEMO_SCHEMA}.{name}'} ({rows:,} rows)"
+        for name, rows in written.items()
+    )
     click.echo(f"Seeded {tables} in {time.perf_counter() - started:.1f} s.")
 
 

@@ -19,6 +19,16 @@ table                                  cols   what
 ``iris``                               5      150 flowers, three species
 ``cta_stations``                       4      one row per station: id, name, line, opened
 =====================================  =====  ===========================================
+
+and, in ``brandable_customers``, the CivisML part of the tour (its section 3):
+
+=====================================  =====  ===========================================
+``brandable_all_users``                11     94,920 customers: id, zip, age, income...
+``brandable_pilot``                    2      10,000 of them with their ``upgrade`` label
+=====================================  =====  ===========================================
+
+The ``upgrade`` label follows a known logistic model of the features (`UPGRADE_LOGIT`),
+so a model trained on the pilot finds real signal (ROC AUC about 0.8).
 """
 
 from __future__ import annotations
@@ -32,11 +42,14 @@ import pyarrow as pa
 from civis_platform.warehouse import Warehouse
 
 __all__ = [
+    "BRANDABLE_SCHEMA",
+    "BRANDABLE_TABLES",
     "DEMO_SCHEMA",
     "DEMO_SEED",
     "DEMO_TABLES",
     "FIRST_DAY",
     "LAST_DAY",
+    "brandable_customers",
     "cta_ridership_daily",
     "cta_ridership_daily_pasttwoyears",
     "cta_stations",
@@ -400,6 +413,99 @@ def demo_tables(seed: int = DEMO_SEED) -> dict[str, pa.Table]:
     return {name: builders[name]() for name in DEMO_TABLES}
 
 
+BRANDABLE_SCHEMA = "brandable_customers"
+BRANDABLE_TABLES = ("brandable_all_users", "brandable_pilot")
+BRANDABLE_USERS = 94_920
+BRANDABLE_PILOT = 10_000
+_PLANS = ["basic", "standard", "family"]
+_REGIONS = ["north", "south", "east", "west", "central"]
+_DEVICES = ["android", "ios", "web"]
+# The upgrade label's log-odds: an intercept, then per feature a weight (numeric
+# features are centred first); categorical effects are per level.
+UPGRADE_LOGIT = {
+    "intercept": -1.4,
+    "monthly_logins": 0.09,  # per login above 10
+    "age": -0.035,  # per year above 40
+    "income": 0.012,  # per thousand above 60 (missing incomes count as 60)
+    "support_tickets": -0.35,
+    "plan": {"basic": 0.0, "standard": 0.8, "family": 1.5},
+    "device": {"android": 0.0, "ios": 0.6, "web": -0.3},
+}
+
+
+def _hex_ids(count: int, rng: np.random.Generator, width: int = 15) -> pa.Array:
+    """``count`` random lowercase hex strings of ``width`` characters."""
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)[rng.integers(0, 16, (count, width))]
+    offsets = (np.arange(count + 1, dtype=np.int32) * width).astype(np.int32)
+    return pa.Array.from_buffers(
+        pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(digits.tobytes())]
+    )
+
+
+def _levels(names: list[str], codes: np.ndarray) -> pa.Array:
+    return _strings(names).take(_indices(codes))
+
+
+def brandable_customers(seed: int = DEMO_SEED) -> dict[str, pa.Table]:
+    """The seed's Brandable customers and its pilot's upgrade labels.
+
+    Examples:
+        >>> tables = brandable_customers()
+        >>> tables["brandable_all_users"].num_rows, tables["brandable_pilot"].num_rows
+        (94920, 10000)
+        >>> round(sum(tables["brandable_pilot"]["upgrade"].to_pylist()) / 10000, 2)
+        0.24
+    """
+    rng = np.random.default_rng(seed + 3)
+    n = BRANDABLE_USERS
+    ids = _hex_ids(n, rng)
+    age = rng.integers(18, 86, n)
+    income = np.round(rng.lognormal(np.log(60), 0.45, n), 1)
+    has_income = rng.random(n) > 0.1
+    tenure = rng.integers(1, 121, n)
+    logins = rng.poisson(10, n)
+    plan = rng.choice(3, n, p=[0.55, 0.3, 0.15])
+    region = rng.integers(0, len(_REGIONS), n)
+    device = rng.choice(3, n, p=[0.45, 0.35, 0.2])
+    tickets = rng.poisson(0.8, n)
+    session = np.round(rng.gamma(4.0, 3.0, n), 2)
+    zips = _strings([f"606{k:02d}" for k in range(100)]).take(_indices(rng.integers(0, 100, n)))
+    w = UPGRADE_LOGIT
+    logit = (
+        w["intercept"]
+        + w["monthly_logins"] * (logins - 10)
+        + w["age"] * (age - 40)
+        + w["income"] * (np.where(has_income, income, 60.0) - 60)
+        + w["support_tickets"] * tickets
+        + np.array(list(w["plan"].values()))[plan]
+        + np.array(list(w["device"].values()))[device]
+    )
+    upgrade = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int32)
+    users = pa.table(
+        {
+            "brandable_user_id": ids,
+            "residential_zip": zips,
+            "age": _arrow(age, np.int32, pa.int32()),
+            "income": _arrow(income, np.float64, pa.float64(), valid=has_income),
+            "tenure_months": _arrow(tenure, np.int32, pa.int32()),
+            "monthly_logins": _arrow(logins, np.int32, pa.int32()),
+            "plan": _levels(_PLANS, plan),
+            "region": _levels(_REGIONS, region),
+            "device": _levels(_DEVICES, device),
+            "support_tickets": _arrow(tickets, np.int32, pa.int32()),
+            "avg_session_minutes": _arrow(session, np.float64, pa.float64()),
+        }
+    )
+    pilot = np.sort(rng.choice(n, BRANDABLE_PILOT, replace=False))
+    labels = pa.table(
+        {
+            "brandable_user_id": ids.take(_indices(pilot)),
+            "upgrade": _arrow(upgrade[pilot], np.int32, pa.int32()),
+        }
+    )
+    return {"brandable_all_users": users, "brandable_pilot": labels}
+
+
 def seed_demo_data(
     warehouse: Warehouse, *, schema: str = DEMO_SCHEMA, seed: int = DEMO_SEED
 ) -> dict[str, int]:
@@ -420,4 +526,10 @@ def seed_demo_data(
     for name, table in demo_tables(seed).items():
         reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
         written[name] = warehouse.write_arrow(schema, name, reader, existing_table_rows="drop")
+    warehouse.execute(f'CREATE SCHEMA IF NOT EXISTS "{BRANDABLE_SCHEMA}"')
+    for name, table in brandable_customers(seed).items():
+        reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+        written[f"{BRANDABLE_SCHEMA}.{name}"] = warehouse.write_arrow(
+            BRANDABLE_SCHEMA, name, reader, existing_table_rows="drop"
+        )
     return written
