@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OFFICIAL := .venv-official
 OFFICIAL_CIVIS := civis==2.10.1
-EXTRAS := server,postgres,pandas,polars,dask,dev
+EXTRAS := server,postgres,pandas,polars,dask,ml,dev
 # Runtime images (the environments users' code runs in) are cached here across test and
 # demo homes; `civis-platform images build` fills it once.
 IMAGES_DIR ?= $(HOME)/.cache/civis-platform/images
@@ -26,8 +26,8 @@ venv: $(VENV)/.installed
 
 # The official client lives in its own environment: it has the same import name as ours.
 $(OFFICIAL)/.installed: | $(BIN)/uv
-	$(BIN)/uv venv --quiet --python $(BIN)/python $(OFFICIAL)
-	$(BIN)/uv pip install --quiet --python $(OFFICIAL)/bin/python "$(OFFICIAL_CIVIS)" pandas polars pyarrow
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python $(OFFICIAL)
+	$(BIN)/uv pip install --quiet --python $(OFFICIAL)/bin/python "$(OFFICIAL_CIVIS)" pandas polars pyarrow scikit-learn
 	touch $@
 
 official: $(OFFICIAL)/.installed
