@@ -286,22 +286,30 @@ class ModelFuture(ContainerFuture):
 
     @property
     def train_data(self) -> Any:
-        """The training data as a DataFrame, when the run kept it as an output."""
-        name = self.train_data_fname
+        """The training data as a DataFrame: the Civis file it was read from, or a run
+        output of that name; None when neither is there (e.g. data read from a table)."""
+        location = _nested(self.training_metadata, "run", "configuration", "data", "location")
         with self._outputs_lock:
             if self._train_data is _UNSET:
-                self._train_data = None
-                if name:
-                    try:
-                        file_id = find_output_file(
-                            self.client,
-                            self.train_job_id,
-                            self.train_run_id,
-                            re.escape(name),
-                            regex=True,
-                        )
-                    except FileNotFoundError:
-                        pass
-                    else:
-                        self._train_data = read_data_file(self.client, file_id, name)
+                self._train_data = self._read_train_data(location)
         return self._train_data
+
+    def _read_train_data(self, location: Any) -> Any:
+        if location is None:
+            return None
+        match = re.fullmatch(r"civis://file/(\d+)", str(location))
+        name = os.path.basename(str(location))
+        if match is not None:
+            file_id = int(match.group(1))
+        else:
+            try:
+                file_id = find_output_file(
+                    self.client,
+                    self.train_job_id,
+                    self.train_run_id,
+                    rf"(^|/){re.escape(name)}$",
+                    regex=True,
+                )
+            except FileNotFoundError:
+                return None
+        return read_data_file(self.client, file_id, name)

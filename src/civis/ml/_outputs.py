@@ -67,9 +67,11 @@ def read_table(client: Any, file_id: int, primary_key: Any) -> Any:
 
 
 def read_data_file(client: Any, file_id: int, name: str) -> Any:
-    """A data file (CSV, maybe compressed, or feather) as a pandas DataFrame."""
-    if name.endswith(".feather"):
-        import pandas as pd
+    """A data file (feather, or CSV, maybe gzip) as a pandas DataFrame."""
+    import pandas as pd
 
-        return pd.read_feather(io.BytesIO(_file_bytes(client, file_id)))
-    return file_to_dataframe(file_id, client=client)
+    raw = _file_bytes(client, file_id)
+    if raw[:6] == b"ARROW1" or name.endswith(".feather"):
+        return pd.read_feather(io.BytesIO(raw))
+    compression = "gzip" if raw[:2] == b"\x1f\x8b" else None
+    return pd.read_csv(io.BytesIO(raw), compression=compression)

@@ -29,6 +29,7 @@ class _NoTemplates:
     status_code = 404
     reason = "Not Found"
     text = "No CivisML template IDs are accessible."
+    content = text.encode()
     headers: ClassVar[dict[str, str]] = {}
     url = ""
 
