@@ -480,7 +480,10 @@ def _seed_demo(warehouse_url: str) -> None:
         raise click.ClickException(f"seeding {warehouse_url} failed: {error}") from None
     finally:
         warehouse.close()
-    tables = ", ".join(f"{DEMO_SCHEMA}.{name} ({rows:,} rows)" for name, rows in written.items())
+    tables = ", ".join(
+        f"{name if '.' in name else f'{DEMO_SCHEMA}.{name}'} ({rows:,} rows)"
+        for name, rows in written.items()
+    )
     click.echo(f"Seeded {tables} in {time.perf_counter() - started:.1f} s.")
 
 
@@ -502,8 +505,6 @@ def seed_demo(ctx: click.Context, warehouse_url: str | None) -> None:
     if warehouse_url is None:
         path = settings.warehouse_path()
         if not path.exists():
-            raise click.ClickException(
-                f"{path} does not exist: run `civis-platform init` first."
-            )
+            raise click.ClickException(f"{path} does not exist: run `civis-platform init` first.")
         warehouse_url = f"duckdb://{path}"
     _seed_demo(warehouse_url)
