@@ -57,7 +57,7 @@ def list_models(
         raise ValueError(f"job_type must be 'train', 'predict' or None, not {job_type!r}")
     client = client_or_default(client)
     if author is SENTINEL:
-        author = client.users.list_me().id
+        author = client.users.get_me().id
     ids = sorted(
         {
             tid

@@ -32,8 +32,9 @@ _SRC = Path(__file__).resolve().parents[3] / "src"
 
 def argument_env(arguments: dict[str, Any]) -> dict[str, str]:
     """Strings as they are, anything else as JSON, None left out (the run engine's way)."""
-    return {k: v if isinstance(v, str) else json.dumps(v)
-            for k, v in arguments.items() if v is not None}
+    return {
+        k: v if isinstance(v, str) else json.dumps(v) for k, v in arguments.items() if v is not None
+    }
 
 
 class CivisMLServer(FilesServer):
@@ -41,10 +42,19 @@ class CivisMLServer(FilesServer):
 
     def __init__(self, aliases: list[dict[str, Any]] | None = None) -> None:
         super().__init__()
-        self.aliases = aliases if aliases is not None else [
-            {"id": i + 1, "objectId": tid, "objectType": "template_script",
-             "alias": f"civis-civisml-{kind}"}
-            for i, (kind, tid) in enumerate(TEMPLATES.items())]
+        self.aliases = (
+            aliases
+            if aliases is not None
+            else [
+                {
+                    "id": i + 1,
+                    "objectId": tid,
+                    "objectType": "template_script",
+                    "alias": f"civis-civisml-{kind}",
+                }
+                for i, (kind, tid) in enumerate(TEMPLATES.items())
+            ]
+        )
         self.scripts: dict[int, dict[str, Any]] = {}
         self.shares: list[tuple[str, str, int, Any]] = []
         self.program_logs: dict[int, str] = {}
@@ -58,26 +68,42 @@ class CivisMLServer(FilesServer):
         threading.Thread(target=self._run_program, args=(script, run), daemon=True).start()
 
     def _run_program(self, script: dict[str, Any], run: Run) -> None:
-        env = {**os.environ, **argument_env(script["arguments"]),
-               "CIVIS_API_ENDPOINT": self.url, "CIVIS_API_KEY": "test-key",
-               "CIVIS_JOB_ID": str(run.job_id), "CIVIS_RUN_ID": str(run.id),
-               "PYTHONPATH": str(_SRC)}
+        env = {
+            **os.environ,
+            **argument_env(script["arguments"]),
+            "CIVIS_API_ENDPOINT": self.url,
+            "CIVIS_API_KEY": "test-key",
+            "CIVIS_JOB_ID": str(run.job_id),
+            "CIVIS_RUN_ID": str(run.id),
+            "PYTHONPATH": str(_SRC),
+        }
         self.set_state(run.id, "running")
         proc = subprocess.run(
-            [sys.executable, "-m", "civis_platform.programs.civisml",
-             PROGRAM_OF[script["fromTemplateId"]]],
-            env=env, capture_output=True, text=True, timeout=600, check=False)
+            [
+                sys.executable,
+                "-m",
+                "civis_platform.programs.civisml",
+                PROGRAM_OF[script["fromTemplateId"]],
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         self.program_logs[run.id] = proc.stderr
         if proc.returncode == 0:
             self.set_state(run.id, "succeeded")
         else:
             lines = [line for line in proc.stderr.splitlines() if line.strip()]
-            self.set_state(run.id, "failed",
-                           error=lines[-1] if lines else f"exit status {proc.returncode}")
+            self.set_state(
+                run.id, "failed", error=lines[-1] if lines else f"exit status {proc.returncode}"
+            )
 
     # -- routes ----------------------------------------------------------------------------
-    def _route(self, h: Any, verb: str, path: str, query: dict[str, str],
-               headers: dict[str, str]) -> None:
+    def _route(
+        self, h: Any, verb: str, path: str, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         import re
 
         for (method, pattern), name in _ML_ROUTES.items():
@@ -89,19 +115,23 @@ class CivisMLServer(FilesServer):
     def list_aliases(self, h: Any, query: dict[str, str]) -> None:
         page = int(query.get("page_num", 1))
         limit = int(query.get("limit", 50))
-        rows = [a for a in self.aliases
-                if query.get("object_type") in (None, a["objectType"])]
-        h.reply(200, rows[(page - 1) * limit: page * limit])
+        rows = [a for a in self.aliases if query.get("object_type") in (None, a["objectType"])]
+        h.reply(200, rows[(page - 1) * limit : page * limit])
 
     def post_custom(self, h: Any, query: dict[str, str], headers: Any = None) -> None:
         body = json.loads(h.body_bytes() or b"{}")
         with self.lock:
             script_id = next(self.ids)
-            script = {"id": script_id, "name": body.get("name") or "CivisML",
-                      "fromTemplateId": body.get("from_template_id"),
-                      "arguments": body.get("arguments") or {},
-                      "notifications": body.get("notifications") or {},
-                      "author": {"id": ME["id"]}, "params": [], "lastRun": None}
+            script = {
+                "id": script_id,
+                "name": body.get("name") or "CivisML",
+                "fromTemplateId": body.get("from_template_id"),
+                "arguments": body.get("arguments") or {},
+                "notifications": body.get("notifications") or {},
+                "author": {"id": ME["id"]},
+                "params": [],
+                "lastRun": None,
+            }
             self.scripts[script_id] = script
         h.reply(200, script)
 
@@ -126,9 +156,12 @@ class CivisMLServer(FilesServer):
 
     def list_custom(self, h: Any, query: dict[str, str]) -> None:
         wanted = {int(t) for t in query.get("from_template_id", "").split(",") if t.strip()}
-        rows = [s for s in self.scripts.values()
-                if (not wanted or s["fromTemplateId"] in wanted)
-                and ("author" not in query or str(s["author"]["id"]) == query["author"])]
+        rows = [
+            s
+            for s in self.scripts.values()
+            if (not wanted or s["fromTemplateId"] in wanted)
+            and ("author" not in query or str(s["author"]["id"]) == query["author"])
+        ]
         rows.sort(key=lambda s: s["id"], reverse=query.get("order_dir") == "desc")
         h.reply(200, rows)
 
@@ -153,23 +186,19 @@ class CivisMLServer(FilesServer):
     def put_file_share(self, h: Any, file_id: int, query: dict[str, str]) -> None:
         self._share(h, "PUT", "files", file_id, None)
 
-    def delete_script_share(self, h: Any, job_id: int, user: int,
-                            query: dict[str, str]) -> None:
+    def delete_script_share(self, h: Any, job_id: int, user: int, query: dict[str, str]) -> None:
         self._share(h, "DELETE", "scripts", job_id, user)
 
-    def delete_file_share(self, h: Any, file_id: int, user: int,
-                          query: dict[str, str]) -> None:
+    def delete_file_share(self, h: Any, file_id: int, user: int, query: dict[str, str]) -> None:
         self._share(h, "DELETE", "files", file_id, user)
 
     def container_runs(self, h: Any, job_id: int, query: dict[str, str]) -> None:
         page = int(query.get("page_num", 1))
         with self.lock:
-            runs = sorted((r for r in self.runs.values() if r.job_id == job_id),
-                          key=lambda r: r.id)
+            runs = sorted((r for r in self.runs.values() if r.job_id == job_id), key=lambda r: r.id)
         h.reply(200, [r.body() for r in runs] if page == 1 else [])
 
-    def container_outputs(self, h: Any, job_id: int, run_id: int,
-                          query: dict[str, str]) -> None:
+    def container_outputs(self, h: Any, job_id: int, run_id: int, query: dict[str, str]) -> None:
         page = int(query.get("page_num", 1))
         with self.lock:
             outputs = list(self._run(job_id, run_id).outputs)
@@ -185,8 +214,7 @@ _ML_ROUTES: dict[tuple[str, str], str] = {
     ("GET", r"/scripts/containers/(\d+)/runs/(\d+)/outputs"): "container_outputs",
     ("POST", r"/scripts/containers/(\d+)/runs/(\d+)/outputs"): "post_output",
     ("PUT", r"/scripts/containers/(\d+)/shares/(?:users|groups)"): "put_script_share",
-    ("DELETE", r"/scripts/containers/(\d+)/shares/(?:users|groups)/(\d+)"):
-        "delete_script_share",
+    ("DELETE", r"/scripts/containers/(\d+)/shares/(?:users|groups)/(\d+)"): "delete_script_share",
     ("PUT", r"/files/(\d+)/shares/(?:users|groups)"): "put_file_share",
     ("DELETE", r"/files/(\d+)/shares/(?:users|groups)/(\d+)"): "delete_file_share",
     ("GET", r"/users/me"): "me",

@@ -16,16 +16,19 @@ from civisml_server import CivisMLServer
 from files_server import make_client
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def ml_server() -> Iterator[CivisMLServer]:
+    """One server per test module: CivisML runs take seconds, so modules share them."""
     with CivisMLServer() as server:
         yield server
 
 
-@pytest.fixture
-def ml_client(ml_server: CivisMLServer, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("CIVIS_API_KEY", "test-key")
-    return make_client(ml_server, monkeypatch)
+@pytest.fixture(scope="module")
+def ml_client(ml_server: CivisMLServer) -> Iterator[Any]:
+    """Our client for ``ml_server``; the environment names it too (for unpickling)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CIVIS_API_KEY", "test-key")
+        yield make_client(ml_server, mp)
 
 
 def upgrade_frame(n: int = 400, seed: int = 7) -> Any:
@@ -38,15 +41,17 @@ def upgrade_frame(n: int = 400, seed: int = 7) -> Any:
     plan = rng.choice(["basic", "family", "pro"], size=n)
     noise = rng.normal(scale=0.7, size=n)
     upgrade = ((usage + (plan == "pro") * 0.8 + noise) > 0.3).astype(int)
-    return pd.DataFrame({
-        "user_id": [f"u{i:05d}" for i in range(n)],
-        "usage": usage,
-        "age": rng.integers(18, 80, size=n),
-        "plan": plan,
-        "upgrade": upgrade,
-    })
+    return pd.DataFrame(
+        {
+            "user_id": [f"u{i:05d}" for i in range(n)],
+            "usage": usage,
+            "age": rng.integers(18, 80, size=n),
+            "plan": plan,
+            "upgrade": upgrade,
+        }
+    )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def users() -> Any:
     return upgrade_frame()

@@ -1,5 +1,8 @@
 """ModelPipeline and ModelFuture against a loopback server running the real CivisML
-programs: the wire (arguments, polling paths), training, metrics, scoring, failures."""
+programs: the wire (arguments, polling paths), training, metrics, scoring, failures.
+
+The runs take seconds each, so the module trains one model (``trained``) that most
+tests read, and starts the runs of the failure cases together."""
 
 from __future__ import annotations
 
@@ -8,29 +11,40 @@ import pickle
 from typing import Any
 
 import pytest
+from civisml_server import TEMPLATES, CivisMLServer
 
 from civis.base import CivisAPIError
 from civis.ml import ModelError, ModelFuture, ModelPipeline
-from civisml_server import TEMPLATES, CivisMLServer
 
-TIMEOUT = 240
-
-
-def _custom_bodies(server: CivisMLServer) -> list[dict[str, Any]]:
-    return [s for s in server.scripts.values()]
+TIMEOUT = 300
+POLL = 0.2
 
 
-def _train(client: Any, users: Any, model: Any = "sparse_logistic", **kwargs: Any) -> Any:
-    pipe = ModelPipeline(model, "upgrade", primary_key="user_id", client=client,
-                         model_name="upgrade model", **kwargs)
-    return pipe, pipe.train(df=users, polling_interval=0.2)
+@pytest.fixture(scope="module")
+def trained(ml_client: Any, users: Any) -> tuple[ModelPipeline, ModelFuture]:
+    pipe = ModelPipeline(
+        "sparse_logistic",
+        "upgrade",
+        primary_key="user_id",
+        parameters={"C": 1.0},
+        model_name="upgrade model",
+        client=ml_client,
+    )
+    train = pipe.train(df=users, polling_interval=POLL)
+    return pipe, train
+
+
+@pytest.fixture(scope="module")
+def predicted(trained: tuple[ModelPipeline, ModelFuture], users: Any) -> ModelFuture:
+    pipe, _ = trained
+    return pipe.predict(df=users.drop(columns=["upgrade"]), polling_interval=POLL)
 
 
 def test_templates_come_from_aliases(ml_server: CivisMLServer, ml_client: Any) -> None:
     pipe = ModelPipeline("sparse_logistic", "upgrade", client=ml_client)
     assert pipe.train_template_id == TEMPLATES["training"]
     assert pipe.predict_template_id == TEMPLATES["prediction"]
-    assert pipe.dependent_variable == ["upgrade"]
+    assert pipe.dependent_variable == ["upgrade"] and pipe.train_result_ is None
     with pytest.raises(ValueError, match="civisml_version"):
         ModelPipeline("sparse_logistic", "upgrade", client=ml_client, civisml_version="v9.9")
     # The aliases are asked once per client (pages until an empty one).
@@ -42,16 +56,33 @@ def test_templates_come_from_aliases(ml_server: CivisMLServer, ml_client: Any) -
 def test_versioned_aliases(monkeypatch: pytest.MonkeyPatch) -> None:
     from files_server import make_client
 
-    aliases = [{"id": 1, "objectId": 20001, "objectType": "template_script",
-                "alias": "civis-civisml-training-v2-3"},
-               {"id": 2, "objectId": 20002, "objectType": "template_script",
-                "alias": "civis-civisml-prediction-v2-3"},
-               {"id": 3, "objectId": 5, "objectType": "template_script",
-                "alias": "not-civisml"}]
+    aliases = [
+        {
+            "id": 1,
+            "objectId": 20001,
+            "objectType": "template_script",
+            "alias": "civis-civisml-training-v2-3",
+        },
+        {
+            "id": 2,
+            "objectId": 20002,
+            "objectType": "template_script",
+            "alias": "civis-civisml-prediction-v2-3",
+        },
+        {
+            "id": 4,
+            "objectId": 30001,
+            "objectType": "template_script",
+            "alias": "civis-civisml-training-dev",
+        },
+        {"id": 3, "objectId": 5, "objectType": "template_script", "alias": "not-civisml"},
+    ]
     with CivisMLServer(aliases=aliases) as server:
         client = make_client(server, monkeypatch)
         pipe = ModelPipeline("sparse_logistic", "y", client=client, civisml_version="v2.3")
         assert (pipe.train_template_id, pipe.predict_template_id) == (20001, 20002)
+        dev = ModelPipeline("sparse_logistic", "y", client=client, civisml_version="dev")
+        assert (dev.train_template_id, dev.predict_template_id) == (30001, None)
         with pytest.raises(ValueError):
             ModelPipeline("sparse_logistic", "y", client=client)  # no latest version
     with CivisMLServer(aliases=[]) as server:
@@ -62,34 +93,50 @@ def test_versioned_aliases(monkeypatch: pytest.MonkeyPatch) -> None:
         assert "No CivisML template" in str(err.value)
 
 
-def test_train_metrics_estimator_and_scores(ml_server: CivisMLServer, ml_client: Any,
-                                            users: Any) -> None:
-    import numpy as np
-
-    pipe, train = _train(ml_client, users, parameters={"C": 1.0})
+def test_train_sends_the_official_arguments(
+    ml_server: CivisMLServer, trained: tuple[ModelPipeline, ModelFuture]
+) -> None:
+    pipe, train = trained
     assert isinstance(train, ModelFuture) and pipe.train_result_ is train
     assert train.is_training and train.train_job_id == train.job_id
-    (script,) = _custom_bodies(ml_server)
+    script = ml_server.scripts[train.job_id]
     assert script["fromTemplateId"] == TEMPLATES["training"]
     assert script["name"] == "upgrade model Train"
-    args = script["arguments"]
+    args = dict(script["arguments"])
     file_id = args.pop("CIVIS_FILE_ID")
     assert ml_server.files[file_id].name == "modelpipeline_data.feather"
-    assert args == {"TABLE_NAME": None, "DEBUG": False, "MODEL": "sparse_logistic",
-                    "TARGET_COLUMN": "upgrade", "PRIMARY_KEY": "user_id",
-                    "PARAMS": '{"C": 1.0}', "CVPARAMS": "{}", "CALIBRATION": None,
-                    "IF_EXISTS": "fail", "VALIDATION_DATA": "train"}
+    assert args == {
+        "TABLE_NAME": None,
+        "DEBUG": False,
+        "MODEL": "sparse_logistic",
+        "TARGET_COLUMN": "upgrade",
+        "PRIMARY_KEY": "user_id",
+        "PARAMS": '{"C": 1.0}',
+        "CVPARAMS": "{}",
+        "CALIBRATION": None,
+        "IF_EXISTS": "fail",
+        "VALIDATION_DATA": "train",
+    }
+
+
+def test_training_results(
+    ml_server: CivisMLServer, trained: tuple[ModelPipeline, ModelFuture], users: Any
+) -> None:
+    import numpy as np
+
+    pipe, train = trained
     train.result(timeout=TIMEOUT)
     # Polled through the container-run endpoint, as the official client does.
-    assert ml_server.requests_to("GET", rf"/scripts/containers/{train.job_id}/runs/"
-                                        rf"{train.run_id}/?")
+    assert ml_server.requests_to(
+        "GET", rf"/scripts/containers/{train.job_id}/runs/{train.run_id}/?"
+    )
     assert train.succeeded() and train.state == "succeeded" and pipe.state == "succeeded"
     assert train.metadata["run"]["status"] == "succeeded"
     assert train.metadata["data"]["target_columns"] == ["upgrade"]
     assert 0.7 < train.metrics["roc_auc"] <= 1.0
-    assert train.validation_metadata["metrics"] is train.metrics
-    estimator = pipe.estimator
-    proba = estimator.predict_proba(users.drop(columns=["user_id", "upgrade"]))
+    assert train.validation_metadata["metrics"] == train.metrics
+    assert train.training_metadata is train.metadata
+    proba = pipe.estimator.predict_proba(users.drop(columns=["user_id", "upgrade"]))
     assert proba.shape == (len(users), 2)
     oos = train.table
     assert len(oos) == len(users) and oos.index.name == "user_id"
@@ -99,22 +146,28 @@ def test_train_metrics_estimator_and_scores(ml_server: CivisMLServer, ml_client:
     assert train.train_data["usage"].tolist() == pytest.approx(users["usage"].tolist())
 
 
-def test_predict_scores_every_row(ml_server: CivisMLServer, ml_client: Any,
-                                  users: Any) -> None:
-    pipe, train = _train(ml_client, users)
-    predict = pipe.predict(df=users.drop(columns=["upgrade"]), polling_interval=0.2)
-    assert not predict.is_training
-    assert (predict.train_job_id, predict.train_run_id) == (train.job_id, train.run_id)
-    body = ml_server.scripts[predict.job_id]
+def test_predict_scores_every_row(
+    ml_server: CivisMLServer,
+    trained: tuple[ModelPipeline, ModelFuture],
+    predicted: ModelFuture,
+    users: Any,
+) -> None:
+    pipe, train = trained
+    assert not predicted.is_training
+    assert (predicted.train_job_id, predicted.train_run_id) == (train.job_id, train.run_id)
+    body = ml_server.scripts[predicted.job_id]
     assert body["fromTemplateId"] == TEMPLATES["prediction"]
     assert body["name"] == "upgrade model Predict"
-    assert {k: body["arguments"][k] for k in ("TRAIN_JOB", "TRAIN_RUN", "PRIMARY_KEY",
-                                              "IF_EXISTS")} == {
-        "TRAIN_JOB": train.job_id, "TRAIN_RUN": train.run_id, "PRIMARY_KEY": "user_id",
-        "IF_EXISTS": "fail"}
-    table = predict.table
+    assert {
+        k: body["arguments"][k] for k in ("TRAIN_JOB", "TRAIN_RUN", "PRIMARY_KEY", "IF_EXISTS")
+    } == {
+        "TRAIN_JOB": train.job_id,
+        "TRAIN_RUN": train.run_id,
+        "PRIMARY_KEY": "user_id",
+        "IF_EXISTS": "fail",
+    }
+    table = predicted.table
     assert len(table) == len(users) and table.index.name == "user_id"
-    assert "upgrade_1" in table.columns
     assert ((table["upgrade_1"] >= 0) & (table["upgrade_1"] <= 1)).all()
     top = table.sort_values("upgrade_1", ascending=False)[: int(0.05 * len(table))]
     assert len(top) == 20
@@ -122,107 +175,134 @@ def test_predict_scores_every_row(ml_server: CivisMLServer, ml_client: Any,
     expected = pipe.estimator.predict_proba(users.drop(columns=["user_id", "upgrade"]))[:, 1]
     got = table.loc[users["user_id"], "upgrade_1"].to_numpy()
     assert got == pytest.approx(expected, abs=1e-9)
-    # The prediction future also exposes the training run's metrics.
-    assert predict.metrics["roc_auc"] == train.metrics["roc_auc"]
+    # The prediction future also reads the training run's metrics and metadata.
+    assert predicted.metrics == train.metrics
+    assert predicted.training_metadata == train.metadata
+    assert predicted.metadata["output_file_ids"]
 
 
-def test_bad_target_is_a_model_error(ml_server: CivisMLServer, ml_client: Any,
-                                     users: Any) -> None:
-    pipe = ModelPipeline("sparse_logistic", "no_such_column", client=ml_client)
-    train = pipe.train(df=users, polling_interval=0.2)
-    with pytest.raises(ModelError) as err:
-        train.result(timeout=TIMEOUT)
-    assert "no_such_column" in str(err.value)
-    assert err.value.metadata["run"]["status"] == "exception"
-    assert train.failed() and not train.succeeded()
-    assert train.state == "failed"
-    assert isinstance(train.exception(), ModelError)
-    with pytest.raises(ModelError):
-        pipe.predict(df=users)
-
-
-def test_unknown_model_name_is_a_model_error(ml_client: Any, users: Any) -> None:
-    train = ModelPipeline("no_such_model", "upgrade", client=ml_client).train(
-        df=users, polling_interval=0.2)
-    with pytest.raises(ModelError, match="no_such_model"):
-        train.result(timeout=TIMEOUT)
-
-
-def test_user_supplied_estimator(ml_server: CivisMLServer, ml_client: Any,
-                                 users: Any) -> None:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
-    est = Pipeline([
-        ("prep", ColumnTransformer([("plan", OneHotEncoder(), ["plan"])],
-                                   remainder="passthrough")),
-        ("rf", RandomForestClassifier(n_estimators=10, random_state=0)),
-    ])
-    pipe, train = _train(ml_client, users, model=est)
-    model_arg = ml_server.scripts[train.job_id]["arguments"]["MODEL"]
-    assert isinstance(model_arg, str) and model_arg.isdigit()
-    assert ml_server.files[int(model_arg)].name == "Estimator for upgrade model"
-    train.result(timeout=TIMEOUT)
-    assert train.metrics["roc_auc"] > 0.6
-    fitted = pipe.estimator
-    assert fitted.named_steps["rf"].n_estimators == 10
-
-
-def test_regression(ml_client: Any, users: Any) -> None:
-    pipe = ModelPipeline("sparse_linear_regressor", "age", primary_key="user_id",
-                         client=ml_client)
-    train = pipe.train(df=users, polling_interval=0.2)
-    train.result(timeout=TIMEOUT)
-    assert set(train.metrics) >= {"r", "r_squared", "rmse", "mae"} or train.metrics
-    predict = pipe.predict(df=users, polling_interval=0.2)
-    assert len(predict.table) == len(users)
-
-
-def test_pickling_and_from_existing(ml_server: CivisMLServer, ml_client: Any,
-                                    users: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    pipe, train = _train(ml_client, users, excluded_columns=["age"])
+def test_pickling_and_from_existing(
+    ml_server: CivisMLServer,
+    ml_client: Any,
+    trained: tuple[ModelPipeline, ModelFuture],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIVIS_API_KEY", "test-key")
+    monkeypatch.setenv("CIVIS_API_ENDPOINT", ml_server.url)
+    pipe, train = trained
     train.result(timeout=TIMEOUT)
     auc = train.metrics["roc_auc"]
     # Pickles hold no client: a copy makes one from the environment.
     copy = pickle.loads(pickle.dumps(pipe))
     assert copy._client is None and copy.model_name == "upgrade model"
-    assert copy.train_result_.metrics["roc_auc"] == auc
+    assert copy.train_result_ is not None and copy.train_result_.metrics["roc_auc"] == auc
     future = pickle.loads(pickle.dumps(train))
     assert future.succeeded() and future.metrics["roc_auc"] == auc
     again = ModelPipeline.from_existing(train.job_id, client=ml_client)
     assert again.model == "sparse_logistic" and again.dependent_variable == ["upgrade"]
     assert again.primary_key == "user_id" and again.model_name == "upgrade model"
-    assert again.excluded_columns == ["age"]
-    assert again.train_result_.run_id == train.run_id
+    assert again.parameters == {"C": 1.0} and again.cv_params == {}
+    assert again.train_template_id == pipe.train_template_id
+    assert again.train_result_ is not None and again.train_result_.run_id == train.run_id
     assert again.train_result_.metrics["roc_auc"] == auc
+    by_id = ModelPipeline.from_existing(train.job_id, train.run_id, client=ml_client)
+    assert by_id.train_result_ is not None and by_id.train_result_.succeeded()
     with pytest.raises(ValueError, match="no Civis Platform job"):
         ModelPipeline.from_existing(999999, client=ml_client)
 
 
-def test_register_pretrained_model(ml_server: CivisMLServer, ml_client: Any,
-                                   users: Any) -> None:
+def test_failed_models_raise_model_error(ml_client: Any, users: Any) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+
+    bad_target = ModelPipeline("sparse_logistic", "no_such_column", client=ml_client)
+    bad_model = ModelPipeline("no_such_model", "upgrade", client=ml_client)
+    own = ModelPipeline(
+        Pipeline(
+            [
+                ("impute", SimpleImputer()),
+                ("rf", RandomForestClassifier(n_estimators=10, random_state=0)),
+            ]
+        ),
+        "upgrade",
+        primary_key="user_id",
+        excluded_columns=["plan"],
+        model_name="own forest",
+        client=ml_client,
+    )
+    futures = {
+        "target": bad_target.train(df=users, polling_interval=POLL),
+        "model": bad_model.train(df=users, polling_interval=POLL),
+        "own": own.train(df=users, polling_interval=POLL),
+    }
+    with pytest.raises(ModelError) as err:
+        futures["target"].result(timeout=TIMEOUT)
+    assert "no_such_column" in str(err.value)
+    assert err.value.metadata["run"]["status"] == "exception"
+    fut = futures["target"]
+    assert fut.failed() and not fut.succeeded() and fut.state == "failed"
+    assert isinstance(fut.exception(), ModelError)
+    with pytest.raises(ModelError):
+        bad_target.predict(df=users)
+    with pytest.raises(ModelError, match="no_such_model"):
+        futures["model"].result(timeout=TIMEOUT)
+    # A user's own estimator goes up as a joblib file and trains.
+    futures["own"].result(timeout=TIMEOUT)
+    assert futures["own"].metrics["roc_auc"] > 0.6
+    forests = [
+        v for k, v in own.estimator.get_params(deep=True).items() if k.endswith("n_estimators")
+    ]
+    assert forests == [10]
+
+
+def test_user_estimator_upload(ml_server: CivisMLServer, ml_client: Any) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    pipe = ModelPipeline(LogisticRegression(C=0.5), "upgrade", client=ml_client)
+    fut = pipe.train(file_id=999_999, polling_interval=POLL)  # no such file: it fails
+    model_arg = ml_server.scripts[fut.job_id]["arguments"]["MODEL"]
+    assert isinstance(model_arg, str) and model_arg.isdigit()
+    assert ml_server.files[int(model_arg)].name == "Estimator for CivisML"
+    import io
+
+    import joblib
+
+    loaded = joblib.load(io.BytesIO(ml_server.file_bytes(int(model_arg))))
+    assert loaded.get_params()["C"] == 0.5
+    with pytest.raises(ModelError, match="999999"):
+        fut.result(timeout=TIMEOUT)
+
+
+def test_register_pretrained_model(ml_server: CivisMLServer, ml_client: Any, users: Any) -> None:
     from sklearn.linear_model import LogisticRegression
 
     features = ["usage", "age"]
     est = LogisticRegression().fit(users[features], users["upgrade"])
     pipe = ModelPipeline.register_pretrained_model(
-        est, "upgrade", features=features, client=ml_client)
-    (reg,) = [s for s in ml_server.scripts.values()
-              if s["fromTemplateId"] == TEMPLATES["registration"]]
+        est, "upgrade", features=features, client=ml_client
+    )
+    assert pipe.train_result_ is not None
+    reg = ml_server.scripts[pipe.train_result_.job_id]
+    assert reg["fromTemplateId"] == TEMPLATES["registration"]
     assert reg["name"] == "Pretrained LogisticRegression model for CivisML"
     assert reg["arguments"]["FEATURE_COLUMNS"] == "usage age"
+    assert reg["arguments"]["TARGET_COLUMN"] == "upgrade"
     assert ml_server.files[int(reg["arguments"]["MODEL_FILE_ID"])].name == "estimator.pkl"
-    predict = pipe.predict(df=users[["user_id", *features]], primary_key="user_id",
-                           polling_interval=0.2)
+    assert pipe.predict_template_id == TEMPLATES["prediction"]
+    predict = pipe.predict(
+        df=users[["user_id", *features]], primary_key="user_id", polling_interval=POLL
+    )
     table = predict.table
     assert table.loc[users["user_id"], "upgrade_1"].to_numpy() == pytest.approx(
-        est.predict_proba(users[features])[:, 1])
+        est.predict_proba(users[features])[:, 1]
+    )
 
 
-def test_bad_input_is_refused_before_any_run(ml_server: CivisMLServer, ml_client: Any,
-                                             users: Any) -> None:
+def test_bad_input_is_refused_before_any_run(
+    ml_server: CivisMLServer, ml_client: Any, users: Any
+) -> None:
+    before = len(ml_server.scripts)
     pipe = ModelPipeline("sparse_logistic", "upgrade", client=ml_client)
     with pytest.raises(ValueError, match="source of data"):
         pipe.train()
@@ -232,28 +312,46 @@ def test_bad_input_is_refused_before_any_run(ml_server: CivisMLServer, ml_client
         pipe.train(table_name="s.t")
     with pytest.raises(ValueError, match="if_exists"):
         pipe.train(df=users, if_exists="replace")
+    with pytest.raises(ValueError, match="validation_data"):
+        pipe.train(file_id=3, validation_data="holdout")
     with pytest.raises(ValueError, match="trained"):
         pipe.predict(df=users)
     with pytest.raises(ValueError, match="trained"):
         _ = pipe.estimator
-    assert not ml_server.scripts
+    assert len(ml_server.scripts) == before
 
 
 def test_table_arguments_name_the_database(ml_server: CivisMLServer, ml_client: Any) -> None:
-    pipe = ModelPipeline("sparse_logistic", ["a", "b"], client=ml_client,
-                         cross_validation_parameters="hyperband", cpu_requested=2048,
-                         dependencies=["pkg1", "pkg2"], git_token_name="github")
-    fut = pipe.train(table_name="s.t", database_name="Warehouse", sql_where="x > 1",
-                     sql_limit=10, oos_scores="s.oos", oos_scores_db="Warehouse",
-                     fit_params={"sample_weight": "w"}, n_jobs=2, polling_interval=0.2)
+    pipe = ModelPipeline(
+        "sparse_logistic",
+        ["a", "b"],
+        client=ml_client,
+        cross_validation_parameters="hyperband",
+        cpu_requested=2048,
+        dependencies=["pkg1", "pkg2"],
+        git_token_name="github",
+        calibration="sigmoid",
+        verbose=True,
+    )
+    fut = pipe.train(
+        table_name="s.t",
+        database_name="Warehouse",
+        sql_where="x > 1",
+        sql_limit=10,
+        oos_scores="s.oos",
+        oos_scores_db="Warehouse",
+        fit_params={"sample_weight": "w"},
+        n_jobs=2,
+        polling_interval=POLL,
+    )
+    fut.cleanup()  # no warehouse here: the run itself is not the point
     args = ml_server.scripts[fut.job_id]["arguments"]
+    assert args["TABLE_NAME"] == "s.t" and args["CIVIS_FILE_ID"] is None
     assert args["DB"] == {"database": 3} and args["OOSDB"] == {"database": 3}
+    assert args["OOSTABLE"] == "s.oos" and args["DEBUG"] is True
     assert args["TARGET_COLUMN"] == "a b" and args["CVPARAMS"] == json.dumps("hyperband")
+    assert args["CALIBRATION"] == "sigmoid"
     assert args["REQUIRED_CPU"] == 2048 and "REQUIRED_MEMORY" not in args
     assert args["DEPENDENCIES"] == "pkg1 pkg2" and args["GIT_CRED"] == 77
     assert args["WHERESQL"] == "x > 1" and args["LIMITSQL"] == 10
     assert args["FIT_PARAMS"] == '{"sample_weight": "w"}' and args["N_JOBS"] == 2
-    # No warehouse here: the program fails, with a clear error and model_info.json.
-    with pytest.raises(ModelError) as err:
-        fut.result(timeout=TIMEOUT)
-    assert err.value.metadata["run"]["status"] == "exception"
