@@ -26,8 +26,8 @@ venv: $(VENV)/.installed
 
 # The official client lives in its own environment: it has the same import name as ours.
 $(OFFICIAL)/.installed: | $(BIN)/uv
-	$(BIN)/uv venv --quiet --python $(BIN)/python $(OFFICIAL)
-	$(BIN)/uv pip install --quiet --python $(OFFICIAL)/bin/python "$(OFFICIAL_CIVIS)" pandas polars pyarrow
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python $(OFFICIAL)
+	$(BIN)/uv pip install --quiet --python $(OFFICIAL)/bin/python "$(OFFICIAL_CIVIS)" pandas polars pyarrow scikit-learn
 	touch $@
 
 official: $(OFFICIAL)/.installed

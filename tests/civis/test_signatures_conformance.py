@@ -43,10 +43,23 @@ NAMES = [
     "civis.io.csv_to_civis",
     "civis.io.dataframe_to_civis",
     "civis.io.split_schema_tablename",
+    "civis.ml.ModelPipeline",
+    "civis.ml.ModelPipeline.train",
+    "civis.ml.ModelPipeline.predict",
+    "civis.ml.ModelPipeline.register_pretrained_model",
+    "civis.ml.ModelPipeline.from_existing",
+    "civis.ml.ModelFuture",
+    "civis.ml.ModelError",
+    "civis.ml.list_models",
+    "civis.ml.put_models_shares_users",
+    "civis.ml.put_models_shares_groups",
+    "civis.ml.delete_models_shares_users",
+    "civis.ml.delete_models_shares_groups",
 ]
 
 PROBE = """
-import importlib, inspect, json, sys
+import importlib, inspect, json, sys, warnings
+warnings.simplefilter("ignore", FutureWarning)  # the official civis.ml is deprecated
 out = {}
 for dotted in json.loads(sys.argv[1]):
     parts = dotted.split(".")
