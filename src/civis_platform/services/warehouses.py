@@ -79,7 +79,12 @@ class WarehousePool:
             if warehouse is None:
                 from civis_platform.warehouse.postgres import PostgresWarehouse
 
-                warehouse = PostgresWarehouse(login.conninfo(database.location))
+                group = self.roles.group_role(database)
+                roles = self.roles.roles(database)
+                warehouse = PostgresWarehouse(
+                    login.conninfo(database.location),
+                    make_schema=lambda schema: roles.ensure_shared_schema(schema, group),
+                )
                 self._as_role[key] = warehouse
             return warehouse
 
