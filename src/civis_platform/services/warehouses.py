@@ -20,6 +20,7 @@ remote host is not shared with them) is not found, whatever the credential.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,15 @@ class WarehousePool:
         >>> pool.close()
     """
 
+    # Users' logins kept open at once; the least recently used one closes past that.
+    MAX_USER_LOGINS = 32
+
     def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.Lock()
         self._open: dict[int, Warehouse] = {}
-        self._as_role: dict[tuple[int, str], Warehouse] = {}
+        # Users' own logins, least recently used first (each holds its idle connection).
+        self._as_role: OrderedDict[tuple[int, str], Warehouse] = OrderedDict()
         self.roles = RoleDirectory(store)
 
     def get(self, database_id: int) -> Warehouse:
@@ -74,20 +79,33 @@ class WarehousePool:
         if login is None:
             return self.get(database.id)
         key = (database.id, login.role)
+        evicted: list[Warehouse] = []
         with self._lock:
             warehouse = self._as_role.get(key)
-            if warehouse is None:
+            if warehouse is not None:
+                self._as_role.move_to_end(key)
+            else:
                 from civis_platform.warehouse.postgres import PostgresWarehouse
 
-                warehouse = PostgresWarehouse(login.conninfo(database.location))
+                group = self.roles.group_role(database)
+                roles = self.roles.roles(database)
+                warehouse = PostgresWarehouse(
+                    login.conninfo(database.location),
+                    make_schema=lambda schema: roles.ensure_shared_schema(schema, group),
+                    max_idle=1,
+                )
                 self._as_role[key] = warehouse
-            return warehouse
+                while len(self._as_role) > self.MAX_USER_LOGINS:
+                    evicted.append(self._as_role.popitem(last=False)[1])
+        for stale in evicted:
+            stale.close()  # its idle connection; one in use closes when it is done
+        return warehouse
 
     def close(self) -> None:
         """Close every open warehouse (the pool may be used again afterwards)."""
         with self._lock:
             opened = [*self._open.values(), *self._as_role.values()]
-            self._open, self._as_role = {}, {}
+            self._open, self._as_role = {}, OrderedDict()
         for warehouse in opened:
             warehouse.close()
 

@@ -16,7 +16,7 @@ import io
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 import psycopg
@@ -123,13 +123,28 @@ class PostgresWarehouse(SqlWarehouse):
     # Idle connections kept for reuse; more run at once, the rest close when done.
     MAX_IDLE_CONNECTIONS = 4
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        make_schema: Callable[[str], None] | None = None,
+        max_idle: int | None = None,
+    ) -> None:
         self.conninfo = conninfo.replace("postgresql+psycopg://", "postgresql://", 1)
+        self._max_idle = self.MAX_IDLE_CONNECTIONS if max_idle is None else max_idle
+        # Called with a load's schema before it is looked for: how a user's role gets
+        # a shared schema made by the admin login (see `postgres_roles`).
+        self._make_schema = make_schema
         self._server_version: int | None = None
         self._idle: list[psycopg.Connection[Any]] = []
         self._idle_lock = threading.Lock()
 
     # -- engine hooks ---------------------------------------------------------------
+
+    def _ensure_schema(self, schema: str, attempts: int = 5) -> None:
+        if self._make_schema is not None:
+            self._make_schema(schema)
+        super()._ensure_schema(schema, attempts)
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -163,7 +178,7 @@ class PostgresWarehouse(SqlWarehouse):
             conn.close()
             return
         with self._idle_lock:
-            if len(self._idle) < self.MAX_IDLE_CONNECTIONS:
+            if len(self._idle) < self._max_idle:
                 self._idle.append(conn)
                 return
         conn.close()

@@ -11,6 +11,11 @@ registered database:
   ``SELECT`` on the tables the admin login makes there, present and future (the shared
   demo tables; ``ALTER DEFAULT PRIVILEGES`` for the admin login). A user's own tables in
   ``public`` are theirs alone, like their tables anywhere else;
+- **shared schemas**: a schema that a user's load (a CSV import, a Dbsync) needs and
+  that does not exist is made by the admin login with ``USAGE`` and ``CREATE`` for the
+  group (`PostgresRoles.ensure_shared_schema`), so a team shares ``scratch``-like
+  schemas as on Civis while each table in them stays its creator's. A schema a user
+  makes in their own SQL (``CREATE SCHEMA``) is theirs alone;
 - one **login role per user**, a member of the group, made ``NOSUPERUSER NOCREATEDB
   NOCREATEROLE NOREPLICATION NOBYPASSRLS`` and never a member of
   ``pg_read_server_files``, ``pg_write_server_files`` or ``pg_execute_server_program``
@@ -203,6 +208,24 @@ class PostgresRoles:
             cur.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {g}")
             cur.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {g}")
             cur.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {g}")
+
+    def ensure_shared_schema(self, schema: str, group: str) -> None:
+        """Make ``schema`` as the admin login, with ``USAGE`` and ``CREATE`` for ``group``,
+        if no schema of that name exists. One that exists is left exactly as it is (a
+        user's private schema stays private)."""
+        with self._cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+            if cur.fetchone() is not None:
+                return
+            try:
+                with cur.connection.transaction():
+                    cur.execute(f"CREATE SCHEMA {quote_ident(schema)}")
+                    cur.execute(
+                        f"GRANT USAGE, CREATE ON SCHEMA {quote_ident(schema)}"
+                        f" TO {quote_ident(group)}"
+                    )
+            except psycopg.errors.DuplicateSchema:
+                return  # made meanwhile by someone else: theirs
 
     def ensure_user(self, login: RoleLogin, group: str) -> None:
         """Make (or reset) a user's login role, a member of ``group``, and check it.

@@ -353,3 +353,22 @@ def test_duckdb_reports_the_platform_users_granted_it(server: ThreadedServer) ->
     assert "PostgreSQL" in host["description"]
     missing = f"databases/{wh.database_id}/table_privileges/{schema}/no_such_table_here"
     assert_civis_error(user.api.get(missing), 404)
+
+
+@pytest.mark.postgres
+def test_many_users_hold_few_connections(
+    server: ThreadedServer, pg: Warehouse, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = server.app.state.platform.warehouses
+    monkeypatch.setattr(pool, "MAX_USER_LOGINS", 2)
+    users = [make_user(server, pg) for _ in range(4)]
+    for user in users:
+        assert _ok(user, pg, "select 1") == [["1"]]
+    roles = [_role(user, pg) for user in users]
+    with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as conn:
+        [(held,)] = conn.execute(
+            "select count(*) from pg_stat_activity where usename = any(%s)", (roles,)
+        ).fetchall()
+    assert held <= 2, held  # one idle connection for each of the two most recent users
+    # A user whose login was closed comes back as the same role.
+    assert _ok(users[0], pg, "select current_user") == [[roles[0]]]

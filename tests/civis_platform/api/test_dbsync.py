@@ -102,6 +102,26 @@ def _seed(server: ThreadedServer, api: Api, name: str, table: str) -> None:
     wh.execute("CREATE SCHEMA IF NOT EXISTS src")
     wh.execute(f"CREATE TABLE src.{table} ({COLUMNS})")
     wh.execute(f"INSERT INTO src.{table} VALUES {', '.join(VALUES)}")
+    _grant_to_everyone(server, database_id(api, name), table)
+
+
+def _grant_to_everyone(server: ThreadedServer, db_id: int, table: str) -> None:
+    """On PostgreSQL the seeded table is the admin login's: let every user read it (a
+    GRANT to the database's group role); on DuckDB everyone reads every table."""
+    from sqlalchemy import select
+
+    from civis_platform.store import tables as t
+
+    assert server.app is not None
+    platform = server.app.state.platform
+    with platform.store.transaction() as conn:
+        row = conn.execute(select(t.databases).where(t.databases.c.id == db_id)).one()
+    if row.adapter != "postgresql":
+        return
+    group = platform.warehouses.roles.group_role(row)
+    wh = platform.warehouses.get(db_id)
+    wh.execute(f'GRANT USAGE ON SCHEMA src TO "{group}"')
+    wh.execute(f'GRANT SELECT ON src.{table} TO "{group}"')
 
 
 def _create(api: Api, source: str, destination: str, **extra: Any) -> dict[str, Any]:

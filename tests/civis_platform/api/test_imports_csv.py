@@ -349,3 +349,27 @@ def test_a_file_bigger_than_the_detection_sample(loader: Loader) -> None:
     assert loader.table(table, order="1 DESC LIMIT 1") == [["3000000000", "x" * 500]]
     db = database_id(loader.api, loader.database)
     assert rows(loader.server, db, f'SELECT count(*) FROM "imports"."{table}"') == [["150001"]]
+
+
+def _query(api: Api, database: int, sql: str) -> dict[str, Any]:
+    body = {"database": database, "sql": sql, "preview_rows": 10}
+    created = api.post("queries", json=body)
+    assert created.status_code == 200, created.text
+    return wait(api, f"queries/{created.json()['id']}")
+
+
+def test_imported_tables_share_a_schema_but_stay_their_importers(
+    loader: Loader, server: ThreadedServer, new_user: Any
+) -> None:
+    _user, other_api = new_user()
+    other = Loader(server, other_api, loader.database)
+    mine, theirs = unique_table(), unique_table()
+    succeeded(loader.load(b"x\n1\n", mine))
+    succeeded(other.load(b"x\n2\n", theirs))  # the same schema, another user
+    db = database_id(loader.api, loader.database)
+    read = _query(other.api, db, f"select x from imports.{mine}")
+    if loader.database == PG_WAREHOUSE:  # each table is its importer's until granted
+        assert read["state"] == "failed" and "permission denied" in read["error"], read
+        assert _query(loader.api, db, f"select x from imports.{mine}")["resultRows"] == [["1"]]
+    else:  # DuckDB: everyone granted the database shares its tables
+        assert read["resultRows"] == [["1"]], read

@@ -26,8 +26,10 @@ from _checks import check, expect_raises, finish
 import civis
 
 DB = os.environ["CIVIS_TEST_DATABASE"]
-SCHEMA = "contract_sql"
-TABLE = f"{SCHEMA}.people_{uuid.uuid4().hex[:8]}"
+# A schema of this run's own: on PostgreSQL a schema belongs to the user who made it, and
+# each client runs the scenario as another user.
+SCHEMA = f"contract_sql_{uuid.uuid4().hex[:8]}"
+TABLE = f"{SCHEMA}.people"
 client = civis.APIClient()
 
 CREATE = (
