@@ -27,6 +27,7 @@ from civis_platform.programs.sql_export import parse_csv_settings
 from civis_platform.runner import runs
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
+from civis_platform.services import references as refs
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context, iso
 from civis_platform.services.files import parse_time
@@ -94,13 +95,10 @@ def _preview_rows(value: Any) -> int:
     return value
 
 
-def _database(conn: Connection, database_id: Any) -> Row[Any]:
+def _database(conn: Connection, ctx: Context, database_id: Any) -> Row[Any]:
     if isinstance(database_id, bool) or not isinstance(database_id, int):
         raise BadRequestError("database must be a database id.", field="database")
-    row = conn.execute(select(t.databases).where(t.databases.c.id == database_id)).first()
-    if row is None:
-        raise BadRequestError(f"Database {database_id} was not found.", field="database")
-    return row
+    return refs.database(conn, ctx, database_id, "database")
 
 
 def create_query(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,7 +114,7 @@ def create_query(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
         field = str(error).split(" ", 1)[0]
         raise BadRequestError(str(error), field=field) from None
     with ctx.store.transaction() as conn:
-        database = _database(conn, body.get("database"))
+        database = _database(conn, ctx, body.get("database"))
         credential = check_credential(
             conn, ctx, body.get("credential"), "credential", database.remote_host_id
         )

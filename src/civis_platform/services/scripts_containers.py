@@ -17,6 +17,7 @@ from civis_platform.runner import runs
 from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
+from civis_platform.services import references as refs
 from civis_platform.services._scripts import common_view
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
@@ -81,6 +82,7 @@ def create_container(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]
         raise BadRequestError("requiredResources must be an object.", "requiredResources")
     config = {k: body[k] for k in _CONFIG_FIELDS if k in body}
     with ctx.store.transaction() as conn:
+        check_references(conn, ctx, config)
         job_id = jobs.insert_job(
             conn,
             owner_id=ctx.user.id,
@@ -92,11 +94,20 @@ def create_container(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]
         return _view(conn, ctx, CONTAINERS.row(conn, ctx, job_id))
 
 
+def check_references(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> None:
+    """The objects a container script names: its parent job, credentials, project."""
+    refs.optional(conn, ctx, refs.job, config, "parent_id", "parentId")
+    refs.optional(conn, ctx, refs.credential, config, "git_credential_id", "gitCredentialId")
+    refs.optional(
+        conn, ctx, refs.credential, config, "remote_host_credential_id", "remoteHostCredentialId"
+    )
+    refs.optional(conn, ctx, refs.project, config, "target_project_id", "targetProjectId")
+
+
 def get_container(ctx: Context, *, id: int) -> dict[str, Any]:
     """``GET /scripts/containers/{id}``."""
     with ctx.store.transaction() as conn:
         return _view(conn, ctx, CONTAINERS.row(conn, ctx, id))
-
 
 
 def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> g.Page:
@@ -106,9 +117,10 @@ def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]
 
 def post_output(ctx: Context, *, id: int, run_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
     """Attach an output to a run (needs write on the script), e.g. from the run itself;
-    checked and written in one transaction."""
+    the object must be one the caller can see; checked and written in one transaction."""
     with ctx.store.transaction() as conn:
         jobs.run_row(conn, ctx, id, run_id, need="write", check=CONTAINERS.check_type)
+        refs.typed(conn, ctx, refs.OUTPUT_TYPES, body["object_type"], body["object_id"])
         output_id = runs.add_output(conn, run_id, body["object_type"], body["object_id"], None)
         row = conn.execute(select(t.run_outputs).where(t.run_outputs.c.id == output_id)).one()
         return jobs.output_view(ctx, row)

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Row, select
 
 from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.services import _generic as g
+from civis_platform.services import references as refs
 from civis_platform.services.context import Context
 from civis_platform.services.credentials import KIND as CREDENTIAL
 from civis_platform.services.databases import warehouse_url
@@ -127,7 +128,9 @@ def check_credential(
     try:
         row = g.fetch(conn, ctx, CREDENTIAL, cred_id)
     except NotFoundError:
-        raise BadRequestError(f"Credential {cred_id} was not found.", field=field) from None
+        raise BadRequestError(
+            f"{field}: Credential {cred_id} was not found.", field=field
+        ) from None
     if row.type != DATABASE_CREDENTIAL_TYPE:
         raise BadRequestError(
             f"Credential {cred_id} is a {row.type} credential, not a Database one.", field=field
@@ -160,7 +163,10 @@ def resolve_target(
     with ctx.store.transaction() as conn:
         if database_id is not None:
             row = _database_row(conn, _check_int(database_id, database_field))
+            if not refs.can_reach(conn, ctx, row):
+                raise NotFoundError(f"Database {database_id} was not found.")
         else:
+            refs.remote_host(conn, ctx, _check_int(remote_host_id, database_field), database_field)
             row = database_for_remote_host(conn, remote_host_id, database_field)
         cred = check_credential(conn, ctx, credential_id, credential_field, row.remote_host_id)
     return Target(
