@@ -265,6 +265,8 @@ for _verb, _path, _body in [
     ("GET", "queries/{query}/runs/{query_run}", None),
     ("GET", "queries/{query}/runs/{query_run}/logs", None),
     ("GET", "groups/{group}", None),
+    ("GET", "users/{a_id}/api_keys", None),
+    ("POST", "users/{a_id}/api_keys", {"name": "mine now", "expiresIn": 3600}),
     ("PUT", "groups/{group}/members/{b_id}", None),
 ]:
     _hide(f"{_verb} {_path}", _verb, _path, _body)
