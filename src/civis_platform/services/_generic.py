@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 
@@ -271,6 +272,15 @@ def list_shares(ctx: Context, kind: Kind, object_id: int) -> list[dict[str, Any]
         return [_describe_shares(conn, kind, row)]
 
 
+def visible_groups(ctx: Context) -> ColumnElement[bool]:
+    """SQL condition selecting the groups the caller may see: all for an admin, else
+    the ones they are a member of (read from the store, not the cached principal)."""
+    if ctx.user.is_admin:
+        return true()
+    mine = select(t.group_members.c.group_id).where(t.group_members.c.user_id == ctx.user.id)
+    return t.groups.c.id.in_(mine)
+
+
 def set_shares(
     ctx: Context,
     kind: Kind,
@@ -280,7 +290,10 @@ def set_shares(
     grantee_ids: Sequence[int],
     permission_level: str,
 ) -> dict[str, Any]:
-    """Grant ``permission_level`` to users or groups (replacing their previous level)."""
+    """Grant ``permission_level`` to users or groups (replacing their previous level).
+
+    Groups must be ones the caller can see (see `visible_groups`): others are unknown.
+    """
     if permission_level not in LEVELS:
         raise BadRequestError(
             "permissionLevel must be one of read, write, manage.", field="permissionLevel"
@@ -289,11 +302,10 @@ def set_shares(
     field = "userIds" if grantee_type == "user" else "groupIds"
     with ctx.store.transaction() as conn:
         row = fetch(conn, ctx, kind, object_id, need="manage")
-        known = set(
-            conn.execute(
-                select(grantee_table.c.id).where(grantee_table.c.id.in_(grantee_ids))
-            ).scalars()
-        )
+        wanted = select(grantee_table.c.id).where(grantee_table.c.id.in_(grantee_ids))
+        if grantee_type == "group":
+            wanted = wanted.where(visible_groups(ctx))
+        known = set(conn.execute(wanted).scalars())
         missing = sorted(set(grantee_ids) - known)
         if missing:
             raise BadRequestError(f"{field} has unknown ids: {missing}.", field=field)

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, select
 
 from civis_platform.errors import ConflictError, NotFoundError
 from civis_platform.services import _generic as g
+from civis_platform.services import references as refs
 from civis_platform.services.context import Context
 from civis_platform.store import tables as t
 
@@ -74,8 +75,9 @@ def _check_unique(conn: Connection, object_type: str, alias: str, own_id: int | 
 
 
 def create_alias(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
-    """Create an alias owned by the caller."""
+    """Create an alias owned by the caller, of an object they can see."""
     with ctx.store.transaction() as conn:
+        refs.typed(conn, ctx, refs.ALIAS_TYPES, body["object_type"], body["object_id"])
         _check_unique(conn, body["object_type"], body["alias"], None)
         values = {c: body[c] for c in _COLUMNS if c in body}
         alias_id = g.insert_row(conn, t.aliases, {**values, "owner_id": ctx.user.id})
@@ -87,9 +89,11 @@ def update_alias(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str,
     with ctx.store.transaction() as conn:
         row = g.fetch(conn, ctx, KIND, id, need="write")
         values = {c: body[c] for c in _COLUMNS if c in body}
-        _check_unique(
-            conn, values.get("object_type", row.object_type), values.get("alias", row.alias), id
-        )
+        object_type = values.get("object_type", row.object_type)
+        if "object_type" in values or "object_id" in values:
+            target = values.get("object_id", row.object_id)
+            refs.typed(conn, ctx, refs.ALIAS_TYPES, object_type, target)
+        _check_unique(conn, object_type, values.get("alias", row.alias), id)
         g.update_row(conn, t.aliases, id, values)
         return _view(g.fetch(conn, ctx, KIND, id))
 

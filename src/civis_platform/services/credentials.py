@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, select
 from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.runner.host import Secret
 from civis_platform.services import _generic as g
+from civis_platform.services import references as refs
 from civis_platform.services._input import parse_id_list
 from civis_platform.services.context import Context, iso
 from civis_platform.store import tables as t
@@ -119,15 +120,10 @@ def get_credential(ctx: Context, *, id: int) -> dict[str, Any]:
         return _view(conn, g.fetch(conn, ctx, KIND, id))
 
 
-def _check(conn: Connection, body: Mapping[str, Any]) -> None:
+def _check(conn: Connection, ctx: Context, body: Mapping[str, Any]) -> None:
     if "type" in body and body["type"] not in CREDENTIAL_TYPES:
         raise BadRequestError(f"type must be one of: {', '.join(CREDENTIAL_TYPES)}.", "type")
-    if body.get("remote_host_id") is not None:
-        exists = conn.execute(
-            select(t.remote_hosts.c.id).where(t.remote_hosts.c.id == body["remote_host_id"])
-        ).first()
-        if exists is None:
-            raise BadRequestError("remoteHostId names no remote host.", "remoteHostId")
+    refs.optional(conn, ctx, refs.remote_host, body, "remote_host_id", "remoteHostId")
     if body.get("system_credential"):
         raise BadRequestError("System credentials cannot be created here.", "systemCredential")
 
@@ -167,7 +163,7 @@ def _apply_default(
 def create_credential(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
     """Create a credential owned by the caller (or, for admins, by ``userId``)."""
     with ctx.store.transaction() as conn:
-        _check(conn, body)
+        _check(conn, ctx, body)
         owner_id = _owner(ctx, body)
         values = {c: body[c] for c in _COLUMNS if c in body}
         values.setdefault("oauth", False)
@@ -184,7 +180,7 @@ def update_credential(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict
     """PUT or PATCH: requires write permission (a read-only share gets a 403)."""
     with ctx.store.transaction() as conn:
         row = g.fetch(conn, ctx, KIND, id, need="write")
-        _check(conn, body)
+        _check(conn, ctx, body)
         g.update_row(conn, t.credentials, id, {c: body[c] for c in _COLUMNS if c in body})
         _apply_default(conn, row.owner_id, id, body)
         return _view(conn, g.fetch(conn, ctx, KIND, id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, delete, or_, select, true
+from sqlalchemy import Connection, Row, delete, or_, select
 
 from civis_platform.errors import BadRequestError, ConflictError, NotFoundError
 from civis_platform.services import _generic as g
@@ -85,19 +85,10 @@ def _view(conn: Connection, row: Row[Any], *, with_members: bool = True) -> dict
     }
 
 
-def visible_groups(ctx: Context) -> ColumnElement[bool]:
-    """SQL condition selecting the groups the caller may see: all for an admin, else
-    the ones they are a member of (read from the store, not the cached principal)."""
-    if ctx.user.is_admin:
-        return true()
-    mine = select(t.group_members.c.group_id).where(t.group_members.c.user_id == ctx.user.id)
-    return t.groups.c.id.in_(mine)
-
-
 def _get_row(conn: Connection, group_id: int, ctx: Context | None = None) -> Row[Any]:
     stmt = select(t.groups).where(t.groups.c.id == group_id)
     if ctx is not None:
-        stmt = stmt.where(visible_groups(ctx))
+        stmt = stmt.where(g.visible_groups(ctx))
     row = conn.execute(stmt).first()
     if row is None:
         raise NotFoundError(f"Group {group_id} was not found.")
@@ -112,7 +103,7 @@ def _require_manager(ctx: Context, conn: Connection, group_id: int) -> None:
 
 def list_groups(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
     """The groups the caller may see, optionally filtered by text or by member ids."""
-    stmt = select(t.groups).where(visible_groups(ctx))
+    stmt = select(t.groups).where(g.visible_groups(ctx))
     if query.get("query"):
         pattern = f"%{query['query']}%"
         stmt = stmt.where(or_(t.groups.c.name.ilike(pattern), t.groups.c.slug.ilike(pattern)))

@@ -19,6 +19,7 @@ from civis_platform.programs.imports import SYNC_MODES
 from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
+from civis_platform.services import references as refs
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context, iso
@@ -58,6 +59,16 @@ def _check_import(config: Mapping[str, Any]) -> None:
         )
     _check_endpoint(config, "source")
     _check_endpoint(config, "destination")
+
+
+def _check_references(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> None:
+    """The hosts and credentials of both ends, and the parent job, must be the caller's
+    to see."""
+    for side in ("source", "destination"):
+        end = config.get(side) or {}
+        refs.optional(conn, ctx, refs.remote_host, end, "remote_host_id", f"{side}.remoteHostId")
+        refs.optional(conn, ctx, refs.credential, end, "credential_id", f"{side}.credentialId")
+    refs.optional(conn, ctx, refs.job, config, "parent_id", "parentId")
 
 
 def _host_name(conn: Connection, host_id: Any) -> str | None:
@@ -156,6 +167,7 @@ def create_import(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
     _check_import(config)
     config["syncs"] = []
     with ctx.store.transaction() as conn:
+        _check_references(conn, ctx, config)
         job_id = jobs.insert_job(
             conn,
             owner_id=ctx.user.id,
@@ -197,9 +209,10 @@ def get_import(ctx: Context, *, id: int) -> dict[str, Any]:
 def update_import(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, Any]:
     """``PUT /imports/{id}``: the import's attributes (its syncs stay)."""
 
-    def change(_conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
+    def change(conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
         config = {k: body[k] for k in CONFIG_FIELDS if k in body}
         _check_import(config)
+        _check_references(conn, ctx, config)
         config["syncs"] = old.get("syncs", [])
         return {"name": body["name"], "config": config}
 

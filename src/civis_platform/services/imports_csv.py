@@ -17,6 +17,7 @@ from civis_platform.errors import BadRequestError
 from civis_platform.programs.imports import DELIMITER_CHARS
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
+from civis_platform.services import references as refs
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
@@ -105,6 +106,18 @@ def _stored(body: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
     return config
 
 
+def check_references(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> None:
+    """The source files, destination host and credential must be the caller's to see."""
+    refs.files(conn, ctx, (config.get("source") or {}).get("file_ids"), "source.fileIds")
+    destination = config.get("destination") or {}
+    refs.optional(
+        conn, ctx, refs.remote_host, destination, "remote_host_id", "destination.remoteHostId"
+    )
+    refs.optional(
+        conn, ctx, refs.credential, destination, "credential_id", "destination.credentialId"
+    )
+
+
 def _redshift_view(options: Mapping[str, Any] | None) -> dict[str, Any]:
     """The Redshift options as given, less the null sort keys the official client sends."""
     options = dict(options or {})
@@ -146,6 +159,7 @@ def create_import(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
     destination = config["destination"]
     name = body.get("name") or f"CSV import to {destination['schema_']}.{destination['table']}"
     with ctx.store.transaction() as conn:
+        check_references(conn, ctx, config)
         job_id = jobs.insert_job(
             conn,
             owner_id=ctx.user.id,
@@ -164,9 +178,10 @@ def get_import(ctx: Context, *, id: int) -> dict[str, Any]:
 
 
 def _update(ctx: Context, id: int, body: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
-    def change(_conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
+    def change(conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
         config = _stored(body, {} if replace else old)
         validate(config)
+        check_references(conn, ctx, config)
         return {"config": config, **({"name": body["name"]} if body.get("name") else {})}
 
     return edit_job(ctx, KIND, id, change, lambda conn, row: _view(conn, ctx, row))

@@ -15,8 +15,9 @@ from sqlalchemy import Row
 from civis_platform.errors import BadRequestError
 from civis_platform.services import _generic as g
 from civis_platform.services.context import Context
-from civis_platform.services.run_outputs import JSON_VALUE as KIND
 from civis_platform.store import tables as t
+
+KIND = g.Kind(name="json_value", table=t.json_values, label="JSON value")
 
 DEFAULT_NAME = "JSON Value"
 MAX_VALUE_CHARS = 1_000_000

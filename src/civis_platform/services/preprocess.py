@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row
 
 from civis_platform.errors import BadRequestError
 from civis_platform.services import jobs
+from civis_platform.services import references as refs
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
@@ -33,17 +34,15 @@ DEFAULTS: dict[str, Any] = {
 FIELDS = ("file_id", *DEFAULTS)
 
 
-def _check(config: Mapping[str, Any]) -> None:
+def _check(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> None:
     delimiter = config.get("column_delimiter")
     if delimiter is not None and delimiter not in DELIMITERS:
         raise BadRequestError(
             f"columnDelimiter must be one of {', '.join(DELIMITERS)}.", "columnDelimiter"
         )
-    # Whether the caller may read the file is the run's business: it reads the file as
-    # the job's owner, when it runs, and fails saying why (as Civis does).
-    file_id = config.get("file_id")
-    if isinstance(file_id, bool) or not isinstance(file_id, int):
-        raise BadRequestError("fileId must be a file id.", "fileId")
+    # The file must be one the caller can read now; the run reads it again as the
+    # job's owner when it runs (the file may have expired or been unshared since).
+    refs.file(conn, ctx, config.get("file_id"), "fileId")
 
 
 def _view(row: Row[Any]) -> dict[str, Any]:
@@ -59,12 +58,12 @@ def _view(row: Row[Any]) -> dict[str, Any]:
 def create_preprocess(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
     """``POST /files/preprocess/csv``: a preprocess job over one of the caller's files.
 
-    Raises `BadRequestError` for a delimiter other than comma, tab or pipe. An unknown,
-    foreign or expired file fails the run, not this call.
+    Raises `BadRequestError` for a delimiter other than comma, tab or pipe, or a file
+    the caller cannot read (naming ``fileId``).
     """
     config = {**DEFAULTS, **{k: body[k] for k in FIELDS if k in body}}
-    _check(config)
     with ctx.store.transaction() as conn:
+        _check(conn, ctx, config)
         job_id = jobs.insert_job(
             conn,
             owner_id=ctx.user.id,
@@ -83,10 +82,10 @@ def get_preprocess(ctx: Context, *, id: int) -> dict[str, Any]:
 
 
 def _update(ctx: Context, id: int, body: Mapping[str, Any], *, replace: bool) -> dict[str, Any]:
-    def change(_conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
+    def change(conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
         given = {k: body[k] for k in FIELDS if k in body}
         config = {**DEFAULTS, **given} if replace else {**old, **given}
-        _check(config)
+        _check(conn, ctx, config)
         return {"config": config}
 
     return edit_job(ctx, KIND, id, change, lambda _conn, row: _view(row))

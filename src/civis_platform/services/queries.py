@@ -21,12 +21,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from civis_platform.errors import BadRequestError, NotFoundError
+from civis_platform.errors import BadRequestError
 from civis_platform.programs.sql import DEFAULT_PREVIEW_ROWS, MAX_PREVIEW_ROWS
 from civis_platform.programs.sql_export import parse_csv_settings
 from civis_platform.runner import runs
 from civis_platform.services import _generic as g
-from civis_platform.services import databases, jobs
+from civis_platform.services import jobs
+from civis_platform.services import references as refs
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context, iso
 from civis_platform.services.files import parse_time
@@ -97,10 +98,7 @@ def _preview_rows(value: Any) -> int:
 def _database(conn: Connection, ctx: Context, database_id: Any) -> Row[Any]:
     if isinstance(database_id, bool) or not isinstance(database_id, int):
         raise BadRequestError("database must be a database id.", field="database")
-    try:
-        return databases.database_row(conn, ctx, database_id)
-    except NotFoundError:
-        raise BadRequestError(f"Database {database_id} was not found.", field="database") from None
+    return refs.database(conn, ctx, database_id, "database")
 
 
 def create_query(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:

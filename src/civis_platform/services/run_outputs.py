@@ -1,7 +1,7 @@
 """Outputs a client attaches to a run (``POST .../runs/{run_id}/outputs``).
 
 An output names an object of one of the types below; the caller must be able to see
-it (404 otherwise, as for the object itself), so a run cannot point its readers at
+it (a 400 naming the field otherwise, `references`), so a run cannot point its readers at
 someone else's file. A JSONValue output carries the value as it was when attached,
 and File and JSONValue outputs take their object's name.
 """
@@ -14,43 +14,24 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.runner import runs
 from civis_platform.services import _generic as g
-from civis_platform.services import files, jobs
+from civis_platform.services import jobs
+from civis_platform.services import references as refs
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
 from civis_platform.store import tables as t
 
-JSON_VALUE = g.Kind(name="json_value", table=t.json_values, label="JSON value")
-# objectType -> what it names (None: a warehouse table, visible with its database).
-OUTPUT_KINDS: dict[str, g.Kind | None] = {
-    "File": files.KIND,
-    "JSONValue": JSON_VALUE,
-    "Project": g.PROJECT,
-    "Script": jobs.KIND,
-    "Table": None,
-}
 
-
-def _named(conn: Connection, ctx: Context, object_type: str, object_id: int) -> tuple[Any, Any]:
-    """(name, value) of the object an output names, after checking the caller sees it."""
-    if object_type not in OUTPUT_KINDS:
-        raise BadRequestError(
-            f"objectType must be one of {', '.join(OUTPUT_KINDS)}.", field="objectType"
-        )
-    kind = OUTPUT_KINDS[object_type]
-    if kind is None:
-        table = conn.execute(
-            select(t.warehouse_tables).where(t.warehouse_tables.c.id == object_id)
-        ).first()
-        if table is None:
-            raise NotFoundError(f"Table {object_id} was not found.")
-        return f"{table.schema_name}.{table.table_name}", None
-    row = g.fetch(conn, ctx, kind, object_id)
+def _named(conn: Connection, ctx: Context, object_type: Any, object_id: Any) -> tuple[Any, Any]:
+    """(name, value) of the object an output names, after checking the caller sees it
+    (`references.OUTPUT_TYPES`: a 400 naming the field otherwise)."""
+    row = refs.typed(conn, ctx, refs.OUTPUT_TYPES, object_type, object_id)
+    if object_type == "Table":
+        return f"{row.schema_name}.{row.table_name}", None
     if object_type == "JSONValue":
         return row.name, json.loads(row.value)
-    return row.name, None
+    return getattr(row, "name", None), None
 
 
 def post_output(

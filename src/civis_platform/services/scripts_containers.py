@@ -17,6 +17,7 @@ from civis_platform.runner import runs
 from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs, run_outputs, templates
+from civis_platform.services import references as refs
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._scripts import (
     check_arguments,
@@ -118,6 +119,7 @@ def create_container(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]
     config = _config(body)
     _check(config)
     with ctx.store.transaction() as conn:
+        check_references(conn, ctx, config)
         job_id = jobs.insert_job(
             conn,
             owner_id=ctx.user.id,
@@ -127,6 +129,16 @@ def create_container(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]
             hidden=bool(body.get("hidden", False)),
         )
         return _view(conn, ctx, CONTAINERS.row(conn, ctx, job_id))
+
+
+def check_references(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> None:
+    """The objects a container script names: its parent job, credentials, project."""
+    refs.optional(conn, ctx, refs.job, config, "parent_id", "parentId")
+    refs.optional(conn, ctx, refs.credential, config, "git_credential_id", "gitCredentialId")
+    refs.optional(
+        conn, ctx, refs.credential, config, "remote_host_credential_id", "remoteHostCredentialId"
+    )
+    refs.optional(conn, ctx, refs.project, config, "target_project_id", "targetProjectId")
 
 
 def get_container(ctx: Context, *, id: int) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from civis_platform.programs.sql_text import TemplateError, check_template, rend
 from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
+from civis_platform.services import references as refs
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._scripts import common_view
 from civis_platform.services._typed_runs import JobKind
@@ -79,6 +80,8 @@ def _check_config(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> 
     """400 naming the field for anything a run would trip over that we can see now."""
     if not str(config.get("sql") or "").strip():
         raise BadRequestError("sql must not be empty.", field="sql")
+    refs.optional(conn, ctx, refs.job, config, "parent_id", "parentId")
+    refs.optional(conn, ctx, refs.project, config, "target_project_id", "targetProjectId")
     database = database_for_remote_host(conn, ctx, config.get("remote_host_id"), "remoteHostId")
     check_credential(
         conn, ctx, config.get("credential_id"), "credentialId", database.remote_host_id
@@ -176,6 +179,15 @@ def clone_sql(ctx: Context, *, id: int, body: Mapping[str, Any]) -> dict[str, An
             config.pop("schedule", None)
         if not body.get("clone_notifications"):
             config.pop("notifications", None)
+        # A clone of a shared script is the cloner's: references they cannot see (the
+        # owner's credential, a parent job) are not copied; the credential falls back
+        # to the cloner's default.
+        for key, check in (("credential_id", refs.credential), ("parent_id", refs.job)):
+            if config.get(key) is not None:
+                try:
+                    check(conn, ctx, config[key], key)
+                except BadRequestError:
+                    config.pop(key)
         job_id = jobs.insert_job(
             conn,
             owner_id=ctx.user.id,

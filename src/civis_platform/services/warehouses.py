@@ -183,7 +183,9 @@ def check_credential(
     try:
         row = g.fetch(conn, ctx, CREDENTIAL, cred_id)
     except NotFoundError:
-        raise BadRequestError(f"Credential {cred_id} was not found.", field=field) from None
+        raise BadRequestError(
+            f"{field}: Credential {cred_id} was not found.", field=field
+        ) from None
     if row.type != DATABASE_CREDENTIAL_TYPE:
         raise BadRequestError(
             f"Credential {cred_id} is a {row.type} credential, not a Database one.", field=field

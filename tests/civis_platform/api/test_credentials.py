@@ -150,17 +150,19 @@ def test_read_share_makes_visible_but_not_writable(new_user) -> None:
 
 
 def test_group_share_reaches_group_members(new_user, admin: Api) -> None:
-    _owner, owner_api = new_user()
+    owner, owner_api = new_user()
     member, member_api = new_user()
     group = admin.post("groups", json={"name": f"g-{member.username}"}).json()
+    admin.put(f"groups/{group['id']}/members/{owner.id}")  # one shares with groups one is in
     assert member_api.get("users/me").status_code == 200  # key verified (and cached) first
     # Joining the group must take effect at once, not when the key cache expires.
     admin.put(f"groups/{group['id']}/members/{member.id}")
     credential = create(owner_api)
     path = f"credentials/{credential['id']}"
-    owner_api.put(
+    shared = owner_api.put(
         f"{path}/shares/groups", json={"group_ids": [group["id"]], "permission_level": "read"}
     )
+    assert shared.status_code == 200, shared.text
     assert member_api.get(path).status_code == 200
     assert owner_api.delete(f"{path}/shares/groups/{group['id']}").status_code == 204
     assert_civis_error(member_api.get(path), 404)

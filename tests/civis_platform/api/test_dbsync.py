@@ -310,8 +310,10 @@ def test_existing_destination_modes(server: ThreadedServer, pg: str, new_user: A
     assert rows(server, dst, f"SELECT 1 FROM dst.{table}_x") is None
 
 
-def test_a_foreign_credential_fails_the_run(pg: str, new_user: Any) -> None:
-    _user, api = new_user()
+def test_a_foreign_credential_is_refused_and_an_unshared_one_fails_the_run(
+    pg: str, new_user: Any
+) -> None:
+    user, api = new_user()
     _other, other_api = new_user()
     foreign = default_credential(other_api)
     created = _create(api, DEFAULT_DATABASE, pg)
@@ -322,7 +324,12 @@ def test_a_foreign_credential_fails_the_run(pg: str, new_user: Any) -> None:
         "source": {"remote_host_id": remote_host_id(api), "credential_id": foreign},
         "destination": created["destination"],
     }
+    refused = assert_civis_error(api.put(f"imports/{created['id']}", json=body), 400)
+    assert "source.credentialId" in refused["errorDescription"]
+    grant = {"userIds": [user.id], "permissionLevel": "read"}
+    assert other_api.put(f"credentials/{foreign}/shares/users", json=grant).status_code == 200
     assert api.put(f"imports/{created['id']}", json=body).status_code == 200
+    assert other_api.delete(f"credentials/{foreign}/shares/users/{user.id}").status_code == 204
     _sync(api, created["id"], "src.a", "dst.a")
     run = _run(api, created["id"])
     assert run["state"] == "failed" and f"Credential {foreign} was not found" in run["error"]

@@ -98,7 +98,8 @@ def test_racing_duplicates_are_409_not_500(new_user) -> None:
     import concurrent.futures
 
     _user, api = new_user()
-    body = {"objectId": 1, "objectType": "project", "alias": "raced"}
+    project = api.post("projects", json={"name": "p", "description": "d"}).json()["id"]
+    body = {"objectId": project, "objectType": "project", "alias": "raced"}
 
     def post(_: int) -> int:
         # One connection per thread: requests sessions are not meant to be shared.

@@ -54,3 +54,22 @@ def test_only_members_and_admins_see_a_group(admin: Api, new_user) -> None:
     # Membership is read from the store: removal takes effect on the next request.
     assert admin.delete(f"{path}/members/{member.id}").status_code == 204
     assert_civis_error(member_api.get(path), 404)
+
+
+def test_objects_are_shared_only_with_groups_the_sharer_sees(admin: Api, new_user) -> None:
+    member, member_api = new_user()
+    _outsider, outsider = new_user()
+    group = admin.post("groups", json={"name": unique("sharing")}).json()
+    admin.put(f"groups/{group['id']}/members/{member.id}")
+    grant = {"groupIds": [group["id"]], "permissionLevel": "read"}
+    project = {"name": "p", "description": "d"}
+    theirs = outsider.post("projects", json=project).json()["id"]
+    # To an outsider the group is as unknown as an id no group has.
+    refused = assert_civis_error(outsider.put(f"projects/{theirs}/shares/groups", json=grant), 400)
+    unknown = assert_civis_error(
+        outsider.put(f"projects/{theirs}/shares/groups", json={**grant, "groupIds": [2**31 - 1]}),
+        400,
+    )
+    assert refused["errorDescription"].split(":")[0] == unknown["errorDescription"].split(":")[0]
+    mine = member_api.post("projects", json=project).json()["id"]
+    assert member_api.put(f"projects/{mine}/shares/groups", json=grant).status_code == 200

@@ -294,26 +294,49 @@ def test_a_failed_append_leaves_the_table_as_it_was(loader: Loader) -> None:
     assert loader.table(table) == [["1", "a"]]
 
 
-def test_files_credentials_and_hosts_the_owner_cannot_use_fail_the_run(
+def test_files_credentials_and_hosts_the_owner_cannot_see_are_refused(
     loader: Loader, new_user: Any
 ) -> None:
     _other, other_api = new_user()
     table = unique_table()
     foreign = upload(other_api, PEOPLE)
-    failed(loader.run(loader.create([foreign], table)["id"]), f"File {foreign} was not found")
+    mine = upload(loader.api, PEOPLE)
     other_cred = default_credential(other_api)
-    run = loader.run(
-        loader.create(
-            [upload(loader.api, PEOPLE)], table, destination={"credential_id": other_cred}
-        )["id"]
+    private_host = other_api.post(
+        "remote_hosts", json={"name": "h", "type": "RemoteHostTypes::Postgres", "url": "x"}
+    ).json()["id"]
+    for body, field in [
+        (loader.body([mine, foreign], table), "source.fileIds[1]"),
+        (loader.body([mine], table, destination={"credential_id": other_cred}), "credentialId"),
+        (loader.body([mine], table, destination={"remote_host_id": 999999}), "remoteHostId"),
+        (loader.body([mine], table, destination={"remote_host_id": private_host}), "remoteHostId"),
+    ]:
+        refused = assert_civis_error(loader.api.post("imports/files/csv", json=body), 400)
+        assert field in refused["errorDescription"]
+    made = loader.create([mine], table)
+    patched = loader.api.patch(
+        f"imports/files/csv/{made['id']}", json={"source": {"file_ids": [foreign]}}
     )
-    failed(run, f"Credential {other_cred} was not found")
-    run = loader.run(
-        loader.create([upload(loader.api, PEOPLE)], table, destination={"remote_host_id": 999999})[
-            "id"
-        ]
-    )
-    failed(run, "Remote host 999999")
+    assert "source.fileIds[0]" in assert_civis_error(patched, 400)["errorDescription"]
+    assert loader.api.get(f"imports/files/csv/{made['id']}").json()["source"]["fileIds"] == [mine]
+
+
+def test_a_file_unshared_after_the_import_was_made_fails_the_run(
+    loader: Loader, new_user: Any
+) -> None:
+    _other, other_api = new_user()
+    table = unique_table()
+    me = loader.api.get("users/me").json()["id"]
+    lent = upload(other_api, PEOPLE)
+    grant = {"userIds": [me], "permissionLevel": "read"}
+    assert other_api.put(f"files/{lent}/shares/users", json=grant).status_code == 200
+    made = loader.create([lent], table)
+    assert other_api.delete(f"files/{lent}/shares/users/{me}").status_code == 204
+    failed(loader.run(made["id"]), f"File {lent} was not found")
+
+
+def test_an_expired_file_fails_the_run(loader: Loader) -> None:
+    table = unique_table()
     soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
     created = loader.api.post("files", json={"name": "x.csv", "expires_at": soon}).json()
     fields = dict(created["uploadFields"])

@@ -128,12 +128,28 @@ def test_binary_empty_ragged_and_broken_gzip_fail_clearly(new_user: Any) -> None
     assert "gzip" in _fails(api, upload(api, gzip.compress(DATA)[:20]))
 
 
-def test_another_users_file_fails_the_run(new_user: Any) -> None:
+def test_another_users_file_is_refused(new_user: Any) -> None:
     _owner, owner_api = new_user()
     _other, other_api = new_user()
     file_id = upload(owner_api, DATA)
-    error = _fails(other_api, file_id)
-    assert f"File {file_id} was not found" in error
+    refused = other_api.post("files/preprocess/csv", json={"file_id": file_id})
+    assert "fileId" in assert_civis_error(refused, 400)["errorDescription"]
+    mine = _preprocess(other_api, upload(other_api, DATA))
+    repointed = other_api.patch(f"files/preprocess/csv/{mine['id']}", json={"fileId": file_id})
+    assert_civis_error(repointed, 400)
+    assert other_api.get(f"files/preprocess/csv/{mine['id']}").json()["fileId"] == mine["fileId"]
+
+
+def test_a_file_unshared_after_the_job_was_made_fails_the_run(new_user: Any) -> None:
+    _owner, owner_api = new_user()
+    other, other_api = new_user()
+    file_id = upload(owner_api, DATA)
+    grant = {"userIds": [other.id], "permissionLevel": "read"}
+    assert owner_api.put(f"files/{file_id}/shares/users", json=grant).status_code == 200
+    job = _preprocess(other_api, file_id, in_place=False)
+    assert owner_api.delete(f"files/{file_id}/shares/users/{other.id}").status_code == 204
+    run = run_job(other_api, job["id"])
+    assert run["state"] == "failed" and f"File {file_id} was not found" in run["error"]
 
 
 def test_text_that_is_not_utf8_is_converted_into_a_copy(new_user: Any) -> None:
