@@ -81,17 +81,22 @@ def make_user(server: ThreadedServer, warehouse: Warehouse) -> SqlUser:
     """A new user with a Database credential for ``warehouse``'s remote host."""
     created = server.create_user(unique("sql"))
     api = Api(server.base_url, created.api_key)
-    response = api.post(
+    response = post_credential(api, created.username, warehouse)
+    assert response.status_code in (200, 201), response.text
+    return SqlUser(created.id, api, int(response.json()["id"]))
+
+
+def post_credential(api: Api, username: str, warehouse: Warehouse) -> Any:
+    """``POST /credentials``: a Database credential for ``warehouse``'s remote host."""
+    return api.post(
         "credentials",
         json={
             "type": "Database",
-            "username": created.username,
+            "username": username,
             "password": "unused",
             "remote_host_id": warehouse.remote_host_id,
         },
     )
-    assert response.status_code in (200, 201), response.text
-    return SqlUser(created.id, api, int(response.json()["id"]))
 
 
 def wait(api: Api, path: str, timeout: float = 30.0) -> dict[str, Any]:

@@ -152,7 +152,8 @@ def database_for_remote_host(
     ).first()
     if row is None:
         raise BadRequestError(
-            f"Remote host {host_id} is not a database this platform can reach.", field=field
+            f"{field}: Remote host {host_id} was not found among the databases you can reach.",
+            field=field,
         )
     return row
 

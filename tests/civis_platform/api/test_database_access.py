@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 from platform_helpers import Api, assert_civis_error, unique
-from sql_helpers import DUCKDB, SqlUser, Warehouse, _warehouse, make_user, wait
+from sql_helpers import DUCKDB, SqlUser, Warehouse, _warehouse, make_user, post_credential, wait
 from sqlalchemy import select
 
 import support
@@ -261,20 +261,30 @@ def private_db(server: ThreadedServer) -> Iterator[Warehouse]:
 def test_without_the_remote_host_share_the_database_is_not_there(
     server: ThreadedServer, private_db: Warehouse
 ) -> None:
-    a, b = make_user(server, private_db), make_user(server, private_db)
+    a_user = server.create_user(unique("sql"))
+    a_api = Api(server.base_url, a_user.api_key)
+    created = server.create_user(unique("sql"))
+    b_api = Api(server.base_url, created.api_key)
     admin = Api(server.base_url, server.admin_api_key)
     db = private_db.database_id
+    # Neither can name the private remote host in a credential before it is shared.
+    for user, api in ((a_user, a_api), (created, b_api)):
+        refused = post_credential(api, user.username, private_db)
+        assert "remoteHostId" in assert_civis_error(refused, 400)["errorDescription"]
     shared = admin.put(
-        f"remote_hosts/{db}/shares/users", json={"userIds": [a.id], "permissionLevel": "read"}
+        f"remote_hosts/{db}/shares/users", json={"userIds": [a_user.id], "permissionLevel": "read"}
     )
     assert shared.status_code == 200, shared.text
+    a_credential = post_credential(a_api, a_user.username, private_db)
+    assert a_credential.status_code in (200, 201), a_credential.text
+    a = SqlUser(a_user.id, a_api, int(a_credential.json()["id"]))
     schema = unique("priv")
     _ok(a, private_db, f"create schema {schema}")
     _ok(a, private_db, f"create table {schema}.t as select 1 as x")
     [table] = a.api.get("tables", params={"database_id": db, "schema": schema}).json()
 
     assert db in [d["id"] for d in a.api.get("databases").json()]
-    assert db not in [d["id"] for d in b.api.get("databases").json()]
+    assert db not in [d["id"] for d in b_api.get("databases").json()]
     for path in (
         f"databases/{db}",
         f"databases/{db}/schemas",
@@ -288,14 +298,14 @@ def test_without_the_remote_host_share_the_database_is_not_there(
         f"tables/{table['id']}/columns",
         f"remote_hosts/{db}",
     ):
-        assert_civis_error(b.api.get(path), 404)
-    assert_civis_error(b.api.get("tables", params={"database_id": db}), 404)
-    assert table["id"] not in [r["id"] for r in b.api.get("tables", params={"limit": 1000}).json()]
-    query = b.api.post("queries", json={"database": db, "sql": "select 1", "previewRows": 1})
-    assert assert_civis_error(query, 400)["errorDescription"].startswith(f"Database {db}")
-    script = b.api.post(
+        assert_civis_error(b_api.get(path), 404)
+    assert_civis_error(b_api.get("tables", params={"database_id": db}), 404)
+    assert table["id"] not in [r["id"] for r in b_api.get("tables", params={"limit": 1000}).json()]
+    query = b_api.post("queries", json={"database": db, "sql": "select 1", "previewRows": 1})
+    assert f"Database {db} " in assert_civis_error(query, 400)["errorDescription"]
+    script = b_api.post(
         "scripts/sql",
-        json={"name": "x", "sql": "select 1", "remoteHostId": db, "credentialId": b.credential_id},
+        json={"name": "x", "sql": "select 1", "remoteHostId": db, "credentialId": 1},
     )
     assert f"Remote host {db} " in assert_civis_error(script, 400)["errorDescription"]
 
@@ -303,11 +313,14 @@ def test_without_the_remote_host_share_the_database_is_not_there(
     group = admin.post("groups", json={"name": unique("analysts")})
     assert group.status_code == 201, group.text
     gid = group.json()["id"]
-    assert admin.put(f"groups/{gid}/members/{b.id}").status_code == 200
+    assert admin.put(f"groups/{gid}/members/{created.id}").status_code == 200
     shared = admin.put(
         f"remote_hosts/{db}/shares/groups", json={"groupIds": [gid], "permissionLevel": "read"}
     )
     assert shared.status_code == 200, shared.text
+    credential = post_credential(b_api, created.username, private_db)
+    assert credential.status_code in (200, 201), credential.text
+    b = SqlUser(created.id, b_api, int(credential.json()["id"]))
     assert b.api.get(f"databases/{db}").status_code == 200
     assert _ok(b, private_db, "select 1") == [["1"]]
     _refused(b, private_db, f"select * from {schema}.t")

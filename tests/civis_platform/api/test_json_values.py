@@ -67,8 +67,10 @@ def test_run_outputs_of_every_type_and_their_checks(new_user: Any, admin: Api) -
     # Objects the caller cannot see, unknown ones and unknown types are refused.
     theirs = _value(other_api, "1")
     refused = api.post(outputs, json={"objectType": "JSONValue", "objectId": theirs["id"]})
-    assert_civis_error(refused, 404)
-    assert_civis_error(api.post(outputs, json={"objectType": "Table", "objectId": 999999}), 404)
+    # (a 400 naming the field, the same for another user's object as for a missing one)
+    assert "objectId" in assert_civis_error(refused, 400)["errorDescription"]
+    missing = api.post(outputs, json={"objectType": "Table", "objectId": 999999})
+    assert "objectId" in assert_civis_error(missing, 400)["errorDescription"]
     assert_civis_error(api.post(outputs, json={"objectType": "Bogus", "objectId": 1}), 400)
     # Another user cannot attach outputs to this run at all.
     mine = other_api.post(outputs, json={"objectType": "JSONValue", "objectId": theirs["id"]})
