@@ -502,8 +502,6 @@ def seed_demo(ctx: click.Context, warehouse_url: str | None) -> None:
     if warehouse_url is None:
         path = settings.warehouse_path()
         if not path.exists():
-            raise click.ClickException(
-                f"{path} does not exist: run `civis-platform init` first."
-            )
+            raise click.ClickException(f"{path} does not exist: run `civis-platform init` first.")
         warehouse_url = f"duckdb://{path}"
     _seed_demo(warehouse_url)

@@ -98,7 +98,6 @@ def get_container(ctx: Context, *, id: int) -> dict[str, Any]:
         return _view(conn, ctx, CONTAINERS.row(conn, ctx, id))
 
 
-
 def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> g.Page:
     """Outputs of a run."""
     return CONTAINERS.list_outputs(ctx, id=id, run_id=run_id, query=query)
