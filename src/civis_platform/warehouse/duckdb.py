@@ -384,9 +384,7 @@ class DuckDBWarehouse(SqlWarehouse):
             if kind == "parquet":
                 rows: Any = pads.dataset(paths, format="parquet")
             else:
-                rows = stack.enter_context(
-                    _duckdb_files.reading(paths, f"SELECT * FROM {source}")
-                )
+                rows = stack.enter_context(_duckdb_files.reading(paths, f"SELECT * FROM {source}"))
             cur.register(view, rows)
             try:
                 if not reusable:
