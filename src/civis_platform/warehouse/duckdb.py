@@ -47,7 +47,7 @@ from .base import (
     WarehouseError,
 )
 
-__all__ = ["DuckDBWarehouse"]
+__all__ = ["REFUSED", "DuckDBWarehouse"]
 
 BATCH_ROWS = 65_536
 
