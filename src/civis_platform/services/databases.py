@@ -53,6 +53,17 @@ def warehouse_url(adapter: str, location: str) -> str:
     return location if adapter == "postgresql" else f"duckdb://{location}"
 
 
+# What a remote host's description says about its warehouse's table permissions.
+DESCRIPTIONS = {
+    "duckdb": (
+        "Embedded DuckDB warehouse. DuckDB has no users: everyone granted this database "
+        "shares its tables (reads, changes and drops them). For per-user table "
+        "permissions, use a PostgreSQL warehouse."
+    ),
+    "postgresql": "PostgreSQL warehouse.",
+}
+
+
 def register_database(
     conn: Connection,
     *,
@@ -83,7 +94,7 @@ def register_database(
             "name": name,
             "type": host_type,
             "url": warehouse_url(adapter, location),
-            "description": f"{adapter} warehouse",
+            "description": DESCRIPTIONS.get(adapter, f"{adapter} warehouse"),
         },
     )
     default_group = conn.execute(

@@ -209,3 +209,12 @@ def test_imports_cannot_be_turned_into_a_way_out(
     assert rows(server, database, f'select count(*) from imports."{literal}"') == [["2"]]
     _untouched(before, _checksums(home), new_blobs=True)
     assert not (home / "x.csv").exists()
+
+
+def test_the_duckdb_remote_host_says_its_tables_are_shared(
+    duck_only: Warehouse, attacker: SqlUser
+) -> None:
+    host = attacker.api.get(f"remote_hosts/{duck_only.remote_host_id}")
+    assert host.status_code == 200, host.text
+    description = host.json()["description"]
+    assert "shares its tables" in description and "PostgreSQL" in description, description
