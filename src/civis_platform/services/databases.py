@@ -22,12 +22,6 @@ from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
 from civis_platform.services.users import DEFAULT_GROUP_SLUG
 from civis_platform.store import tables as t
 
-DUCKDB_SHARING = (
-    "DuckDB warehouse: it has no users of its own, so everyone granted this database "
-    "reads and changes all of its tables. For per-user table permissions use a PostgreSQL "
-    "warehouse."
-)
-
 
 def visible_clause(ctx: Context) -> ColumnElement[bool]:
     """SQL condition selecting the databases the caller may reach (see the module doc)."""
@@ -83,6 +77,20 @@ def warehouse_url(adapter: str, location: str) -> str:
     return location if adapter == "postgresql" else f"duckdb://{location}"
 
 
+# What a remote host's description says about its warehouse's table permissions.
+DESCRIPTIONS = {
+    "duckdb": (
+        "Embedded DuckDB warehouse. DuckDB has no users: everyone granted this database "
+        "shares its tables (reads, changes and drops them). For per-user table "
+        "permissions, use a PostgreSQL warehouse."
+    ),
+    "postgresql": (
+        "PostgreSQL warehouse: each user's SQL runs as their own role, and PostgreSQL's "
+        "grants and ownership decide which tables they reach."
+    ),
+}
+
+
 def register_database(
     conn: Connection,
     *,
@@ -113,7 +121,7 @@ def register_database(
             "name": name,
             "type": host_type,
             "url": warehouse_url(adapter, location),
-            "description": DUCKDB_SHARING if adapter == "duckdb" else f"{adapter} warehouse",
+            "description": DESCRIPTIONS.get(adapter, f"{adapter} warehouse"),
         },
     )
     default_group = conn.execute(

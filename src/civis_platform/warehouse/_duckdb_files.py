@@ -1,9 +1,9 @@
 """Files for the platform's own loads and exports, read and written by a DuckDB of their own.
 
 The warehouse's DuckDB runs users' SQL with external access off and its configuration
-locked (`lockdown_settings`): no SQL there opens a file. The platform's loads (read a
-staged CSV or Parquet file) and exports (write a CSV or Parquet file to stream out) still
-use DuckDB's own parallel readers and writers, through a short-lived in-memory DuckDB
+locked (`lockdown_settings`): no SQL there opens a file. The platform's CSV loads (read
+a staged CSV file) and CSV exports (write a file to stream out) still use DuckDB's own
+parallel reader and ``COPY`` writer, through a short-lived in-memory DuckDB
 that can reach exactly the files of one operation (``allowed_paths`` for the files it
 reads, ``allowed_directories`` for the fresh folder it writes into) and is locked in
 the same way. Rows cross between the two as an Arrow stream, never through a file the

@@ -273,11 +273,18 @@ class SqlWarehouse(abc.ABC):
         return None
 
     def _native_relation(
-        self, cur: Any, paths: list[str], source: str, *, reusable: bool
+        self,
+        cur: Any,
+        paths: list[str],
+        source: str,
+        *,
+        kind: Literal["csv", "parquet"],
+        reusable: bool,
     ) -> contextlib.AbstractContextManager[str]:
         """The rows of a native ``source`` (from `_native_csv_source` or
-        `_native_parquet_source`, reading ``paths``) as a relation ``cur`` can select
-        from, for the block's duration; ``reusable``: it is read more than once.
+        `_native_parquet_source`, as ``kind`` says, reading ``paths``) as a relation
+        ``cur`` can select from, for the block's duration; ``reusable``: it is read more
+        than once.
 
         By default the engine reads the source itself, in the statement that uses it; an
         engine whose users' sessions cannot open files reads it another way."""
@@ -512,7 +519,9 @@ class SqlWarehouse(abc.ABC):
             with (
                 self._errors(CsvImportError),
                 self._transaction() as cur,
-                self._native_relation(cur, files, source, reusable=reusable) as relation,
+                self._native_relation(
+                    cur, files, source, kind="csv", reusable=reusable
+                ) as relation,
             ):
 
                 def source_sql(target: list[Column]) -> str:
@@ -574,7 +583,9 @@ class SqlWarehouse(abc.ABC):
         def stage(cur: Any, stack: contextlib.ExitStack) -> tuple[str, str | None]:
             if native is not None:
                 reusable = existing_table_rows == "upsert"  # upsert reads the rows twice
-                relation = self._native_relation(cur, files, native, reusable=reusable)
+                relation = self._native_relation(
+                    cur, files, native, kind="parquet", reusable=reusable
+                )
                 return stack.enter_context(relation), None
             return self._staged_arrow(cur, _columnar.parquet_batches(sources, file_schema))
 

@@ -10,26 +10,28 @@ Users' SQL cannot leave the warehouse: the database runs with external access of
 its configuration locked (`_duckdb_files.lockdown_settings`), so no statement reads or
 writes a file, attaches a database, installs or loads an extension, or changes a
 setting; such statements fail with a `SqlError` that says so. The platform's own fast
-paths (DuckDB reading a staged CSV or Parquet file, ``COPY`` writing an export) run in a
-separate DuckDB that reaches only that operation's files, and hand the rows over as
-Arrow streams (`_duckdb_files`).
+paths keep DuckDB's native readers and writers where they pay: a staged CSV file is read,
+and a CSV export written by ``COPY``, in a separate DuckDB that reaches only that
+operation's files, the rows handed over as Arrow streams (`_duckdb_files`); Parquet is
+read as a pyarrow dataset and written by pyarrow.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import shutil
+import re
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as pads
 
-from . import _columnar, _csv, _duckdb_files
+from . import _csv, _duckdb_files
 from ._inference import TypeStats
 from ._sql import SqlWarehouse, unique_names
 from ._sqltext import quote_ident, quote_literal, strip_query
@@ -45,7 +47,7 @@ from .base import (
     WarehouseError,
 )
 
-__all__ = ["DuckDBWarehouse"]
+__all__ = ["REFUSED", "DuckDBWarehouse"]
 
 BATCH_ROWS = 65_536
 
@@ -110,12 +112,25 @@ REFUSED = (
 )
 
 
+# DuckDB's words when it refuses one of those otherwise: a path read as a table name
+# (replacement scans are off), an extension it will not load, its own files.
+_REFUSED_SPELLINGS = (
+    re.compile(r"^Catalog Error: Table with name \S*[/\\]\S* does not exist"),
+    re.compile(r"exists in the \w+ extension"),
+    re.compile(r"Unique file handle conflict|belongs to an attached database"),
+)
+
+
 def _refusal(exc: Exception) -> str | None:
     """The message for an engine error that is the lock-down refusing a statement."""
     message = str(exc)
-    if isinstance(exc, duckdb.PermissionException) or (
-        isinstance(exc, duckdb.InvalidInputException)
-        and "the configuration has been locked" in message
+    if (
+        isinstance(exc, duckdb.PermissionException)
+        or (
+            isinstance(exc, duckdb.InvalidInputException)
+            and "the configuration has been locked" in message
+        )
+        or any(spelling.search(message) for spelling in _REFUSED_SPELLINGS)
     ):
         return f"{REFUSED} {message}"
     return None
@@ -352,13 +367,24 @@ class DuckDBWarehouse(SqlWarehouse):
 
     @contextlib.contextmanager
     def _native_relation(
-        self, cur: Any, paths: list[str], source: str, *, reusable: bool
+        self,
+        cur: Any,
+        paths: list[str],
+        source: str,
+        *,
+        kind: Literal["csv", "parquet"],
+        reusable: bool,
     ) -> Iterator[str]:
-        """The native source read by a DuckDB limited to ``paths`` (this one opens no
-        file), registered on ``cur`` as a view of its Arrow stream; copied into a
-        temporary table first when it is read more than once."""
+        """The native source's rows registered on ``cur`` (this DuckDB opens no file) as
+        a view: CSV read by a DuckDB limited to ``paths`` (its reader's exact rules),
+        Parquet as a pyarrow dataset (scanned in parallel, as fast here as a DuckDB of its
+        own); copied into a temporary table first when it is read more than once."""
         view = f"__native_{uuid.uuid4().hex[:12]}"
-        with _duckdb_files.reading(paths, f"SELECT * FROM {source}") as rows:
+        with contextlib.ExitStack() as stack:
+            if kind == "parquet":
+                rows: Any = pads.dataset(paths, format="parquet")
+            else:
+                rows = stack.enter_context(_duckdb_files.reading(paths, f"SELECT * FROM {source}"))
             cur.register(view, rows)
             try:
                 if not reusable:
@@ -449,29 +475,6 @@ class DuckDBWarehouse(SqlWarehouse):
                 )
                 with open(out.folder / "export.csv", "rb") as text:
                     _csv.write_single(_csv.file_chunks(text, rows), sink, fmt, columns)
-        return ExportResult(row_count=rows, columns=columns)
-
-    def export_parquet(self, sql: str, sink: BinaryIO) -> ExportResult:
-        """See `Warehouse.export_parquet`.
-
-        DuckDB's own ``COPY ... (FORMAT parquet)`` writes the file (in a DuckDB of its
-        own, `_duckdb_files.writing`; faster than pyarrow's writer); columns of a type outside
-        `_TYPED_EXPORT_TYPES` are cast to text first, so that every Parquet reader can
-        read them and they hold what a CSV export would.
-        """
-        with self._errors(), self._transaction() as cur:
-            select, columns = self._typed_select(cur, sql)
-            with _duckdb_files.writing() as out:
-                rows = out.copy(
-                    cur.sql(select).to_arrow_reader(BATCH_ROWS),
-                    "export.parquet",
-                    # DuckDB's default row groups (~123k rows) are written in parallel;
-                    # one big group was twice as slow.
-                    f"FORMAT parquet, COMPRESSION {_columnar.COMPRESSION}",
-                )
-                with open(out.folder / "export.parquet", "rb") as written:
-                    shutil.copyfileobj(written, sink, _csv.CHUNK_BYTES)
-        sink.flush()
         return ExportResult(row_count=rows, columns=columns)
 
     def _typed_select(self, cur: Any, sql: str) -> tuple[str, list[str]]:
