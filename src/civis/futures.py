@@ -33,7 +33,8 @@ _FAILURE_LOG_LINES = 15
 _OOM_PREFIX = "Process ran out of its"
 _CONTAINER_FUTURE_DEPRECATED = (
     "ContainerFuture is deprecated (as in civis-python 2.10): CivisFuture supports "
-    "cancel() and automatic retries (max_retries); please migrate to CivisFuture.")
+    "cancel() and automatic retries (max_retries); please migrate to CivisFuture."
+)
 
 
 def _error_text(response: Any) -> str:
@@ -81,12 +82,19 @@ class CivisFuture(PollableResult):
         if max_retries is not None and max_retries < 0:
             raise ValueError("max_retries must not be negative.")
         if max_retries and len(poller_args) < 2:
-            raise ValueError("max_retries requires a poller that tracks a specific run "
-                             "(poller_args must include a run ID).")
+            raise ValueError(
+                "max_retries requires a poller that tracks a specific run "
+                "(poller_args must include a run ID)."
+            )
         # Set before the first poll: a run that has already failed is rerun at once.
         self._retries_left = max_retries or 0
-        super().__init__(poller, poller_args, polling_interval=polling_interval,
-                         client=client, poll_on_creation=poll_on_creation)
+        super().__init__(
+            poller,
+            poller_args,
+            polling_interval=polling_interval,
+            client=client,
+            poll_on_creation=poll_on_creation,
+        )
 
     @property
     def job_id(self) -> Any:
@@ -149,8 +157,9 @@ class CivisFuture(PollableResult):
         # A run that failed silently: its last log lines are the best explanation.  The
         # official client sleeps 15 s first; our server writes logs before the state.
         try:
-            logs = list(self.client.jobs.list_runs_logs(
-                self.job_id, self.run_id, limit=_FAILURE_LOG_LINES))
+            logs = list(
+                self.client.jobs.list_runs_logs(self.job_id, self.run_id, limit=_FAILURE_LOG_LINES)
+            )
         except Exception:  # keep the failure, lose only its detail
             logs = []
         logs.reverse()  # the API answers newest first
@@ -181,8 +190,11 @@ class CivisFuture(PollableResult):
             self.client.jobs.delete_runs(self.job_id, self.run_id)
         except CivisAPIError as err:
             if err.status_code != 404:  # 404: most likely the run just finished
-                warnings.warn(f"Unexpected error when attempting to cancel job ID "
-                              f"{self.job_id} / run ID {self.run_id}:\n{err}", stacklevel=2)
+                warnings.warn(
+                    f"Unexpected error when attempting to cancel job ID "
+                    f"{self.job_id} / run ID {self.run_id}:\n{err}",
+                    stacklevel=2,
+                )
             return False
         self.cleanup()
         # The run may have finished just before the DELETE (a no-op then): one poll tells.
@@ -226,9 +238,14 @@ class ContainerFuture(CivisFuture):
     ) -> None:
         warnings.warn(_CONTAINER_FUTURE_DEPRECATED, FutureWarning, stacklevel=2)
         client = client_or_default(client)
-        super().__init__(client.scripts.get_containers_runs, (job_id, run_id),
-                         polling_interval=polling_interval, client=client,
-                         poll_on_creation=poll_on_creation, max_retries=max_n_retries)
+        super().__init__(
+            client.scripts.get_containers_runs,
+            (job_id, run_id),
+            polling_interval=polling_interval,
+            client=client,
+            poll_on_creation=poll_on_creation,
+            max_retries=max_n_retries,
+        )
 
     def cancel(self) -> bool:
         """Cancel the container run (``POST /scripts/{id}/cancel``).

@@ -33,8 +33,7 @@ def _http(ctx: click.Context) -> Any:
         api_key = os.environ.get("CIVIS_API_KEY")
         if not api_key:
             raise click.ClickException("set CIVIS_API_KEY to use the civis command line")
-        meta["civis.http"] = HTTPClient(api_key, base_url=get_base_url(),
-                                        user_agent="civis-cli")
+        meta["civis.http"] = HTTPClient(api_key, base_url=get_base_url(), user_agent="civis-cli")
     return meta["civis.http"]
 
 
@@ -50,8 +49,11 @@ def _model(ctx: click.Context) -> SpecModel:
         http = _http(ctx)
         try:
             meta["civis.model"] = load_downloaded_spec(
-                lambda: download_spec(http), base_url=http.base_url,
-                api_key=http._api_key, api_version="1.0")
+                lambda: download_spec(http),
+                base_url=http.base_url,
+                api_key=http._api_key,
+                api_version="1.0",
+            )
         except (requests.RequestException, ValueError) as exc:
             raise click.ClickException(f"could not load the API spec: {exc}") from exc
     model: SpecModel = meta["civis.model"]
@@ -74,8 +76,7 @@ def _print(data: Any, json_output: bool) -> None:
         click.echo(yaml.safe_dump(data, default_flow_style=False), nl=False)
 
 
-def _invoke(ctx: click.Context, op: Operation, values: dict[str, Any], json_output: bool
-            ) -> None:
+def _invoke(ctx: click.Context, op: Operation, values: dict[str, Any], json_output: bool) -> None:
     path = op.path
     query: dict[str, Any] = {}
     body: dict[str, Any] = {}
@@ -93,8 +94,7 @@ def _invoke(ctx: click.Context, op: Operation, values: dict[str, Any], json_outp
             body[p.spec_name] = value  # the CLI sends the spec's own (camelCase) keys
     verb = op.verb.upper()
     send_json = bool(body) or verb in ("POST", "PUT", "PATCH")
-    response = _http(ctx).request(verb, path, params=query or None, json=body,
-                               send_json=send_json)
+    response = _http(ctx).request(verb, path, params=query or None, json=body, send_json=send_json)
     if not 200 <= response.status_code < 300:
         from civis.base import CivisAPIError
 
@@ -111,11 +111,15 @@ def _dest(spec_name: str) -> str:
 
 def _command(op: Operation) -> click.Command:
     params: list[click.Parameter] = []
-    help_lines = [op.summary, "", op.description, "", op.path] if op.description else [
-        op.summary, "", op.path]
+    help_lines = (
+        [op.summary, "", op.description, "", op.path]
+        if op.description
+        else [op.summary, "", op.path]
+    )
     # As in the official CLI: path and query params in spec order, body props by name.
     ordered = [p for p in op.params if p.location != "body"] + sorted(
-        (p for p in op.params if p.location == "body"), key=lambda p: p.spec_name)
+        (p for p in op.params if p.location == "body"), key=lambda p: p.spec_name
+    )
     for p in ordered:
         kind = _CLICK_TYPES.get(p.type, click.STRING)
         if p.type in _FILE_TYPES:
@@ -125,17 +129,28 @@ def _command(op: Operation) -> click.Command:
             params.append(click.Argument([dest], type=kind))
             help_lines += ["", f"{dest.upper()} ({p.type}) - {p.description}"]
         else:
-            params.append(click.Option([f"--{cli_param_name(p.spec_name)}", dest], type=kind,
-                                       help=p.description or None))
-    params.append(click.Option(["--json-output"], is_flag=True,
-                               help="output in JSON instead of YAML"))
+            params.append(
+                click.Option(
+                    [f"--{cli_param_name(p.spec_name)}", dest],
+                    type=kind,
+                    help=p.description or None,
+                )
+            )
+    params.append(
+        click.Option(["--json-output"], is_flag=True, help="output in JSON instead of YAML")
+    )
 
     @click.pass_context
     def callback(ctx: click.Context, json_output: bool, **values: Any) -> None:
         _invoke(ctx, op, values, json_output)
 
-    return click.Command(op.cli_name, params=params, callback=callback,
-                         help="\n".join(help_lines), short_help=op.summary)
+    return click.Command(
+        op.cli_name,
+        params=params,
+        callback=callback,
+        help="\n".join(help_lines),
+        short_help=op.summary,
+    )
 
 
 class _ResourceGroup(click.Group):

@@ -32,8 +32,9 @@ class DeprecatedKwargDefault:
         return "DEPRECATED"  # as the official signature shows it
 
 
-def run_job(job_id: int, client: Any = None,
-            polling_interval: int | float | None = None) -> CivisFuture:
+def run_job(
+    job_id: int, client: Any = None, polling_interval: int | float | None = None
+) -> CivisFuture:
     """Start a new run of a job (``POST /jobs/{id}/runs``) and return its future.
 
     Parameters
@@ -56,27 +57,37 @@ def run_job(job_id: int, client: Any = None,
     """
     client = client_or_default(client)
     run = client.jobs.post_runs(job_id)
-    return CivisFuture(client.jobs.get_runs, (job_id, run.id),
-                       polling_interval=polling_interval, client=client,
-                       poll_on_creation=False)
+    return CivisFuture(
+        client.jobs.get_runs,
+        (job_id, run.id),
+        polling_interval=polling_interval,
+        client=client,
+        poll_on_creation=False,
+    )
 
 
 def _resolve_return_as(json_value: Any, return_as: str) -> str:
     if isinstance(json_value, DeprecatedKwargDefault):
         return return_as
-    if (json_value and return_as != "JSONValue") or (
-            not json_value and return_as == "JSONValue"):
+    if (json_value and return_as != "JSONValue") or (not json_value and return_as == "JSONValue"):
         raise ValueError(
             f"Conflicting argument values: JSONValue={bool(json_value)} but "
-            f"return_as={return_as!r}. Stop setting 'JSONValue' and use return_as.")
-    warnings.warn("'JSONValue' is deprecated; use return_as='JSONValue' instead.",
-                  FutureWarning, stacklevel=3)
+            f"return_as={return_as!r}. Stop setting 'JSONValue' and use return_as."
+        )
+    warnings.warn(
+        "'JSONValue' is deprecated; use return_as='JSONValue' instead.", FutureWarning, stacklevel=3
+    )
     return return_as
 
 
-def run_template(id: int, arguments: dict[str, Any],
-                 JSONValue: Any = DeprecatedKwargDefault(),
-                 client: Any = None, return_as: str = "files", **kwargs: Any) -> Any:
+def run_template(
+    id: int,
+    arguments: dict[str, Any],
+    JSONValue: Any = DeprecatedKwargDefault(),
+    client: Any = None,
+    return_as: str = "files",
+    **kwargs: Any,
+) -> Any:
     """Run a custom script from template ``id`` and return its outputs.
 
     Parameters
@@ -123,8 +134,7 @@ def run_template(id: int, arguments: dict[str, Any],
     for output in outputs:
         if output.object_type == "JSONValue":
             return output.get("value")
-    warnings.warn(f"No JSONValue output for run {run.id} of script {job.id}.",
-                  stacklevel=2)
+    warnings.warn(f"No JSONValue output for run {run.id} of script {job.id}.", stacklevel=2)
     return None
 
 
@@ -141,8 +151,12 @@ def _as_dict(log: Any) -> dict[str, Any]:
     return log.json() if hasattr(log, "json") else dict(log)
 
 
-def job_logs(job_id: int, run_id: int | None = None, finished_timeout: float | None = None,
-             client: Any = None) -> Iterator[dict[str, Any]]:
+def job_logs(
+    job_id: int,
+    run_id: int | None = None,
+    finished_timeout: float | None = None,
+    client: Any = None,
+) -> Iterator[dict[str, Any]]:
     """Yield the log entries of a run as they appear, until the run's logs are final.
 
     Each entry is a snake_case dict (``id``, ``created_at``, ``message``, ``level``),
@@ -190,7 +204,8 @@ def job_logs(job_id: int, run_id: int | None = None, finished_timeout: float | N
             last_id = max(log.id for log in page)  # more pages: read on at once
             continue
         caught_up = max_id_header is None or (
-            local_max is not None and local_max >= int(max_id_header))
+            local_max is not None and local_max >= int(max_id_header)
+        )
         if not caught_up:
             last_id = local_max or 0
             continue
@@ -203,8 +218,9 @@ def job_logs(job_id: int, run_id: int | None = None, finished_timeout: float | N
         wait = min(wait * 1.5, _LOG_MAX_WAIT)
 
 
-def _finished_long_ago(client: Any, job_id: int, run_id: int,
-                       finished_timeout: float | None) -> bool:
+def _finished_long_ago(
+    client: Any, job_id: int, run_id: int, finished_timeout: float | None
+) -> bool:
     if finished_timeout is None:
         return False
     finished_at = client.jobs.get_runs(job_id, run_id).get("finished_at")

@@ -84,9 +84,7 @@ def test_an_unknown_job_type_fails_with_a_clear_error(
     assert row.state == "failed" and "no.such.program" in row.error
 
 
-def test_cancel_stops_a_running_program(
-    store: Store, owner_id: int, worker: Worker
-) -> None:
+def test_cancel_stops_a_running_program(store: Store, owner_id: int, worker: Worker) -> None:
     GATES["cancel"] = threading.Event()
     run_id = _queue(store, make_job(store, owner_id, "test.gate", gate="cancel"))
     worker.notify()
@@ -245,9 +243,7 @@ def test_a_retried_run_that_is_lost_again_fails(store: Store, owner_id: int) -> 
         assert runs.requeue_or_fail(store, run_id, "lost", retries=1) == expected
 
 
-def test_a_worker_takes_only_its_job_types(
-    store: Store, owner_id: int, settings: Settings
-) -> None:
+def test_a_worker_takes_only_its_job_types(store: Store, owner_id: int, settings: Settings) -> None:
     echo = _queue(store, make_job(store, owner_id, "test.echo"))
     record = _queue(store, make_job(store, owner_id, "test.record"))
     worker = make_worker(store, settings, slots=1, takes={"test.record"}).start()
