@@ -182,3 +182,14 @@ def archive_script(ctx: Context, *, id: int) -> None:
     with ctx.store.transaction() as conn:
         _script_row(conn, ctx, id, need="write")
         g.update_row(conn, t.jobs, id, {"archived": True})
+
+
+def run_script(ctx: Context, *, id: int) -> None:
+    """``POST /scripts/{id}/run``: start a run of a script of any type (409 while one is
+    active), as ``POST /jobs/{id}/runs`` does."""
+
+    def check(row: Row[Any]) -> None:
+        if row.type not in SCRIPT_TYPES:
+            raise NotFoundError(f"Script {row.id} was not found.")
+
+    jobs.queue_run(ctx, id, check=check)
