@@ -31,7 +31,7 @@ def common_view(
     author = g.user_summary(conn, row.owner_id)
     return {
         "id": row.id,
-        "from_template_aliases": [],
+        "from_template_aliases": templates.template_aliases(conn, config.get("from_template_id")),
         "name": row.name,
         "type": civis_type,
         "created_at": iso(row.created_at),

@@ -144,13 +144,18 @@ def check_references(conn: Connection, ctx: Context, config: Mapping[str, Any]) 
 def get_container(ctx: Context, *, id: int) -> dict[str, Any]:
     """``GET /scripts/containers/{id}`` (a custom script backed by a container too)."""
     with ctx.store.transaction() as conn:
-        return _view(conn, ctx, CONTAINER_READS.row(conn, ctx, id))
+        try:
+            row = CONTAINER_READS.row(conn, ctx, id)
+        except NotFoundError:
+            row = templates.backing_row(conn, ctx, id, CONTAINER_READS)
+        return _view(conn, ctx, row)
 
 
 def _update(ctx: Context, script_id: int, body: Mapping[str, Any], *, replace: bool) -> Any:
     def change(conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
         config = {**({} if replace else old), **_config(body)}
         _check(config, required=replace or "required_resources" in old)
+        check_references(conn, ctx, config)
         return {"config": config, **({"name": body["name"]} if body.get("name") else {})}
 
     return edit_job(ctx, CONTAINERS, script_id, change, lambda conn, row: _view(conn, ctx, row))

@@ -40,9 +40,12 @@ def test_every_user_sees_the_library_and_its_alias(new_user: Any) -> None:
     aliases = api.get("aliases", params={"object_type": "template_script"}).json()
     [alias] = [a for a in aliases if a["alias"] == "civis-import-from-url"]
     assert (alias["objectType"], alias["objectId"]) == ("template_script", IMPORT_FROM_URL.id)
-    # Users cannot change the library, nor read its backing script.
+    # Users cannot change the library; they may read its backing script, not change it.
     assert_civis_error(api.patch(f"templates/scripts/{template['id']}", json={"name": "x"}), 403)
-    assert_civis_error(api.get(f"scripts/containers/{template['scriptId']}"), 404)
+    backing = f"scripts/containers/{template['scriptId']}"
+    assert "import_url" in api.get(backing).json()["dockerCommand"]
+    assert_civis_error(api.patch(backing, json={"dockerCommand": "id"}), 404)
+    assert_civis_error(api.post(f"{backing}/runs"), 404)
 
 
 def _run_import(api: Api, **arguments: Any) -> tuple[int, int, dict[str, Any]]:
@@ -69,6 +72,8 @@ def test_import_from_url_loads_a_platform_file_into_a_table(new_user: Any) -> No
         api, URL=url, TABLE_NAME=table, IF_EXISTS="drop", DATABASE_NAME="Civis Database"
     )
     assert done["state"] == "succeeded", done
+    shown_custom = api.get(f"scripts/custom/{custom}").json()
+    assert [a["alias"] for a in shown_custom["fromTemplateAliases"]] == ["civis-import-from-url"]
     [output] = api.get(f"scripts/custom/{custom}/runs/{run_id}/outputs").json()
     assert output["objectType"] == "Table"
     shown = api.get(f"tables/{output['objectId']}").json()

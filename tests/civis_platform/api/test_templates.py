@@ -103,6 +103,7 @@ def test_other_users_need_a_share_of_the_template(new_user: Any) -> None:
     other, other_api = new_user()
     template = _template(api)
     assert_civis_error(other_api.get(f"templates/scripts/{template['id']}"), 404)
+    assert_civis_error(other_api.get(f"scripts/containers/{template['scriptId']}"), 404)
     refused = other_api.post(
         "scripts/custom", json={"fromTemplateId": template["id"], "arguments": {"WHO": "x"}}
     )
@@ -112,8 +113,12 @@ def test_other_users_need_a_share_of_the_template(new_user: Any) -> None:
         json={"userIds": [other.id], "permissionLevel": "read"},
     )
     assert shared.status_code == 200, shared.text
-    # With the template shared, the other user runs it without seeing its script.
-    assert_civis_error(other_api.get(f"scripts/containers/{template['scriptId']}"), 404)
+    # With the template shared, the other user may read its script (as infer_backend_
+    # factory does; a custom script's codePreview shows it too), not change or run it.
+    backing = f"scripts/containers/{template['scriptId']}"
+    assert other_api.get(backing).json()["dockerCommand"] == "echo $GREETING $WHO"
+    assert_civis_error(other_api.patch(backing, json={"dockerCommand": "id"}), 404)
+    assert_civis_error(other_api.post(f"{backing}/runs"), 404)
     custom = _custom(other_api, template["id"], WHO="friend")
     run_id, done = _run(other_api, custom["id"])
     assert done["state"] == "succeeded", done
@@ -164,3 +169,38 @@ def test_custom_scripts_list_filters_by_template(new_user: Any) -> None:
     assert patched["arguments"] == {"WHO": "z"} and patched["fromTemplateId"] == first["id"]
     generic = api.get(f"scripts/{a['id']}").json()
     assert (generic["type"], generic["templateScriptId"]) == ("Custom", first["id"])
+
+
+def test_fields_naming_other_objects_are_checked(new_user: Any) -> None:
+    _user, api = new_user()
+    _other, other_api = new_user()
+    theirs = other_api.post(
+        "credentials", json={"type": "Custom", "username": "u", "password": "p", "name": "c"}
+    ).json()["id"]
+    template = _template(api)
+    refused = api.post(
+        "scripts/custom",
+        json={"fromTemplateId": template["id"], "arguments": {}, "credentialId": theirs},
+    )
+    assert "credentialId" in assert_civis_error(refused, 400)["errorDescription"]
+    custom = _custom(api, template["id"], WHO="x")
+    patched = api.patch(f"scripts/custom/{custom['id']}", json={"remoteHostId": 999999})
+    assert "remoteHostId" in assert_civis_error(patched, 400)["errorDescription"]
+    container = api.post(
+        "scripts/containers",
+        json={"requiredResources": {}, "dockerCommand": "true", "gitCredentialId": theirs},
+    )
+    assert "gitCredentialId" in assert_civis_error(container, 400)["errorDescription"]
+
+
+def test_custom_scripts_list_filters_by_status(new_user: Any) -> None:
+    _user, api = new_user()
+    template = _template(api)
+    ran = _custom(api, template["id"], WHO="ran")
+    idle = _custom(api, template["id"], WHO="idle")
+    _run(api, ran["id"])
+    succeeded = api.get("scripts/custom", params={"status": "succeeded"}).json()
+    assert [s["id"] for s in succeeded] == [ran["id"]]
+    never = api.get("scripts/custom", params={"status": "idle"}).json()
+    assert [s["id"] for s in never] == [idle["id"]]
+    assert_civis_error(api.get("scripts/custom", params={"status": "sideways"}), 400)
