@@ -30,6 +30,7 @@ def brandable(platform: Any) -> str:
     return "Civis Database"
 
 
+@pytest.mark.timeout(1500)  # four trainings and a 94,920-row prediction on a shared CPU
 def test_ml_scenario(platform: Any, client_python: str, brandable: str) -> None:
     has_ml = subprocess.run(
         [client_python, "-c", "from civis.ml import ModelPipeline"],
