@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -422,7 +423,7 @@ _REGIONS = ["north", "south", "east", "west", "central"]
 _DEVICES = ["android", "ios", "web"]
 # The upgrade label's log-odds: an intercept, then per feature a weight (numeric
 # features are centred first); categorical effects are per level.
-UPGRADE_LOGIT = {
+UPGRADE_LOGIT: dict[str, Any] = {
     "intercept": -1.4,
     "monthly_logins": 0.09,  # per login above 10
     "age": -0.035,  # per year above 40

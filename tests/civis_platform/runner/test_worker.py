@@ -268,3 +268,34 @@ def test_user_code_without_a_sandbox_executor_fails_clearly(
         )
     finally:
         worker.stop()
+
+
+def test_a_worker_of_both_kinds_keeps_a_slot_for_platform_programs(
+    store: Store, settings: Settings
+) -> None:
+    # Users' code that waits on a platform run of its own (CivisML's SQL export of its
+    # table) must never find every slot taken by runs like itself.
+    both = make_worker(store, settings, slots=1)
+    reserved = both.reserved_platform_types()
+    assert "test.echo" in reserved and "sql" in reserved
+    assert not reserved & {"container", "custom", "python3"}
+    assert make_worker(store, settings, slots=1, takes={"container"}).reserved_platform_types() == (
+        frozenset()
+    )
+    assert make_worker(store, settings, slots=1, takes={"test.echo"}).reserved_platform_types() == (
+        frozenset()
+    )
+
+
+def test_the_reserved_slot_runs_platform_programs_when_the_slots_are_busy(
+    store: Store, owner_id: int, settings: Settings
+) -> None:
+    worker = make_worker(store, settings, slots=1).start()
+    try:
+        assert sum(t.name == "civis-runner-platform" for t in worker._threads) == 1
+        first = _queue(store, make_job(store, owner_id, "test.echo"))
+        second = _queue(store, make_job(store, owner_id, "test.echo"))
+        worker.notify()
+        assert wait_final(store, first).state == wait_final(store, second).state == "succeeded"
+    finally:
+        worker.stop()

@@ -10,6 +10,8 @@ Examples:
     >>> args = TrainArgs.from_env(env)
     >>> args.target_columns, args.source.database, args.cv_params, args.n_jobs
     (['a', 'b'], 3, 'hyperband', 2)
+    >>> Source.from_env({"TABLE_NAME": "s.t", "DB_DATABASE": "4"}).database
+    4
 """
 
 from __future__ import annotations
@@ -43,15 +45,18 @@ def _json(env: Mapping[str, str], name: str) -> Any:
 
 
 def _int(env: Mapping[str, str], name: str) -> int | None:
-    value = _json(env, name)
+    value = _text(env, name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ModelError(f"{name} must be an integer, not {value!r}.")
     try:
-        return int(value)
-    except ValueError as exc:
-        raise ModelError(f"{name} must be an integer, not {value!r}.") from exc
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    if isinstance(parsed, str) and parsed.strip().lstrip("-").isdigit():
+        parsed = int(parsed)
+    if isinstance(parsed, bool) or not isinstance(parsed, int):
+        raise ModelError(f"{name} must be an integer, not {value!r}.")
+    return parsed
 
 
 def _bool(env: Mapping[str, str], name: str) -> bool:
@@ -65,8 +70,9 @@ def _words(env: Mapping[str, str], name: str) -> list[str]:
 
 
 def _database(env: Mapping[str, str], name: str) -> int | str | None:
-    """``{"database": id}`` (as the official client sends), a bare id, or a name."""
-    value = _text(env, name)
+    """``{"database": id}`` (as the official client sends), a bare id, or a name; a
+    template's ``database`` parameter arrives as ``<NAME>_DATABASE``."""
+    value = _text(env, f"{name}_DATABASE") or _text(env, name)
     if value is None:
         return None
     try:
