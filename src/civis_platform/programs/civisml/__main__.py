@@ -32,11 +32,14 @@ def programs() -> dict[str, Program]:
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
-    table = programs()
-    if len(argv) != 1 or argv[0] not in table:
+    if len(argv) != 1 or argv[0] not in ("train", "predict", "register"):
         print(USAGE, file=sys.stderr)
         return 2
+    report = Report({"train": "training", "predict": "prediction"}.get(argv[0], "registration"))
+    table = programs()
     import civis
+
+    report.stage("imports")
 
     try:
         job_id, run_id = run_ids(env)
@@ -45,7 +48,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return 2
     client = civis.APIClient()
     outputs = RunOutputs(client, job_id, run_id)
-    report = Report({"train": "training", "predict": "prediction"}.get(argv[0], "registration"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warnings.filterwarnings("ignore", category=DeprecationWarning)

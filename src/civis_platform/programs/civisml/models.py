@@ -52,13 +52,13 @@ class ModelKind:
 
 
 _TREES = {
-    "n_estimators": randint(50, 500),
+    "n_estimators": randint(20, 150),
     "max_depth": randint(2, 12),
     "min_samples_leaf": randint(1, 20),
     "max_features": ["sqrt", "log2", None],
 }
 _BOOST = {
-    "n_estimators": randint(50, 500),
+    "n_estimators": randint(20, 150),
     "max_depth": randint(1, 6),
     "learning_rate": loguniform(0.005, 0.5),
     "subsample": uniform(0.5, 0.5),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,14 @@ class Report:
     data: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    _clock: float = field(default_factory=time.perf_counter, repr=False)
+
+    def stage(self, name: str) -> None:
+        """Seconds since the last stage (or the start), recorded as stage ``name``."""
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._clock, 3)
+        self._clock = now
 
     def info(
         self,
@@ -75,6 +84,7 @@ class Report:
                 "status": status,
                 "stack_trace": stack_trace,
                 "configuration": self.configuration,
+                "timings": self.timings,
             },
             "data": self.data,
             "model": self.model,

@@ -147,6 +147,7 @@ def run(env: Mapping[str, str], client: Any, outputs: RunOutputs, report: Report
     }
     report.data = {"target_columns": args.target_columns, "primary_key": args.primary_key}
     frame = read_source(client, args.source)
+    report.stage("read")
     data = split(frame, args)
     pipeline, classifier, hyperband = model_pipeline(client, args)
     pipeline = configure(pipeline, args.params, args.calibration, classifier=classifier)
@@ -200,6 +201,7 @@ def run(env: Mapping[str, str], client: Any, outputs: RunOutputs, report: Report
         **search_info,
     }
     report.data["class_names"] = report.model["class_names"]
+    report.stage("fit")
     buf = io.BytesIO()
     joblib.dump(fitted, buf, compress=3)
     outputs.post_bytes("estimator.pkl", buf.getvalue())
@@ -229,6 +231,7 @@ def run(env: Mapping[str, str], client: Any, outputs: RunOutputs, report: Report
         else:
             per_target.append(metric.classification(y.to_numpy(), oos, classes))
         scores.append(pd.DataFrame(oos, columns=score_columns(target, classes), index=x.index))
+    report.stage("cross_validation")
     table = pd.concat(scores, axis=1)
     if data.keys is not None:
         table.index = pd.Index(data.keys, name=args.primary_key)
@@ -247,3 +250,4 @@ def run(env: Mapping[str, str], client: Any, outputs: RunOutputs, report: Report
     )
     if args.oos.table is not None:
         write_table(client, table.reset_index() if data.keys is not None else table, args.oos)
+    report.stage("outputs")
