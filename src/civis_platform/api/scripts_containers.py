@@ -143,7 +143,7 @@ class Container(ResponseModel):
     partition_label: str | None = None
     my_permission_level: str | None = None
     hidden: bool | None = None
-    archived: bool | None = None
+    archived: str | None = None
     target_project_id: int | None = None
     running_as_id: int | None = None
 
