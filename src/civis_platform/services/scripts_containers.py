@@ -132,7 +132,11 @@ def create_container(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]
 def get_container(ctx: Context, *, id: int) -> dict[str, Any]:
     """``GET /scripts/containers/{id}`` (a custom script backed by a container too)."""
     with ctx.store.transaction() as conn:
-        return _view(conn, ctx, CONTAINER_READS.row(conn, ctx, id))
+        try:
+            row = CONTAINER_READS.row(conn, ctx, id)
+        except NotFoundError:
+            row = templates.backing_row(conn, ctx, id, CONTAINER_READS)
+        return _view(conn, ctx, row)
 
 
 def _update(ctx: Context, script_id: int, body: Mapping[str, Any], *, replace: bool) -> Any:

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from civis_platform.errors import BadRequestError
+from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
-from civis_platform.services import jobs, run_outputs
+from civis_platform.services import jobs, run_outputs, templates
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._scripts import (
     check_arguments,
@@ -93,9 +93,13 @@ def create_python(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def get_python(ctx: Context, *, id: int) -> dict[str, Any]:
-    """``GET /scripts/python3/{id}``."""
+    """``GET /scripts/python3/{id}`` (also for readers of a template it backs)."""
     with ctx.store.transaction() as conn:
-        return _view(conn, ctx, PYTHON.row(conn, ctx, id))
+        try:
+            row = PYTHON.row(conn, ctx, id)
+        except NotFoundError:
+            row = templates.backing_row(conn, ctx, id, PYTHON)
+        return _view(conn, ctx, row)
 
 
 def _update(ctx: Context, script_id: int, body: Mapping[str, Any], *, replace: bool) -> Any:

@@ -255,3 +255,24 @@ def backing_for_run(conn: Connection, ctx: Context, template_id: Any) -> tuple[s
     if backing is None:  # the template was just deleted
         raise NotFoundError(f"Template {template_id} was not found.")
     return backing
+
+
+def published_to(conn: Connection, ctx: Context, job_id: int) -> bool:
+    """True when the caller may read a template whose backing script is ``job_id``
+    (its readers may read the script, as a custom script's ``codePreview`` shows it;
+    they may not change or run it)."""
+    stmt = select(t.templates.c.id).where(
+        t.templates.c.script_id == job_id, g.visible_clause(ctx, KIND)
+    )
+    return conn.execute(stmt.limit(1)).first() is not None
+
+
+def backing_row(conn: Connection, ctx: Context, job_id: int, kind: Any) -> Row[Any]:
+    """The job row of a script the caller reads through a template it backs
+    (`published_to`); 404 as for any unreadable script otherwise. ``kind`` (a
+    ``JobKind``) checks the script's type."""
+    row = conn.execute(select(t.jobs).where(t.jobs.c.id == job_id)).first()
+    if row is None or not published_to(conn, ctx, job_id):
+        raise NotFoundError(f"{kind.label} {job_id} was not found.")
+    kind.check_type(row)
+    return row

@@ -40,9 +40,12 @@ def test_every_user_sees_the_library_and_its_alias(new_user: Any) -> None:
     aliases = api.get("aliases", params={"object_type": "template_script"}).json()
     [alias] = [a for a in aliases if a["alias"] == "civis-import-from-url"]
     assert (alias["objectType"], alias["objectId"]) == ("template_script", IMPORT_FROM_URL.id)
-    # Users cannot change the library, nor read its backing script.
+    # Users cannot change the library; they may read its backing script, not change it.
     assert_civis_error(api.patch(f"templates/scripts/{template['id']}", json={"name": "x"}), 403)
-    assert_civis_error(api.get(f"scripts/containers/{template['scriptId']}"), 404)
+    backing = f"scripts/containers/{template['scriptId']}"
+    assert "import_url" in api.get(backing).json()["dockerCommand"]
+    assert_civis_error(api.patch(backing, json={"dockerCommand": "id"}), 404)
+    assert_civis_error(api.post(f"{backing}/runs"), 404)
 
 
 def _run_import(api: Api, **arguments: Any) -> tuple[int, int, dict[str, Any]]:

@@ -103,6 +103,7 @@ def test_other_users_need_a_share_of_the_template(new_user: Any) -> None:
     other, other_api = new_user()
     template = _template(api)
     assert_civis_error(other_api.get(f"templates/scripts/{template['id']}"), 404)
+    assert_civis_error(other_api.get(f"scripts/containers/{template['scriptId']}"), 404)
     refused = other_api.post(
         "scripts/custom", json={"fromTemplateId": template["id"], "arguments": {"WHO": "x"}}
     )
@@ -112,8 +113,12 @@ def test_other_users_need_a_share_of_the_template(new_user: Any) -> None:
         json={"userIds": [other.id], "permissionLevel": "read"},
     )
     assert shared.status_code == 200, shared.text
-    # With the template shared, the other user runs it without seeing its script.
-    assert_civis_error(other_api.get(f"scripts/containers/{template['scriptId']}"), 404)
+    # With the template shared, the other user may read its script (as infer_backend_
+    # factory does; a custom script's codePreview shows it too), not change or run it.
+    backing = f"scripts/containers/{template['scriptId']}"
+    assert other_api.get(backing).json()["dockerCommand"] == "echo $GREETING $WHO"
+    assert_civis_error(other_api.patch(backing, json={"dockerCommand": "id"}), 404)
+    assert_civis_error(other_api.post(f"{backing}/runs"), 404)
     custom = _custom(other_api, template["id"], WHO="friend")
     run_id, done = _run(other_api, custom["id"])
     assert done["state"] == "succeeded", done

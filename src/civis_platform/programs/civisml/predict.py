@@ -55,9 +55,9 @@ def feature_frame(
     frame: pd.DataFrame, estimator: Any, model: Mapping[str, Any], drop: set[str]
 ) -> pd.DataFrame:
     """The columns the model was trained on, in its order."""
-    wanted = list(
-        getattr(estimator, "feature_names_in_", None) or model.get("feature_columns") or []
-    )
+    names = getattr(estimator, "feature_names_in_", None)
+    wanted = [str(c) for c in names] if names is not None else []
+    wanted = wanted or list(model.get("feature_columns") or [])
     if not wanted:
         return frame[[c for c in frame.columns if c not in drop]]
     missing = [c for c in wanted if c not in frame.columns]
