@@ -37,6 +37,7 @@ def brandable(platform: Any) -> str:
     return DATABASE
 
 
+@pytest.mark.timeout(1800)
 def test_ml_scenario(platform: Any, client_python: str, brandable: str) -> None:
     user = platform.create_user(f"ml-{abs(hash(client_python)) % 100_000}")
     report = run_scenario(
