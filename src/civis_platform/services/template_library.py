@@ -15,7 +15,7 @@ are readable by the default group (every user); the backing scripts are hidden.
 
 Examples:
     >>> [entry.name for entry in LIBRARY]
-    ['Import from URL']
+    ['Import from URL', 'CivisML Training', 'CivisML Prediction', 'CivisML Registration']
     >>> len({entry.id for entry in LIBRARY}) == len(LIBRARY)
     True
 """
@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from civis_platform.programs.civisml.templates import TEMPLATES as CIVISML_TEMPLATES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
 from civis_platform.services.aliases import KIND as ALIAS
@@ -93,7 +94,21 @@ IMPORT_FROM_URL = LibraryEntry(
     },
 )
 
-LIBRARY: tuple[LibraryEntry, ...] = (IMPORT_FROM_URL,)
+CIVISML: tuple[LibraryEntry, ...] = tuple(
+    LibraryEntry(
+        key=entry.alias,
+        id=entry.id,
+        name=entry.name,
+        note=entry.note,
+        script=entry.container(),
+        alias=entry.alias,
+        category="script",
+        tags=("civisml",),
+    )
+    for entry in CIVISML_TEMPLATES
+)
+
+LIBRARY: tuple[LibraryEntry, ...] = (IMPORT_FROM_URL, *CIVISML)
 
 
 def _first_admin(conn: Connection) -> int | None:

@@ -10,6 +10,8 @@ Examples:
     >>> args = TrainArgs.from_env(env)
     >>> args.target_columns, args.source.database, args.cv_params, args.n_jobs
     (['a', 'b'], 3, 'hyperband', 2)
+    >>> Source.from_env({"TABLE_NAME": "s.t", "DB_DATABASE": "4"}).database
+    4
 """
 
 from __future__ import annotations
@@ -65,8 +67,9 @@ def _words(env: Mapping[str, str], name: str) -> list[str]:
 
 
 def _database(env: Mapping[str, str], name: str) -> int | str | None:
-    """``{"database": id}`` (as the official client sends), a bare id, or a name."""
-    value = _text(env, name)
+    """``{"database": id}`` (as the official client sends), a bare id, or a name; a
+    template's ``database`` parameter arrives as ``<NAME>_DATABASE``."""
+    value = _text(env, f"{name}_DATABASE") or _text(env, name)
     if value is None:
         return None
     try:

@@ -37,10 +37,16 @@ class TemplateEntry:
     def command(self) -> str:
         return f"python -m civis_platform.programs.civisml {self.program}"
 
+    @property
+    def note(self) -> str:
+        return (
+            f"CivisML {self.program}: python -m civis_platform.programs.civisml {self.program} "
+            "in the default image. See docs/ml.md for its arguments and outputs."
+        )
+
     def container(self) -> dict[str, Any]:
-        """The backing container script's fields, as ``POST /scripts/containers`` takes."""
+        """The backing container script's configuration."""
         return {
-            "name": self.name,
             "docker_command": self.command,
             "docker_image_name": self.image,
             "params": [dict(p) for p in self.params],
