@@ -59,6 +59,42 @@ def _() -> None:
     assert state in ("succeeded", "success"), state
 
 
+@check("the other models start (they train beside the tour's three)")
+def _() -> None:
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    regression = ModelPipeline(
+        "sparse_linear_regressor",
+        "avg_session_minutes",
+        primary_key=PKEY,
+        excluded_columns=[*EXCLUDE, DV],
+        client=client,
+    )
+    own = ModelPipeline(
+        Pipeline([("impute", SimpleImputer()), ("logit", LogisticRegression())]),
+        DV,
+        primary_key=PKEY,
+        excluded_columns=[*EXCLUDE, "plan", "region", "device"],
+        model_name="own logistic",
+        client=client,
+    )
+    bad_target = ModelPipeline("sparse_logistic", "no_such_column", client=client)
+    bad_model = ModelPipeline("no_such_model", DV, client=client)
+    STATE["regression"] = regression
+    STATE["own"] = own
+    STATE["side"] = {
+        "regression": regression.train(table_name=TRAINING_TABLE, database_name=DATABASE),
+        "own": own.train(table_name=TRAINING_TABLE, database_name=DATABASE),
+        "bad_target": bad_target.train(table_name=TRAINING_TABLE, database_name=DATABASE),
+        "no_table": ModelPipeline("sparse_logistic", DV, client=client).train(
+            table_name=f"{SCHEMA}.no_such_table", database_name=DATABASE
+        ),
+        "bad_model": bad_model.train(table_name=TRAINING_TABLE, database_name=DATABASE),
+    }
+
+
 @check("three models train at once; ROC AUCs read as they finish")
 def _() -> None:
     models = {}
@@ -120,14 +156,8 @@ def _() -> None:
 
 @check("a regression model")
 def _() -> None:
-    model = ModelPipeline(
-        "sparse_linear_regressor",
-        "avg_session_minutes",
-        primary_key=PKEY,
-        excluded_columns=[*EXCLUDE, DV],
-        client=client,
-    )
-    train = model.train(table_name=TRAINING_TABLE, database_name=DATABASE)
+    model = STATE["regression"]
+    train = STATE["side"]["regression"]
     train.result(timeout=600)
     assert train.state == "succeeded"
     metrics = train.metrics
@@ -138,30 +168,15 @@ def _() -> None:
 
 @check("a user-supplied scikit-learn estimator")
 def _() -> None:
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-
-    estimator = Pipeline([("impute", SimpleImputer()), ("logit", LogisticRegression())])
-    model = ModelPipeline(
-        estimator,
-        DV,
-        primary_key=PKEY,
-        excluded_columns=[*EXCLUDE, "plan", "region", "device"],
-        model_name="own logistic",
-        client=client,
-    )
-    train = model.train(table_name=TRAINING_TABLE, database_name=DATABASE)
+    train = STATE["side"]["own"]
     train.result(timeout=600)
     assert train.metrics["roc_auc"] > 0.6
-    fitted = model.estimator
-    assert hasattr(fitted, "predict_proba")
+    assert hasattr(STATE["own"].estimator, "predict_proba")
 
 
 @check("a missing target column is a ModelError with model_info.json")
 def _() -> None:
-    model = ModelPipeline("sparse_logistic", "no_such_column", client=client)
-    train = model.train(table_name=TRAINING_TABLE, database_name=DATABASE)
+    train = STATE["side"]["bad_target"]
     err = expect_raises(ModelError, lambda: train.result(timeout=600))
     assert "no_such_column" in str(err)
     assert err.metadata["run"]["status"] == "exception"
@@ -170,16 +185,14 @@ def _() -> None:
 
 @check("a table that does not exist fails clearly")
 def _() -> None:
-    model = ModelPipeline("sparse_logistic", DV, client=client)
-    train = model.train(table_name=f"{SCHEMA}.no_such_table", database_name=DATABASE)
+    train = STATE["side"]["no_table"]
     err = expect_raises((ModelError, CivisJobFailure), lambda: train.result(timeout=600))
     assert "no_such_table" in str(err)
 
 
 @check("an unknown model name fails clearly")
 def _() -> None:
-    model = ModelPipeline("no_such_model", DV, client=client)
-    train = model.train(table_name=TRAINING_TABLE, database_name=DATABASE)
+    train = STATE["side"]["bad_model"]
     err = expect_raises((ModelError, CivisJobFailure), lambda: train.result(timeout=600))
     assert "no_such_model" in str(err)
 
