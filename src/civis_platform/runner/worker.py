@@ -146,8 +146,22 @@ class Worker:
             ).start()
         for n in range(self.slots):
             self._spawn(self._work, f"civis-runner-{n}")
+        lane = self.platform_lane()
+        if lane:
+            self._spawn(lambda: self._work(lane), "civis-runner-platform")
         self._spawn(self._beat, "civis-runner-heartbeat")
         return self
+
+    def platform_lane(self) -> frozenset[str]:
+        """The platform job types (SQL, imports, exports...) one extra slot takes alone.
+
+        Users' code often starts platform jobs and waits for them (CivisML reads its
+        table through a SQL export): were every slot held by such runs, their platform
+        jobs would queue forever. The lane always has room for them; they run in its
+        thread, briefly, and never run users' code.
+        """
+        platform = frozenset(self.job_types) - self.job_types.user_code_keys()
+        return platform if self.takes is None else platform & self.takes
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -209,10 +223,11 @@ class Worker:
 
     # ------------------------------------------------------------------ threads
 
-    def _work(self) -> None:
+    def _work(self, takes: Collection[str] | None = None) -> None:
+        takes = self.takes if takes is None else takes
         while not self._stopping.is_set():
             try:
-                claimed = runs.claim_next(self.store, self.worker_id, self.takes)
+                claimed = runs.claim_next(self.store, self.worker_id, takes)
             except Exception:  # the store is down or busy: try again after a poll
                 log.exception("claiming a run failed")
                 claimed = None

@@ -272,3 +272,27 @@ def test_user_code_without_a_sandbox_executor_fails_clearly(
         )
     finally:
         worker.stop()
+
+
+def test_platform_jobs_have_a_lane_of_their_own(
+    store: Store, owner_id: int, settings: Settings
+) -> None:
+    # Users' code that waits for a platform job it started (CivisML reading its table)
+    # must not starve it by holding every slot: one more slot takes platform jobs only.
+    worker = make_worker(store, settings, slots=1)
+    lane = worker.platform_lane()
+    assert "sql" in lane and "test.echo" in lane
+    assert not lane & worker.job_types.user_code_keys()
+    assert make_worker(store, settings, takes={"container"}).platform_lane() == frozenset()
+    GATES["lane"] = threading.Event()
+    held = _queue(store, make_job(store, owner_id, "test.gate", gate="lane"))
+    worker.start()
+    try:
+        wait_state(store, held, {"running"})
+        echo = _queue(store, make_job(store, owner_id, "test.echo"))
+        worker.notify()
+        assert wait_final(store, echo).state == "succeeded"
+        assert run_row(store, held).state == "running"
+    finally:
+        GATES["lane"].set()
+        worker.stop()
