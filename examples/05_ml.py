@@ -80,7 +80,8 @@ n_users = len(predict.table)
 most_likely = predict.table.sort_values(by="upgrade_1", ascending=False)[: int(0.05 * n_users)]
 print(
     f"The most likely {len(most_likely)} of {len(predict.table)} users to upgrade "
-    f"have scores ranging from {most_likely.iloc[-1, 0]} to {most_likely.iloc[0, 0]}."
+    f"have scores ranging from {most_likely['upgrade_1'].iloc[-1]} "
+    f"to {most_likely['upgrade_1'].iloc[0]}."
 )
 
 # Changed our mind: store the predictions in a table after all, with the
