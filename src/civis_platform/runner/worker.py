@@ -12,6 +12,9 @@ services), then:
 
 Around that:
 
+- Besides its ``slots``, a worker that takes both kinds has one more slot for
+  platform programs only, so users' code waiting on a run of its own (CivisML's SQL
+  export of its table) cannot deadlock a worker whose slots all run users' code.
 - `notify` (after a run is queued in this process) wakes idle slots at once; on
   PostgreSQL a `wakeup.Listener` does the same for runs queued by other processes, and
   delivers cancellations; slots also poll every ``runner_poll_seconds``.
@@ -146,22 +149,11 @@ class Worker:
             ).start()
         for n in range(self.slots):
             self._spawn(self._work, f"civis-runner-{n}")
-        lane = self.platform_lane()
-        if lane:
-            self._spawn(lambda: self._work(lane), "civis-runner-platform")
+        reserved = self.reserved_platform_types()
+        if reserved:
+            self._spawn(lambda: self._work(reserved), "civis-runner-platform")
         self._spawn(self._beat, "civis-runner-heartbeat")
         return self
-
-    def platform_lane(self) -> frozenset[str]:
-        """The platform job types (SQL, imports, exports...) one extra slot takes alone.
-
-        Users' code often starts platform jobs and waits for them (CivisML reads its
-        table through a SQL export): were every slot held by such runs, their platform
-        jobs would queue forever. The lane always has room for them; they run in its
-        thread, briefly, and never run users' code.
-        """
-        platform = frozenset(self.job_types) - self.job_types.user_code_keys()
-        return platform if self.takes is None else platform & self.takes
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -223,7 +215,17 @@ class Worker:
 
     # ------------------------------------------------------------------ threads
 
-    def _work(self, takes: Collection[str] | None = None) -> None:
+    def reserved_platform_types(self) -> frozenset[str]:
+        """The platform job types of the extra slot a worker that takes users' code too
+        keeps for them (empty when it takes only one kind): users' code that waits on
+        a platform run of its own (an SQL export, a query, an import: CivisML reading
+        its table) never finds every slot taken by runs like itself."""
+        user_code = self.job_types.user_code_keys()
+        taken = frozenset(self.job_types) if self.takes is None else self.takes
+        platform = taken - user_code
+        return platform if platform and taken & user_code else frozenset()
+
+    def _work(self, takes: frozenset[str] | None = None) -> None:
         takes = self.takes if takes is None else takes
         while not self._stopping.is_set():
             try:

@@ -84,9 +84,7 @@ def test_an_unknown_job_type_fails_with_a_clear_error(
     assert row.state == "failed" and "no.such.program" in row.error
 
 
-def test_cancel_stops_a_running_program(
-    store: Store, owner_id: int, worker: Worker
-) -> None:
+def test_cancel_stops_a_running_program(store: Store, owner_id: int, worker: Worker) -> None:
     GATES["cancel"] = threading.Event()
     run_id = _queue(store, make_job(store, owner_id, "test.gate", gate="cancel"))
     worker.notify()
@@ -245,9 +243,7 @@ def test_a_retried_run_that_is_lost_again_fails(store: Store, owner_id: int) -> 
         assert runs.requeue_or_fail(store, run_id, "lost", retries=1) == expected
 
 
-def test_a_worker_takes_only_its_job_types(
-    store: Store, owner_id: int, settings: Settings
-) -> None:
+def test_a_worker_takes_only_its_job_types(store: Store, owner_id: int, settings: Settings) -> None:
     echo = _queue(store, make_job(store, owner_id, "test.echo"))
     record = _queue(store, make_job(store, owner_id, "test.record"))
     worker = make_worker(store, settings, slots=1, takes={"test.record"}).start()
@@ -274,25 +270,32 @@ def test_user_code_without_a_sandbox_executor_fails_clearly(
         worker.stop()
 
 
-def test_platform_jobs_have_a_lane_of_their_own(
+def test_a_worker_of_both_kinds_keeps_a_slot_for_platform_programs(
+    store: Store, settings: Settings
+) -> None:
+    # Users' code that waits on a platform run of its own (CivisML's SQL export of its
+    # table) must never find every slot taken by runs like itself.
+    both = make_worker(store, settings, slots=1)
+    reserved = both.reserved_platform_types()
+    assert "test.echo" in reserved and "sql" in reserved
+    assert not reserved & {"container", "custom", "python3"}
+    assert make_worker(store, settings, slots=1, takes={"container"}).reserved_platform_types() == (
+        frozenset()
+    )
+    assert make_worker(store, settings, slots=1, takes={"test.echo"}).reserved_platform_types() == (
+        frozenset()
+    )
+
+
+def test_the_reserved_slot_runs_platform_programs_when_the_slots_are_busy(
     store: Store, owner_id: int, settings: Settings
 ) -> None:
-    # Users' code that waits for a platform job it started (CivisML reading its table)
-    # must not starve it by holding every slot: one more slot takes platform jobs only.
-    worker = make_worker(store, settings, slots=1)
-    lane = worker.platform_lane()
-    assert "sql" in lane and "test.echo" in lane
-    assert not lane & worker.job_types.user_code_keys()
-    assert make_worker(store, settings, takes={"container"}).platform_lane() == frozenset()
-    GATES["lane"] = threading.Event()
-    held = _queue(store, make_job(store, owner_id, "test.gate", gate="lane"))
-    worker.start()
+    worker = make_worker(store, settings, slots=1).start()
     try:
-        wait_state(store, held, {"running"})
-        echo = _queue(store, make_job(store, owner_id, "test.echo"))
+        assert sum(t.name == "civis-runner-platform" for t in worker._threads) == 1
+        first = _queue(store, make_job(store, owner_id, "test.echo"))
+        second = _queue(store, make_job(store, owner_id, "test.echo"))
         worker.notify()
-        assert wait_final(store, echo).state == "succeeded"
-        assert run_row(store, held).state == "running"
+        assert wait_final(store, first).state == wait_final(store, second).state == "succeeded"
     finally:
-        GATES["lane"].set()
         worker.stop()

@@ -45,15 +45,18 @@ def _json(env: Mapping[str, str], name: str) -> Any:
 
 
 def _int(env: Mapping[str, str], name: str) -> int | None:
-    value = _json(env, name)
+    value = _text(env, name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ModelError(f"{name} must be an integer, not {value!r}.")
     try:
-        return int(value)
-    except ValueError as exc:
-        raise ModelError(f"{name} must be an integer, not {value!r}.") from exc
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    if isinstance(parsed, str) and parsed.strip().lstrip("-").isdigit():
+        parsed = int(parsed)
+    if isinstance(parsed, bool) or not isinstance(parsed, int):
+        raise ModelError(f"{name} must be an integer, not {value!r}.")
+    return parsed
 
 
 def _bool(env: Mapping[str, str], name: str) -> bool:
