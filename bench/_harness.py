@@ -55,7 +55,9 @@ def platform_server(**settings: str) -> Iterator[Server]:
         port = _free_port()
         proc = subprocess.Popen(
             [cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             _wait_until_listening(port, proc)
@@ -79,8 +81,11 @@ def _wait_until_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
 def run_snippet(python: str, code: str, env: dict[str, str] | None = None) -> dict:
     """Run `code` in a fresh interpreter; it must print one JSON object as its last line."""
     proc = subprocess.run(
-        [python, "-c", code], env={**os.environ, **(env or {})},
-        capture_output=True, text=True, timeout=900,
+        [python, "-c", code],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark snippet failed under {python}:\n{proc.stderr[-3000:]}")
@@ -109,6 +114,12 @@ def machine_note() -> str:
 
 
 __all__ = [
-    "Server", "interpreters", "machine_note", "median", "platform_server",
-    "reference_spec_path", "run_snippet", "update_performance_doc",
+    "Server",
+    "interpreters",
+    "machine_note",
+    "median",
+    "platform_server",
+    "reference_spec_path",
+    "run_snippet",
+    "update_performance_doc",
 ]

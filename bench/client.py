@@ -86,8 +86,9 @@ def _times(slow: float, fast: float) -> str:
     return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
 
 
-def report(construction: dict[str, dict[str, float]], calls: dict[str, float],
-           rounds: int, n_calls: int) -> str:
+def report(
+    construction: dict[str, dict[str, float]], calls: dict[str, float], rounds: int, n_calls: int
+) -> str:
     off, ours = construction["official"], construction["ours"]
     rows = [
         ("`import civis`", "import"),
@@ -106,25 +107,27 @@ def report(construction: dict[str, dict[str, float]], calls: dict[str, float],
     )
     construction_met = "yes" if off["cold"] / ours["cold"] >= 30 else "NO"
     calls_met = "yes" if calls_ratio >= 2 else "NO"
-    return "\n".join([
-        "## Client: construction and small calls (`bench/client.py`)",
-        "",
-        f"{machine_note()} {rounds} rounds; each round runs every client in a fresh "
-        "interpreter.",
-        "",
-        "| measure | official civis 2.10.1 | ours | ours is |",
-        "|---|---:|---:|---:|",
-        *table,
-        "",
-        f"Goals: construction at least 30x faster, first client in a process (met: "
-        f"{construction_met}); at least 2x the calls per second (met: {calls_met}).",
-        "",
-        "Why: the official client re-parses the 2.5 MB spec and renders every docstring on "
-        "each construction from a local spec, and opens a new connection per request behind "
-        "one process-wide lock; ours keeps a pre-digested spec keyed by content hash, builds "
-        "resources on first use, and reuses pooled connections. Both clients call the same "
-        "server, whose own time per call is in both figures.",
-    ])
+    return "\n".join(
+        [
+            "## Client: construction and small calls (`bench/client.py`)",
+            "",
+            f"{machine_note()} {rounds} rounds; each round runs every client in a fresh "
+            "interpreter.",
+            "",
+            "| measure | official civis 2.10.1 | ours | ours is |",
+            "|---|---:|---:|---:|",
+            *table,
+            "",
+            f"Goals: construction at least 30x faster, first client in a process (met: "
+            f"{construction_met}); at least 2x the calls per second (met: {calls_met}).",
+            "",
+            "Why: the official client re-parses the 2.5 MB spec and renders every docstring on "
+            "each construction from a local spec, and opens a new connection per request behind "
+            "one process-wide lock; ours keeps a pre-digested spec keyed by content hash, builds "
+            "resources on first use, and reuses pooled connections. Both clients call the same "
+            "server, whose own time per call is in both figures.",
+        ]
+    )
 
 
 def main() -> None:

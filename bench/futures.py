@@ -47,9 +47,14 @@ def create_job(base_url: str, api_key: str, command: str) -> int:
     """A container script running ``command`` as a local process."""
     response = requests.post(
         base_url + "scripts/containers",
-        json={"name": f"bench {command}", "required_resources": {"cpu": 256, "memory": 256},
-              "docker_image_name": "local", "docker_command": command},
-        auth=(api_key, ""), timeout=30,
+        json={
+            "name": f"bench {command}",
+            "required_resources": {"cpu": 256, "memory": 256},
+            "docker_image_name": "local",
+            "docker_command": command,
+        },
+        auth=(api_key, ""),
+        timeout=30,
     )
     response.raise_for_status()
     return int(response.json()["id"])
@@ -86,31 +91,39 @@ def report(result: Result, rounds: int) -> str:
     for command, clients in result.items():
         off, ours = clients["official"], clients["ours"]
         rows += [
-            _row(f"`{command}`: `run_job(job).result()`, submit to result", off["total"],
-                 ours["total"]),
-            _row(f"`{command}`: from the run's `finishedAt` to `result()` returning",
-                 off["noticed"], ours["noticed"]),
+            _row(
+                f"`{command}`: `run_job(job).result()`, submit to result",
+                off["total"],
+                ours["total"],
+            ),
+            _row(
+                f"`{command}`: from the run's `finishedAt` to `result()` returning",
+                off["noticed"],
+                ours["noticed"],
+            ),
         ]
     worst = max(clients["ours"]["noticed"] for clients in result.values())
-    return "\n".join([
-        "## Futures: waiting for a run (`bench/futures.py`)",
-        "",
-        f"{machine_note()} {rounds} rounds per client of "
-        + ", ".join(f"{runs} runs of `{command}`" for command, runs in JOBS.items())
-        + "; median per run.",
-        "",
-        "| measure | official civis 2.10.1 | ours | ours is |",
-        "|---|---:|---:|---:|",
-        *rows,
-        "",
-        "Goal (issue #3): notice a finished run within about 100 ms on a local server "
-        f"(met: {'yes' if worst <= 0.1 else 'NO'}). The official client's first poll comes "
-        "1 s after the run starts and its interval grows by 1.2x; ours asks the server to "
-        "hold each poll until the run's state changes (`Prefer: wait=10`), from the first "
-        "poll on (the server's spec says `longPolling`), so a 2 s run is seen as soon as it "
-        "ends, not at the next step of a backoff. The rest of the total "
-        "is the run itself: queueing, a per-run API key, and the process.",
-    ])
+    return "\n".join(
+        [
+            "## Futures: waiting for a run (`bench/futures.py`)",
+            "",
+            f"{machine_note()} {rounds} rounds per client of "
+            + ", ".join(f"{runs} runs of `{command}`" for command, runs in JOBS.items())
+            + "; median per run.",
+            "",
+            "| measure | official civis 2.10.1 | ours | ours is |",
+            "|---|---:|---:|---:|",
+            *rows,
+            "",
+            "Goal (issue #3): notice a finished run within about 100 ms on a local server "
+            f"(met: {'yes' if worst <= 0.1 else 'NO'}). The official client's first poll comes "
+            "1 s after the run starts and its interval grows by 1.2x; ours asks the server to "
+            "hold each poll until the run's state changes (`Prefer: wait=10`), from the first "
+            "poll on (the server's spec says `longPolling`), so a 2 s run is seen as soon as it "
+            "ends, not at the next step of a backoff. The rest of the total "
+            "is the run itself: queueing, a per-run API key, and the process.",
+        ]
+    )
 
 
 def main() -> None:

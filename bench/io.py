@@ -104,8 +104,14 @@ RAW_ROUNDS = BUILD_FRAME + textwrap.dedent("""
 # Where the server's time goes: its warehouse's own stages, in-process, on the same frame.
 # A read is a SQL export to a CSV (or Parquet) file; a write loads the uploaded file into
 # a table.
-STAGES = ("export, gzip CSV", "export, plain CSV", "export, Parquet", "export, Arrow stream",
-          "load CSV, types inferred", "load Parquet")
+STAGES = (
+    "export, gzip CSV",
+    "export, plain CSV",
+    "export, Parquet",
+    "export, Arrow stream",
+    "load CSV, types inferred",
+    "load Parquet",
+)
 STAGE_ROUNDS = BUILD_FRAME + textwrap.dedent("""
     import json, os, tempfile, time
     import pyarrow as pa
@@ -167,8 +173,14 @@ def _medians(samples: dict[str, list[float]]) -> dict[str, float]:
     return {direction: median(samples[direction]) for direction in DIRECTIONS}
 
 
-def _run(name: str, python: str, code: str, env: dict[str, str], result: Result,
-         samples: dict[str, dict[str, list[float]]]) -> None:
+def _run(
+    name: str,
+    python: str,
+    code: str,
+    env: dict[str, str],
+    result: Result,
+    samples: dict[str, dict[str, list[float]]],
+) -> None:
     """One round of one contender; its times join ``samples``, a failure ``result``."""
     try:
         out = run_snippet(python, code, env)
@@ -223,8 +235,10 @@ def _goal(result: Result) -> list[str]:
         off, ours, raw = (s.get(n, {}).get(direction) for n in ("official", "ours", "raw"))
         faster = "n/a" if off is None or ours is None else ("yes" if off / ours >= 3 else "NO")
         near = "n/a" if ours is None or raw is None else ("yes" if ours / raw <= 2 else "NO")
-        lines.append(f"- {direction}: ours at least 3x faster than official: {faster}; "
-                     f"ours within 2x of raw DuckDB: {near}.")
+        lines.append(
+            f"- {direction}: ours at least 3x faster than official: {faster}; "
+            f"ours within 2x of raw DuckDB: {near}."
+        )
     return lines
 
 
@@ -262,27 +276,49 @@ def report(result: Result) -> str:
         shown = ", ".join(f"{column} {dtype}" for column, dtype in dtypes.items())
         lines += ["", f"Columns read back by {name}: {shown}."]
     if result.stages:
-        lines += ["", "The server's own warehouse stages on the same frame (in-process, "
-                  "DuckDB, median):", "", "| stage | seconds |", "|---|---:|"]
+        lines += [
+            "",
+            "The server's own warehouse stages on the same frame (in-process, DuckDB, median):",
+            "",
+            "| stage | seconds |",
+            "|---|---:|",
+        ]
         lines += [f"| {stage} | {sec:.2f} s |" for stage, sec in result.stages.items()]
-    lines += ["", "Goals: ours at least 3x faster than the official client in each direction, "
-              "and within 2x of the raw engine.", "", *_goal(result)]
+    lines += [
+        "",
+        "Goals: ours at least 3x faster than the official client in each direction, "
+        "and within 2x of the raw engine.",
+        "",
+        *_goal(result),
+    ]
     for name, error in result.failures.items():
-        lines += ["", f"The {name} client failed; last lines of its error:", "", "```",
-                  *error.strip().splitlines()[-12:], "```"]
+        lines += [
+            "",
+            f"The {name} client failed; last lines of its error:",
+            "",
+            "```",
+            *error.strip().splitlines()[-12:],
+            "```",
+        ]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int,
-                        default=int(os.environ.get("BENCH_IO_ROWS", DEFAULT_ROWS)))
-    parser.add_argument("--rounds", type=int,
-                        default=int(os.environ.get("BENCH_IO_ROUNDS", DEFAULT_ROUNDS)))
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_ROWS:,} rows, one round, docs left alone")
-    parser.add_argument("--no-write", action="store_true",
-                        help="print the section without updating docs/PERFORMANCE.md")
+    parser.add_argument(
+        "--rows", type=int, default=int(os.environ.get("BENCH_IO_ROWS", DEFAULT_ROWS))
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=int(os.environ.get("BENCH_IO_ROUNDS", DEFAULT_ROUNDS))
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_ROWS:,} rows, one round, docs left alone"
+    )
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="print the section without updating docs/PERFORMANCE.md",
+    )
     args = parser.parse_args()
     rows, rounds = (QUICK_ROWS, 1) if args.quick else (args.rows, args.rounds)
     result = bench(rows, rounds)

@@ -21,8 +21,13 @@ client = civis.APIClient()
 # A deterministic snapshot of a bike-share network: stations, bikes and free docks.
 rng = random.Random(2017)
 stations = [
-    {"id": i, "stationName": f"Station {i}", "totalDocks": (docks := rng.randint(11, 39)),
-     "availableBikes": (bikes := rng.randint(0, docks)), "availableDocks": docks - bikes}
+    {
+        "id": i,
+        "stationName": f"Station {i}",
+        "totalDocks": (docks := rng.randint(11, 39)),
+        "availableBikes": (bikes := rng.randint(0, docks)),
+        "availableDocks": docks - bikes,
+    }
     for i in range(1, 585)
 ]
 bikes = {"stationBeanList": stations}
@@ -44,8 +49,10 @@ df = pd.DataFrame(stations)
 # (Like pandas.to_csv, dataframe_to_file writes the index unless told not to.)
 table_file_id = civis.io.dataframe_to_file(df, name="stations.csv", index=False)
 df_back = civis.io.file_to_dataframe(table_file_id)
-print(f"DataFrame round trip through file {table_file_id}: shape {df_back.shape}, "
-      f"equal: {df_back.equals(df)}.")
+print(
+    f"DataFrame round trip through file {table_file_id}: shape {df_back.shape}, "
+    f"equal: {df_back.equals(df)}."
+)
 
 # A program to run on the platform: it reads the station file, finds the emptiest
 # stations, stores them as a file, and attaches that file to its own run as an output.
@@ -66,7 +73,7 @@ code_file_id = civis.io.file_to_civis(io.BytesIO(program.encode()), "emptiest_st
 
 # The command downloads the program and runs it; arguments arrive as environment variables.
 command = (
-    'python -c "import civis, os; civis.io.civis_to_file(int(os.environ[\'CODE_FILE_ID\']), '
+    "python -c \"import civis, os; civis.io.civis_to_file(int(os.environ['CODE_FILE_ID']), "
     "'program.py')\" && python program.py"
 )
 job = client.scripts.post_containers(
@@ -88,5 +95,7 @@ outputs = client.scripts.list_containers_runs_outputs(job.id, run.id)
 emptiest = civis.io.file_to_json(outputs[0].object_id)
 print(f"Run output {outputs[0].name!r} (file {outputs[0].object_id}):")
 for station in emptiest:
-    print(f"  {station['stationName']}: {station['availableBikes']} bikes, "
-          f"{station['availableDocks']} free docks")
+    print(
+        f"  {station['stationName']}: {station['availableBikes']} bikes, "
+        f"{station['availableDocks']} free docks"
+    )

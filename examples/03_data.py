@@ -25,9 +25,7 @@ print(df.head().to_string())
 # Reshape it locally: total rides per station and month, from 2010 on.
 df["month"] = pd.DatetimeIndex(df["date"]).to_period("M")
 rides_post_2009 = df[df["month"] >= pd.Period("2010-01", "M")]
-rides_by_month = (
-    rides_post_2009.groupby(["stationname", "month"])[["rides"]].sum().reset_index()
-)
+rides_by_month = rides_post_2009.groupby(["stationname", "month"])[["rides"]].sum().reset_index()
 # Months as 'YYYY-MM' text: both clients would write a pandas Period as its ordinal number.
 rides_by_month["month"] = rides_by_month["month"].astype(str)
 print(f"The grouped table's shape is {rides_by_month.shape}.")
@@ -68,14 +66,18 @@ bikes = {
 }
 bike_file_id = civis.io.json_to_file(bikes, "Divvy status")
 bikes_again = civis.io.file_to_json(bike_file_id)
-print(f"File {bike_file_id} holds data on {len(bikes_again['stationBeanList'])} stations; "
-      f"the round trip is exact: {bikes_again == bikes}.")
+print(
+    f"File {bike_file_id} holds data on {len(bikes_again['stationBeanList'])} stations; "
+    f"the round trip is exact: {bikes_again == bikes}."
+)
 
 # The API's view of the warehouse: tables by database id and schema.
 db_id = client.get_database_id(DATABASE)
 my_tables = client.tables.list(database_id=db_id, schema="public")
-print(f"Tables in public starting with 'cta': "
-      f"{[t['name'] for t in my_tables if t['name'].startswith('cta')]}")
+print(
+    f"Tables in public starting with 'cta': "
+    f"{[t['name'] for t in my_tables if t['name'].startswith('cta')]}"
+)
 
 # civis.find_one picks a response out of a list; tables.get has the columns.
 cta_table = civis.find_one(my_tables, name="cta_ridership_daily")

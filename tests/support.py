@@ -27,8 +27,15 @@ PG_ADMIN_DSN = os.environ.get("CIVIS_TEST_PG_DSN", "postgresql://postgres@127.0.
 def reference_spec_path() -> Path:
     """The official API spec: the copy bundled in the pinned official wheel, or shared/'s."""
     bundled = glob.glob(
-        str(OFFICIAL_VENV / "lib" / "python*" / "site-packages" / "civis" / "resources"
-            / "civis_api_spec.json")
+        str(
+            OFFICIAL_VENV
+            / "lib"
+            / "python*"
+            / "site-packages"
+            / "civis"
+            / "resources"
+            / "civis_api_spec.json"
+        )
     )
     if bundled:
         return Path(bundled[0])

@@ -21,7 +21,11 @@ def test_io_bench_quick_mode_reports_every_contender() -> None:
     before = doc.read_text() if doc.exists() else None
     proc = subprocess.run(
         [sys.executable, str(REPO / "bench" / "io.py"), "--quick"],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "| write |" in proc.stdout and "| read |" in proc.stdout

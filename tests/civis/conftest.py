@@ -33,8 +33,14 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) 
     """Every test gets its own spec cache and a clean environment."""
     cache = tmp_path_factory.mktemp("spec-cache")
     monkeypatch.setenv("CIVIS_SPEC_CACHE_DIR", str(cache))
-    for var in ("CIVIS_API_KEY", "CIVIS_API_ENDPOINT", "CIVIS_JOB_ID", "CIVIS_RUN_ID",
-                "CIVIS_SPEC_CACHE_TTL", "CIVIS_API_SPEC_PATH"):
+    for var in (
+        "CIVIS_API_KEY",
+        "CIVIS_API_ENDPOINT",
+        "CIVIS_JOB_ID",
+        "CIVIS_RUN_ID",
+        "CIVIS_SPEC_CACHE_TTL",
+        "CIVIS_API_SPEC_PATH",
+    ):
         monkeypatch.delenv(var, raising=False)
     return cache
 

@@ -27,7 +27,10 @@ def official_surface_for(spec_path: Path) -> dict[str, Any]:
             pytest.skip(str(exc))
         out = subprocess.run(
             [str(python), str(Path(__file__).parent / "official_dump.py"), key],
-            check=True, capture_output=True, text=True, timeout=120,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         _OFFICIAL_SURFACES[key] = json.loads(out.stdout)
     return _OFFICIAL_SURFACES[key]

@@ -16,55 +16,96 @@ TINY_SPEC: dict[str, Any] = {
     "swagger": "2.0",
     "paths": {
         "/files/{id}": {
-            "get": {"summary": "Get a file", "parameters": [
-                {"name": "id", "in": "path", "required": True, "type": "integer"}],
-                "responses": {"200": {"description": "ok", "schema": {"type": "object"}}}},
-            "patch": {"summary": "Update a file", "parameters": [
-                {"name": "id", "in": "path", "required": True, "type": "integer"},
-                {"name": "Body", "in": "body", "required": True, "schema": {
-                    "type": "object", "properties": {"name": {"type": "string"}}}}],
-                "responses": {"200": {"description": "ok"}}},
-            "delete": {"summary": "Delete a file", "parameters": [
-                {"name": "id", "in": "path", "required": True, "type": "integer"}],
-                "responses": {"204": {"description": "gone"}}},
+            "get": {
+                "summary": "Get a file",
+                "parameters": [{"name": "id", "in": "path", "required": True, "type": "integer"}],
+                "responses": {"200": {"description": "ok", "schema": {"type": "object"}}},
+            },
+            "patch": {
+                "summary": "Update a file",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "type": "integer"},
+                    {
+                        "name": "Body",
+                        "in": "body",
+                        "required": True,
+                        "schema": {"type": "object", "properties": {"name": {"type": "string"}}},
+                    },
+                ],
+                "responses": {"200": {"description": "ok"}},
+            },
+            "delete": {
+                "summary": "Delete a file",
+                "parameters": [{"name": "id", "in": "path", "required": True, "type": "integer"}],
+                "responses": {"204": {"description": "gone"}},
+            },
         },
         "/files/": {
-            "post": {"summary": "Initiate an upload", "parameters": [
-                {"name": "Body", "in": "body", "required": True, "schema": {
-                    "$ref": "#/definitions/FilePost"}}],
-                "responses": {"200": {"description": "ok"}}},
+            "post": {
+                "summary": "Initiate an upload",
+                "parameters": [
+                    {
+                        "name": "Body",
+                        "in": "body",
+                        "required": True,
+                        "schema": {"$ref": "#/definitions/FilePost"},
+                    }
+                ],
+                "responses": {"200": {"description": "ok"}},
+            },
         },
         "/credentials/": {
-            "get": {"summary": "List credentials", "parameters": [
-                {"name": "type", "in": "query", "required": False, "type": "string"},
-                {"name": "default", "in": "query", "required": False, "type": "boolean"},
-                {"name": "remoteHostId", "in": "query", "required": False, "type": "integer"},
-                {"name": "ids", "in": "query", "required": False, "type": "array"},
-                {"name": "limit", "in": "query", "required": False, "type": "integer"},
-                {"name": "page_num", "in": "query", "required": False, "type": "integer"}],
-                "responses": {"200": {"description": "ok", "schema": {"type": "array",
-                                                                        "items": {}}}}},
+            "get": {
+                "summary": "List credentials",
+                "parameters": [
+                    {"name": "type", "in": "query", "required": False, "type": "string"},
+                    {"name": "default", "in": "query", "required": False, "type": "boolean"},
+                    {"name": "remoteHostId", "in": "query", "required": False, "type": "integer"},
+                    {"name": "ids", "in": "query", "required": False, "type": "array"},
+                    {"name": "limit", "in": "query", "required": False, "type": "integer"},
+                    {"name": "page_num", "in": "query", "required": False, "type": "integer"},
+                ],
+                "responses": {
+                    "200": {"description": "ok", "schema": {"type": "array", "items": {}}}
+                },
+            },
         },
         "/users/me": {
-            "get": {"summary": "Who am I", "parameters": [],
-                    "responses": {"200": {"description": "ok"}}},
+            "get": {
+                "summary": "Who am I",
+                "parameters": [],
+                "responses": {"200": {"description": "ok"}},
+            },
         },
         "/databases/": {
-            "get": {"summary": "List databases", "parameters": [],
-                    "responses": {"200": {"description": "ok", "schema": {"type": "array"}}}},
+            "get": {
+                "summary": "List databases",
+                "parameters": [],
+                "responses": {"200": {"description": "ok", "schema": {"type": "array"}}},
+            },
         },
         "/tables/": {
-            "get": {"summary": "List tables", "parameters": [
-                {"name": "database_id", "in": "query", "required": False, "type": "integer"},
-                {"name": "schema", "in": "query", "required": False, "type": "string"},
-                {"name": "name", "in": "query", "required": False, "type": "string"}],
-                "responses": {"200": {"description": "ok", "schema": {"type": "array"}}}},
+            "get": {
+                "summary": "List tables",
+                "parameters": [
+                    {"name": "database_id", "in": "query", "required": False, "type": "integer"},
+                    {"name": "schema", "in": "query", "required": False, "type": "string"},
+                    {"name": "name", "in": "query", "required": False, "type": "string"},
+                ],
+                "responses": {"200": {"description": "ok", "schema": {"type": "array"}}},
+            },
         },
     },
     "definitions": {
-        "FilePost": {"type": "object", "required": ["name"], "properties": {
-            "name": {"type": "string"}, "expiresAt": {"type": "string"},
-            "objectType": {"type": "string"}}},
+        "FilePost": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string"},
+                "expiresAt": {"type": "string"},
+                "objectType": {"type": "string"},
+            },
+        },
     },
 }
 
@@ -123,8 +164,14 @@ class ScriptedServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
-                seen = Seen(self.command, parts.path, parse_qsl(parts.query),
-                            dict(self.headers.items()), body, self.client_address[1])
+                seen = Seen(
+                    self.command,
+                    parts.path,
+                    parse_qsl(parts.query),
+                    dict(self.headers.items()),
+                    body,
+                    self.client_address[1],
+                )
                 reply = outer._reply_for(seen)
                 if reply.delay:
                     with outer._lock:
@@ -133,8 +180,11 @@ class ScriptedServer:
                     time.sleep(reply.delay)
                     with outer._lock:
                         outer.in_flight -= 1
-                payload = reply.raw if reply.raw is not None else (
-                    b"" if reply.body is None else json.dumps(reply.body).encode())
+                payload = (
+                    reply.raw
+                    if reply.raw is not None
+                    else (b"" if reply.body is None else json.dumps(reply.body).encode())
+                )
                 self.send_response(reply.status)
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
@@ -150,7 +200,8 @@ class ScriptedServer:
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def script(self, method: str, path: str, *replies: Reply) -> None:
         with self._lock:
@@ -164,8 +215,10 @@ class ScriptedServer:
                 return queue.popleft() if len(queue) > 1 else queue[0]
         if seen.method == "GET" and seen.path == "/endpoints":
             return Reply(body=self.spec)
-        return Reply(status=404, body={"error": "not_found",
-                                       "errorDescription": "No such route.", "code": 404})
+        return Reply(
+            status=404,
+            body={"error": "not_found", "errorDescription": "No such route.", "code": 404},
+        )
 
     def requests_to(self, method: str, path: str) -> list[Seen]:
         with self._lock:

@@ -17,24 +17,40 @@ from civis.client import APIClient
 FAST = RetryPolicy(backoff_base=0.001, backoff_max=0.01)
 
 
-@pytest.mark.parametrize("verb, status, retried", [
-    ("GET", 429, True), ("GET", 502, True), ("GET", 503, True), ("GET", 504, True),
-    ("GET", 500, False), ("GET", 404, False),
-    ("PUT", 502, True), ("DELETE", 504, True), ("HEAD", 503, True),
-    ("POST", 429, True), ("POST", 503, True), ("POST", 502, False), ("POST", 504, False),
-    ("PATCH", 429, False), ("PATCH", 503, False),
-])
+@pytest.mark.parametrize(
+    "verb, status, retried",
+    [
+        ("GET", 429, True),
+        ("GET", 502, True),
+        ("GET", 503, True),
+        ("GET", 504, True),
+        ("GET", 500, False),
+        ("GET", 404, False),
+        ("PUT", 502, True),
+        ("DELETE", 504, True),
+        ("HEAD", 503, True),
+        ("POST", 429, True),
+        ("POST", 503, True),
+        ("POST", 502, False),
+        ("POST", 504, False),
+        ("PATCH", 429, False),
+        ("PATCH", 503, False),
+    ],
+)
 def test_status_retry_table(verb: str, status: int, retried: bool) -> None:
     assert RetryPolicy().should_retry_status(verb, status) is retried
 
 
-@pytest.mark.parametrize("verb, error, retried", [
-    ("GET", requests.ConnectionError(), True),
-    ("GET", requests.ReadTimeout(), True),
-    ("POST", requests.ConnectionError(), False),
-    ("PATCH", requests.ConnectionError(), False),
-    ("GET", ValueError(), False),
-])
+@pytest.mark.parametrize(
+    "verb, error, retried",
+    [
+        ("GET", requests.ConnectionError(), True),
+        ("GET", requests.ReadTimeout(), True),
+        ("POST", requests.ConnectionError(), False),
+        ("PATCH", requests.ConnectionError(), False),
+        ("GET", ValueError(), False),
+    ],
+)
 def test_error_retry_table(verb: str, error: Exception, retried: bool) -> None:
     assert RetryPolicy().should_retry_error(verb, error) is retried
 
@@ -70,9 +86,12 @@ def client(server: ScriptedServer, monkeypatch: Any) -> APIClient:
 
 
 def test_429_retried_honouring_retry_after(client: APIClient, server: ScriptedServer) -> None:
-    server.script("GET", "/files/1",
-                  Reply(status=429, headers={"Retry-After": "0.2"}, body={}),
-                  Reply(body={"id": 1}))
+    server.script(
+        "GET",
+        "/files/1",
+        Reply(status=429, headers={"Retry-After": "0.2"}, body={}),
+        Reply(body={"id": 1}),
+    )
     started = time.monotonic()
     assert client.files.get(1).id == 1
     assert time.monotonic() - started >= 0.2

@@ -15,22 +15,28 @@ def test_constants() -> None:
     assert base.DEFAULT_API_ENDPOINT == "https://api.civisanalytics.com/"
 
 
-@pytest.mark.parametrize("env, expected", [
-    (None, "https://api.civisanalytics.com/"),
-    ("http://127.0.0.1:8000", "http://127.0.0.1:8000/"),
-    ("http://h/api/", "http://h/api/"),
-])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        (None, "https://api.civisanalytics.com/"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000/"),
+        ("http://h/api/", "http://h/api/"),
+    ],
+)
 def test_get_base_url(monkeypatch: Any, env: str | None, expected: str) -> None:
     if env is not None:
         monkeypatch.setenv("CIVIS_API_ENDPOINT", env)
     assert base.get_base_url() == expected
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"job_id": 1, "run_id": 2}, "(From job 1 / run 2) boom"),
-    ({"job_id": 1}, "(From job 1) boom"),
-    ({}, "boom"),
-])
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"job_id": 1, "run_id": 2}, "(From job 1 / run 2) boom"),
+        ({"job_id": 1}, "(From job 1) boom"),
+        ({}, "boom"),
+    ],
+)
 def test_job_failure_message(kwargs: dict[str, Any], expected: str) -> None:
     err = base.CivisJobFailure("boom", **kwargs)
     assert str(err) == expected and err._original_err_msg == "boom"

@@ -30,6 +30,7 @@ def client(server: ScriptedServer, monkeypatch: Any) -> APIClient:
 
 # -- construction --------------------------------------------------------------------------
 
+
 def test_return_type_is_validated() -> None:
     with pytest.raises(ValueError):
         APIClient(api_key="k", return_type="pandas", local_api_spec=TINY_SPEC)
@@ -92,17 +93,34 @@ def test_resources_are_class_attributes_visible_to_autospec() -> None:
 
 
 def test_excluded_and_deprecated_operations() -> None:
-    spec = {"paths": {
-        "/feature_flags/": {"get": {"summary": "Flags", "parameters": [],
-                                    "responses": {"200": {"description": "ok"}}}},
-        "/groups/{id}": {"delete": {"summary": "Delete a group (deprecated)", "parameters": [
-            {"name": "id", "in": "path", "required": True, "type": "integer"}],
-            "responses": {"200": {"description": "ok"}}},
-            "get": {"summary": "Get a group", "x-deprecation-warning": "going away",
-                    "parameters": [{"name": "id", "in": "path", "required": True,
-                                    "type": "integer"}],
-                    "responses": {"200": {"description": "ok"}}}},
-    }}
+    spec = {
+        "paths": {
+            "/feature_flags/": {
+                "get": {
+                    "summary": "Flags",
+                    "parameters": [],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/groups/{id}": {
+                "delete": {
+                    "summary": "Delete a group (deprecated)",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "type": "integer"}
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                },
+                "get": {
+                    "summary": "Get a group",
+                    "x-deprecation-warning": "going away",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "type": "integer"}
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                },
+            },
+        }
+    }
     client = APIClient(api_key="k", local_api_spec=spec)
     # feature_flags is no resource; the name is the deprecated property of the official API.
     assert "feature_flags" not in client._model.client_resource_names()
@@ -114,6 +132,7 @@ def test_excluded_and_deprecated_operations() -> None:
 
 
 # -- spec download --------------------------------------------------------------------------
+
 
 def test_spec_download_401_says_key_may_be_expired(
     server: ScriptedServer, monkeypatch: Any
@@ -158,6 +177,7 @@ def test_spec_cache_expires_after_ttl(
 
 # -- wire format ------------------------------------------------------------------------------
 
+
 def test_basic_auth_user_agent_and_path(client: APIClient, server: ScriptedServer) -> None:
     server.script("GET", "/files/7", Reply(body={"id": 7, "fileUrl": "http://x"}))
     result = client.files.get(7)
@@ -193,11 +213,9 @@ def test_body_keys_are_snake_case_and_only_passed_params(
 
 def test_query_encoding(client: APIClient, server: ScriptedServer) -> None:
     server.script("GET", "/credentials", Reply(body=[{"id": 3}]))
-    result = client.credentials.list(type="Database", default=True, remote_host_id=None,
-                                     ids=[1, 2])
+    result = client.credentials.list(type="Database", default=True, remote_host_id=None, ids=[1, 2])
     (seen,) = server.requests_to("GET", "/credentials")
-    assert seen.query == [("type", "Database"), ("default", "True"),
-                          ("ids[]", "1"), ("ids[]", "2")]
+    assert seen.query == [("type", "Database"), ("default", "True"), ("ids[]", "1"), ("ids[]", "2")]
     assert isinstance(result, ListResponse) and result[0].id == 3
 
 
@@ -225,30 +243,48 @@ def test_raw_return_type(server: ScriptedServer, monkeypatch: Any) -> None:
 
 
 def test_401_raises_api_key_error(client: APIClient, server: ScriptedServer) -> None:
-    server.script("GET", "/files/1", Reply(status=401, headers={
-        "WWW-Authenticate": 'Basic realm="civis"'}, body={"error": "unauthorized"}))
+    server.script(
+        "GET",
+        "/files/1",
+        Reply(
+            status=401,
+            headers={"WWW-Authenticate": 'Basic realm="civis"'},
+            body={"error": "unauthorized"},
+        ),
+    )
     with pytest.raises(CivisAPIKeyError, match='realm="civis"') as info:
         client.files.get(1)
     assert isinstance(info.value.__cause__, CivisAPIError)
 
 
 def test_error_message_format(client: APIClient, server: ScriptedServer) -> None:
-    server.script("GET", "/files/99", Reply(status=404, body={
-        "error": "not_found", "errorDescription": "The requested resource could not be found.",
-        "code": 404}))
+    server.script(
+        "GET",
+        "/files/99",
+        Reply(
+            status=404,
+            body={
+                "error": "not_found",
+                "errorDescription": "The requested resource could not be found.",
+                "code": 404,
+            },
+        ),
+    )
     with pytest.raises(CivisAPIError) as info:
         client.files.get(99)
     assert info.value.status_code == 404
-    assert str(info.value) == ("(404) The requested resource could not be found. "
-                               "(GET /files/99)")
+    assert str(info.value) == ("(404) The requested resource could not be found. (GET /files/99)")
 
 
-@pytest.mark.parametrize("reply, message", [
-    (Reply(status=400, body={"error": "bad_request"}), "No Error Message Available"),
-    (Reply(status=400, raw=b"<html>oops</html>"), "No Response Content from Civis API"),
-    (Reply(status=400, raw=b'{"a": 1} trailing'), 'Response Content: {"a": 1} trailing'),
-    (Reply(status=400, raw=b""), "Bad Request"),
-])
+@pytest.mark.parametrize(
+    "reply, message",
+    [
+        (Reply(status=400, body={"error": "bad_request"}), "No Error Message Available"),
+        (Reply(status=400, raw=b"<html>oops</html>"), "No Response Content from Civis API"),
+        (Reply(status=400, raw=b'{"a": 1} trailing'), 'Response Content: {"a": 1} trailing'),
+        (Reply(status=400, raw=b""), "Bad Request"),
+    ],
+)
 def test_error_message_fallbacks(
     client: APIClient, server: ScriptedServer, reply: Reply, message: str
 ) -> None:
@@ -258,9 +294,7 @@ def test_error_message_fallbacks(
     assert info.value.error_message == message
 
 
-def test_paginated_response_stops_at_empty_page(
-    client: APIClient, server: ScriptedServer
-) -> None:
+def test_paginated_response_stops_at_empty_page(client: APIClient, server: ScriptedServer) -> None:
     pages = {1: [{"id": 1}, {"id": 2}], 2: [{"id": 3}], 3: []}
 
     def reply_for_page() -> None:
@@ -271,8 +305,7 @@ def test_paginated_response_stops_at_empty_page(
     assert isinstance(result, PaginatedResponse) and client.last_response is result
     assert [r.id for r in result] == [1, 2, 3]
     seen = server.requests_to("GET", "/credentials")
-    assert [dict(s.query) for s in seen] == [
-        {"limit": "2", "page_num": str(n)} for n in (1, 2, 3)]
+    assert [dict(s.query) for s in seen] == [{"limit": "2", "page_num": str(n)} for n in (1, 2, 3)]
     assert all(not s.body for s in seen)
 
 
@@ -289,10 +322,15 @@ def test_lookups(client: APIClient, server: ScriptedServer) -> None:
         client.get_database_id("nope")
     assert client.get_table_id("sch.tbl", "warehouse") == 40
     assert dict(server.requests_to("GET", "/tables")[0].query) == {
-        "database_id": "4", "schema": "sch", "name": "tbl"}
+        "database_id": "4",
+        "schema": "sch",
+        "name": "tbl",
+    }
     assert client.default_database_credential_id == 9
     assert dict(server.requests_to("GET", "/credentials")[0].query) == {
-        "default": "True", "type": "Database"}
+        "default": "True",
+        "type": "Database",
+    }
     assert client.username == "ada"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -305,8 +343,11 @@ def test_user_retrying_keeps_its_stop(server: ScriptedServer, monkeypatch: Any) 
     retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(2))
     client = APIClient(api_key="k", retries=retrying)
     client.retry_policy = RetryPolicy(backoff_base=0.001)
-    server.script("GET", "/files/1", Reply(status=503, headers={"Retry-After": "0.01"},
-                                           body={"errorDescription": "busy"}))
+    server.script(
+        "GET",
+        "/files/1",
+        Reply(status=503, headers={"Retry-After": "0.01"}, body={"errorDescription": "busy"}),
+    )
     with pytest.raises(CivisAPIError, match="busy"):
         client.files.get(1)
     assert len(server.requests_to("GET", "/files/1")) == 2
@@ -324,8 +365,12 @@ def test_deprecated_properties(client: APIClient, server: ScriptedServer) -> Non
 def test_paginated_response_raises_errors_in_the_consumer(
     client: APIClient, server: ScriptedServer
 ) -> None:
-    server.script("GET", "/credentials", Reply(body=[{"id": 1}]),
-                  Reply(status=400, body={"errorDescription": "bad page"}))
+    server.script(
+        "GET",
+        "/credentials",
+        Reply(body=[{"id": 1}]),
+        Reply(status=400, body={"errorDescription": "bad page"}),
+    )
     items = client.credentials.list(iterator=True)
     assert next(items).id == 1
     with pytest.raises(CivisAPIError, match="bad page"):
@@ -354,8 +399,11 @@ def test_user_subclasses_keep_their_class_and_methods() -> None:
 
 def test_constructing_from_a_specialised_class_does_not_stack_specs() -> None:
     first = APIClient(api_key="k", local_api_spec=TINY_SPEC)
-    other_spec = {"paths": {"/jobs/{id}": {"get": {"summary": "Get a job", "parameters": [],
-                                                   "responses": {}}}}}
+    other_spec = {
+        "paths": {
+            "/jobs/{id}": {"get": {"summary": "Get a job", "parameters": [], "responses": {}}}
+        }
+    }
     second = type(first)(api_key="k", local_api_spec=other_spec)
     assert type(second).__mro__[1] is APIClient
     assert hasattr(second, "jobs") and not hasattr(second, "files")
@@ -371,8 +419,9 @@ def test_loopback_servers_are_asked_every_time_but_not_redigested(
     second = APIClient(api_key="k")
     assert len(server.requests_to("GET", "/endpoints")) == 2
     assert first._model is second._model
-    server.spec = {"paths": {"/jobs/{id}": {"get": {"summary": "Get", "parameters": [],
-                                                    "responses": {}}}}}
+    server.spec = {
+        "paths": {"/jobs/{id}": {"get": {"summary": "Get", "parameters": [], "responses": {}}}}
+    }
     third = APIClient(api_key="k")
     assert hasattr(third, "jobs") and not hasattr(third, "files")
     assert len(loader._MODELS) >= 2

@@ -51,8 +51,7 @@ def ours(spec_path: Path) -> dict[str, Any]:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 method(*args)
-            methods[name] = {"params": params,
-                             "warnings": [w.category.__name__ for w in caught]}
+            methods[name] = {"params": params, "warnings": [w.category.__name__ for w in caught]}
         surface[res_name] = methods
     return surface
 
@@ -88,7 +87,9 @@ def test_same_warning_methods(ours: dict[str, Any], official_surface: dict[str, 
     def warned(surface: dict[str, Any]) -> set[tuple[str, str, tuple[str, ...]]]:
         return {
             (r, m, tuple(w[0] if isinstance(w, list) else w for w in info["warnings"]))
-            for r, ms in surface.items() for m, info in ms.items() if info["warnings"]
+            for r, ms in surface.items()
+            for m, info in ms.items()
+            if info["warnings"]
         }
 
     assert warned(ours) == warned(official_surface)

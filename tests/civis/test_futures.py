@@ -42,8 +42,9 @@ def _container(*args: Any, **kwargs: Any) -> ContainerFuture:
         return ContainerFuture(*args, **kwargs)
 
 
-def _finish_later(srv: FilesServer, run_id: int, delay: float, state: str = "succeeded",
-                  error: str | None = None) -> list[float]:
+def _finish_later(
+    srv: FilesServer, run_id: int, delay: float, state: str = "succeeded", error: str | None = None
+) -> list[float]:
     finished: list[float] = []
 
     def finish() -> None:
@@ -56,8 +57,9 @@ def _finish_later(srv: FilesServer, run_id: int, delay: float, state: str = "suc
 
 
 @pytest.mark.parametrize("run_seconds", [0.02, 0.3, 1.0])
-def test_result_arrives_soon_after_the_run_finishes(srv: FilesServer, client: Any,
-                                                    run_seconds: float) -> None:
+def test_result_arrives_soon_after_the_run_finishes(
+    srv: FilesServer, client: Any, run_seconds: float
+) -> None:
     fut = _future(srv, client)
     finished = _finish_later(srv, fut.run_id, run_seconds)
     assert fut.result(timeout=10).state == "succeeded"
@@ -88,8 +90,9 @@ def test_failure_without_error_reads_the_logs_at_once(srv: FilesServer, client: 
     with pytest.raises(CivisJobFailure) as info:
         fut.result(timeout=5)
     assert time.monotonic() - started < 2  # no fixed 15 s sleep
-    assert str(info.value) == (f"(From job 10 / run {fut.run_id}) "
-                               "starting\nTraceback: ZeroDivisionError\n")
+    assert str(info.value) == (
+        f"(From job 10 / run {fut.run_id}) starting\nTraceback: ZeroDivisionError\n"
+    )
 
 
 def test_out_of_memory_log_becomes_memory_error(srv: FilesServer, client: Any) -> None:
@@ -152,8 +155,9 @@ def test_running_state_and_wait(srv: FilesServer, client: Any) -> None:
         time.sleep(0.01)
     assert futs[0].running() and not futs[0].done()
     srv.set_state(futs[1].run_id, "succeeded")
-    done, pending = concurrent.futures.wait(futs, timeout=5,
-                                            return_when=concurrent.futures.FIRST_COMPLETED)
+    done, pending = concurrent.futures.wait(
+        futs, timeout=5, return_when=concurrent.futures.FIRST_COMPLETED
+    )
     assert futs[1] in done and futs[0] in pending
     for f in futs:
         srv.set_state(f.run_id, "succeeded")
@@ -191,7 +195,8 @@ def test_run_cancelled_on_the_server(srv: FilesServer, client: Any) -> None:
 def test_outputs_and_urls(srv: FilesServer, client: Any) -> None:
     fut = _future(srv, client, job_id=12)
     srv.runs[fut.run_id].outputs.append(
-        {"objectType": "File", "objectId": 5, "name": "out.csv", "link": "x", "value": None})
+        {"objectType": "File", "objectId": 5, "name": "out.csv", "link": "x", "value": None}
+    )
     srv.set_state(fut.run_id, "succeeded")
     outputs = fut.outputs()
     assert [(o.name, o.object_id) for o in outputs] == [("out.csv", 5)]

@@ -30,31 +30,67 @@ print(json.dumps(out))
 """
 
 CREDS = [
-    {"id": 1, "name": "X", "owner": "bob", "username": "u1", "remoteHostId": 4,
-     "remoteHostName": "db"},
-    {"id": 2, "name": "X", "owner": "me", "username": "u2", "remoteHostId": 4,
-     "remoteHostName": "db"},
-    {"id": 3, "name": "Y", "owner": "bob", "username": "u3", "remoteHostId": 5,
-     "remoteHostName": "db2"},
+    {
+        "id": 1,
+        "name": "X",
+        "owner": "bob",
+        "username": "u1",
+        "remoteHostId": 4,
+        "remoteHostName": "db",
+    },
+    {
+        "id": 2,
+        "name": "X",
+        "owner": "me",
+        "username": "u2",
+        "remoteHostId": 4,
+        "remoteHostName": "db",
+    },
+    {
+        "id": 3,
+        "name": "Y",
+        "owner": "bob",
+        "username": "u3",
+        "remoteHostId": 5,
+        "remoteHostName": "db2",
+    },
 ]
 CALLS = [
-    ["get_aws_credential_id", ["X"]], ["get_aws_credential_id", ["Y"]],
-    ["get_aws_credential_id", ["Z"]], ["get_aws_credential_id", ["X", "bob"]],
-    ["get_aws_credential_id", ["Y", "me"]], ["get_aws_credential_id", [7]],
-    ["get_storage_host_id", ["h1"]], ["get_storage_host_id", ["nope"]],
+    ["get_aws_credential_id", ["X"]],
+    ["get_aws_credential_id", ["Y"]],
+    ["get_aws_credential_id", ["Z"]],
+    ["get_aws_credential_id", ["X", "bob"]],
+    ["get_aws_credential_id", ["Y", "me"]],
+    ["get_aws_credential_id", [7]],
+    ["get_storage_host_id", ["h1"]],
+    ["get_storage_host_id", ["nope"]],
     ["get_storage_host_id", [3]],
-    ["get_database_credential_id", ["u1", "db"]], ["get_database_credential_id", ["u3", 5]],
+    ["get_database_credential_id", ["u1", "db"]],
+    ["get_database_credential_id", ["u3", 5]],
     ["get_database_credential_id", ["zz", "db"]],
-    ["get_database_id", ["warehouse"]], ["get_database_id", ["missing"]],
-    ["get_table_id", ["s.t", 4]], ["get_table_id", ["t", "warehouse"]],
-    ["get_table_id", ['"a.b".c', 4]], ["get_table_id", ["a.b.c", 4]],
+    ["get_database_id", ["warehouse"]],
+    ["get_database_id", ["missing"]],
+    ["get_table_id", ["s.t", 4]],
+    ["get_table_id", ["t", "warehouse"]],
+    ["get_table_id", ['"a.b".c', 4]],
+    ["get_table_id", ["a.b.c", 4]],
 ]
 
 
 def _run(python: str, spec_path: Path) -> tuple[Any, list[Any]]:
-    spec = {**TINY_SPEC, "paths": {**TINY_SPEC["paths"], "/storage_hosts/": {"get": {
-        "summary": "List", "parameters": [],
-        "responses": {"200": {"description": "ok", "schema": {"type": "array"}}}}}}}
+    spec = {
+        **TINY_SPEC,
+        "paths": {
+            **TINY_SPEC["paths"],
+            "/storage_hosts/": {
+                "get": {
+                    "summary": "List",
+                    "parameters": [],
+                    "responses": {"200": {"description": "ok", "schema": {"type": "array"}}},
+                }
+            },
+        },
+    }
     spec_path.write_text(json.dumps(spec))
     with ScriptedServer() as server:
         server.script("GET", "/credentials", Reply(body=CREDS))
@@ -63,8 +99,14 @@ def _run(python: str, spec_path: Path) -> tuple[Any, list[Any]]:
         server.script("GET", "/databases", Reply(body=[{"id": 4, "name": "warehouse"}]))
         server.script("GET", "/tables", Reply(body=[{"id": 40}]))
         env = {**os.environ, "CIVIS_API_ENDPOINT": server.url}
-        out = subprocess.run([python, "-c", PROBE, str(spec_path), json.dumps(CALLS)],
-                             env=env, check=True, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [python, "-c", PROBE, str(spec_path), json.dumps(CALLS)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         seen = [(s.method, s.path, sorted(s.query)) for s in server.seen]
     return json.loads(out.stdout), seen
 

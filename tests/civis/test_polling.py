@@ -75,9 +75,16 @@ def test_official_signatures() -> None:
     names = {
         "civis.futures": ["CivisFuture"],
         "civis.utils": ["run_job", "run_template", "job_logs"],
-        "civis.io": ["civis_to_file", "file_to_civis", "dataframe_to_file",
-                     "file_id_from_run_output", "file_to_dataframe", "file_to_json",
-                     "json_to_file", "split_schema_tablename"],
+        "civis.io": [
+            "civis_to_file",
+            "file_to_civis",
+            "dataframe_to_file",
+            "file_id_from_run_output",
+            "file_to_dataframe",
+            "file_to_json",
+            "json_to_file",
+            "split_schema_tablename",
+        ],
     }
     code = (
         "import importlib, inspect, json, sys\n"
@@ -89,9 +96,15 @@ def test_official_signatures() -> None:
         "        sig = inspect.signature(getattr(m, o))\n"
         "        out[mod + '.' + o] = [(p.name, str(p.kind), repr(p.default))"
         " for p in sig.parameters.values()]\n"
-        "print(json.dumps(out))\n")
-    out = subprocess.run([str(python), "-c", code, json.dumps(names)], capture_output=True,
-                         text=True, timeout=120, check=True)
+        "print(json.dumps(out))\n"
+    )
+    out = subprocess.run(
+        [str(python), "-c", code, json.dumps(names)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     official = json.loads(out.stdout)
     import importlib
 
@@ -104,16 +117,23 @@ def test_official_signatures() -> None:
             # Only parameter names, kinds and default presence must match; default reprs
             # of sentinel objects differ by address.
             assert [(n, k) for n, k, _ in ours] == [(n, k) for n, k, _ in theirs], obj
-            for (name, _, ours_default), (_, _, their_default) in zip(ours, theirs,
-                                                                       strict=True):
+            for (name, _, ours_default), (_, _, their_default) in zip(ours, theirs, strict=True):
                 if "object at" not in their_default:
                     assert ours_default == their_default, (obj, name)
 
 
-@pytest.mark.parametrize("name", [
-    "civis.polling", "civis.futures", "civis.io._transfer", "civis.io._files",
-    "civis.io._tables", "civis.io._frames", "civis.utils._jobs",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "civis.polling",
+        "civis.futures",
+        "civis.io._transfer",
+        "civis.io._files",
+        "civis.io._tables",
+        "civis.io._frames",
+        "civis.utils._jobs",
+    ],
+)
 def test_examples_run(name: str) -> None:
     """The Examples sections of the data-plane modules run (network ones are skipped)."""
     import doctest
@@ -177,7 +197,9 @@ def test_a_fixed_polling_interval_never_asks_to_be_held() -> None:
     ],
 )
 def test_the_first_poll_waits_only_for_servers_that_do_not_hold_polls(
-    monkeypatch: pytest.MonkeyPatch, platform: dict[str, bool], interval: float | None,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: dict[str, bool],
+    interval: float | None,
     first: float,
 ) -> None:
     from civis import polling
@@ -192,6 +214,7 @@ def test_the_first_poll_waits_only_for_servers_that_do_not_hold_polls(
         _model = Model()
 
     Client._model.platform = platform  # type: ignore[attr-defined]
-    PollableResult(Steps("queued"), (), polling_interval=interval, client=Client(),
-                   poll_on_creation=False)
+    PollableResult(
+        Steps("queued"), (), polling_interval=interval, client=Client(), poll_on_creation=False
+    )
     assert delays == [first]

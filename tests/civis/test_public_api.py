@@ -11,17 +11,28 @@ import civis
 def test_all_names_exist() -> None:
     for name in civis.__all__:
         assert getattr(civis, name) is not None
-    assert {"APIClient", "find", "find_one", "Response", "ListResponse", "PaginatedResponse",
-            "civis_logger", "__version__"} <= set(civis.__all__)
+    assert {
+        "APIClient",
+        "find",
+        "find_one",
+        "Response",
+        "ListResponse",
+        "PaginatedResponse",
+        "civis_logger",
+        "__version__",
+    } <= set(civis.__all__)
     assert civis.__version__ == "0.1.0" or civis.__version__.count(".") >= 1
 
 
 def test_import_civis_loads_neither_requests_nor_submodules() -> None:
-    code = ("import sys, civis; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('requests', 'tenacity', 'click', 'yaml') or m.startswith('civis.')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, civis; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('requests', 'tenacity', 'click', 'yaml') or m.startswith('civis.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     loaded = eval(out)
     assert not any(m.split(".")[0] in ("requests", "tenacity", "click", "yaml") for m in loaded)
     assert not {"civis.io", "civis.cli", "civis.tests", "civis.ml"} & set(loaded)

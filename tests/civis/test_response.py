@@ -59,13 +59,15 @@ def test_missing_keys() -> None:
     assert r.get("b", 7) == 7
 
 
-@pytest.mark.parametrize("data, from_json_values, expect_raw", [
-    ({"objectType": "JSONValue", "value": {"someKey": 1}}, False, True),
-    ({"objectType": "File", "value": {"someKey": 1}}, False, False),
-    ({"value": {"someKey": 1}}, True, True),
-])
-def test_json_value_rule(data: dict[str, object], from_json_values: bool,
-                         expect_raw: bool) -> None:
+@pytest.mark.parametrize(
+    "data, from_json_values, expect_raw",
+    [
+        ({"objectType": "JSONValue", "value": {"someKey": 1}}, False, True),
+        ({"objectType": "File", "value": {"someKey": 1}}, False, False),
+        ({"value": {"someKey": 1}}, True, True),
+    ],
+)
+def test_json_value_rule(data: dict[str, object], from_json_values: bool, expect_raw: bool) -> None:
     value = Response(data, from_json_values=from_json_values).value
     assert (value == {"someKey": 1} and isinstance(value, dict)) is expect_raw
 
@@ -131,19 +133,24 @@ def test_convert_response_data_type() -> None:
     assert value.value == {"aB": 1}
 
 
-ROWS = [Response({"name": "a", "archived": False, "n": 1}),
-        Response({"name": "b", "archived": 0, "n": 2}),
-        Response({"name": "c", "n": 3})]
+ROWS = [
+    Response({"name": "a", "archived": False, "n": 1}),
+    Response({"name": "b", "archived": 0, "n": 2}),
+    Response({"name": "c", "n": 3}),
+]
 
 
-@pytest.mark.parametrize("kwargs, filter_func, expected", [
-    ({"name": "b"}, None, ["b"]),
-    ({"archived": False}, None, ["a"]),  # bools compare with `is`: 0 is not False
-    ({"n": lambda n: n > 1}, None, ["b", "c"]),
-    ({}, lambda o: o.n != 2, ["a", "c"]),
-    ({"archived": 0}, None, ["a", "b"]),  # non-bools compare with ==
-    ({"missing": 1}, None, []),
-])
+@pytest.mark.parametrize(
+    "kwargs, filter_func, expected",
+    [
+        ({"name": "b"}, None, ["b"]),
+        ({"archived": False}, None, ["a"]),  # bools compare with `is`: 0 is not False
+        ({"n": lambda n: n > 1}, None, ["b", "c"]),
+        ({}, lambda o: o.n != 2, ["a", "c"]),
+        ({"archived": 0}, None, ["a", "b"]),  # non-bools compare with ==
+        ({"missing": 1}, None, []),
+    ],
+)
 def test_find(kwargs: dict[str, object], filter_func: object, expected: list[str]) -> None:
     assert [o.name for o in find(ROWS, filter_func, **kwargs)] == expected  # type: ignore[arg-type]
 

@@ -25,9 +25,18 @@ print(json.dumps(out, sort_keys=True, default=str))
 """
 
 CASES = [
-    ({"fileUrl": {"rowCount": 1}, "arguments": {"MY_ARG": {"deepKey": 2}},
-      "runs": [{"runId": 1}, "x", [{"aB": 1}]], "Content-Type": "t", "HTTPResponse": 1,
-      "value": {"kK": 1}, "objectType": "JSONValue"}, {}),
+    (
+        {
+            "fileUrl": {"rowCount": 1},
+            "arguments": {"MY_ARG": {"deepKey": 2}},
+            "runs": [{"runId": 1}, "x", [{"aB": 1}]],
+            "Content-Type": "t",
+            "HTTPResponse": 1,
+            "value": {"kK": 1},
+            "objectType": "JSONValue",
+        },
+        {},
+    ),
     ({"value": {"kK": 1}}, {"from_json_values": True}),
     ({"value": {"kK": 1}, "objectType": "File"}, {}),
     ({"environmentVariables": {"HOME_X": 1, "inner": {"camelCase": 1}}}, {}),
@@ -45,8 +54,9 @@ def test_official_and_ours_agree() -> None:
         pytest.skip(str(exc))
     arg = json.dumps(CASES)
     outputs = [
-        subprocess.run([python, "-c", PROBE, arg], check=True, capture_output=True,
-                       text=True, timeout=60).stdout
+        subprocess.run(
+            [python, "-c", PROBE, arg], check=True, capture_output=True, text=True, timeout=60
+        ).stdout
         for python in (official, sys.executable)
     ]
     theirs, ours = (json.loads(o) for o in outputs)

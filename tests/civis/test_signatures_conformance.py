@@ -86,8 +86,15 @@ def test_public_signatures_match() -> None:
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     results = [
-        json.loads(subprocess.run([python, "-c", PROBE, json.dumps(NAMES)], check=True,
-                                  capture_output=True, text=True, timeout=60).stdout)
+        json.loads(
+            subprocess.run(
+                [python, "-c", PROBE, json.dumps(NAMES)],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
+        )
         for python in (official, sys.executable)
     ]
     theirs, ours = results

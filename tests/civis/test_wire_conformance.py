@@ -47,27 +47,47 @@ def _script(server: ScriptedServer) -> None:
     server.script("PATCH", "/files/1", Reply(body={"id": 1}))
     server.script("DELETE", "/files/3", Reply(status=204, body=None))
     server.script("GET", "/users/me", Reply(body={"id": 1}))
-    server.script("GET", "/files/404", Reply(status=404, body={
-        "error": "not_found", "errorDescription": "No such file.", "code": 404}))
+    server.script(
+        "GET",
+        "/files/404",
+        Reply(
+            status=404,
+            body={"error": "not_found", "errorDescription": "No such file.", "code": 404},
+        ),
+    )
 
 
 def _record(python: str, spec_path: Path) -> tuple[list[tuple[Any, ...]], str]:
     with ScriptedServer() as server:
         _script(server)
         # two plain list calls, then one page of data and the empty page that ends paging
-        server.script("GET", "/credentials", *[Reply(body=[{"id": n}]) for n in (1, 2, 3)],
-                      Reply(body=[]))
+        server.script(
+            "GET", "/credentials", *[Reply(body=[{"id": n}]) for n in (1, 2, 3)], Reply(body=[])
+        )
         env = {**os.environ, "CIVIS_API_ENDPOINT": server.url}
         env.pop("CIVIS_API_KEY", None)
-        out = subprocess.run([python, "-c", CALLS, str(spec_path)], env=env, check=True,
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [python, "-c", CALLS, str(spec_path)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         requests = []
         for seen in server.seen:
             body = seen.json()
             if seen.method in ("GET", "DELETE") and body == {}:
                 body = None
-            requests.append((seen.method, seen.path, sorted(seen.query), body,
-                             seen.headers.get("Authorization")))
+            requests.append(
+                (
+                    seen.method,
+                    seen.path,
+                    sorted(seen.query),
+                    body,
+                    seen.headers.get("Authorization"),
+                )
+            )
         return requests, out.stdout.strip()
 
 

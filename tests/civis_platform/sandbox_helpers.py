@@ -36,13 +36,16 @@ def wait(api: Api, job: int, run_id: int, timeout: float = 60.0) -> dict[str, An
     """The run once it is final."""
     deadline = time.monotonic() + timeout
     while True:
-        response = api.get(f"scripts/containers/{job}/runs/{run_id}")
+        # Long polling (``Prefer: wait``): one request per state change, not a busy loop
+        # that a slow machine turns into thousands of requests (and the rate limit).
+        response = api.get(
+            f"scripts/containers/{job}/runs/{run_id}", headers={"Prefer": "wait=5"}
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         if body["state"] not in ("queued", "running"):
             return body
         assert time.monotonic() < deadline, f"run {run_id} is still {body['state']}"
-        time.sleep(0.02)
 
 
 def wait_running(api: Api, job: int, run_id: int, timeout: float = 60.0) -> None:
@@ -50,7 +53,7 @@ def wait_running(api: Api, job: int, run_id: int, timeout: float = 60.0) -> None
     deadline = time.monotonic() + timeout
     while not messages(api, job, run_id):
         assert time.monotonic() < deadline, f"run {run_id} never logged"
-        time.sleep(0.02)
+        time.sleep(0.1)
 
 
 def run(api: Api, command: str, timeout: float = 60.0, **fields: Any) -> tuple[int, dict[str, Any]]:

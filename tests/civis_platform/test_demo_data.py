@@ -47,13 +47,15 @@ def test_docstring_examples() -> None:
 def test_ridership_has_the_tours_shape_and_types(tables: dict[str, pa.Table]) -> None:
     daily = tables["cta_ridership_daily"]
     assert 700_000 < daily.num_rows < 760_000
-    assert daily.schema == pa.schema([
-        ("station_id", pa.int32()),
-        ("stationname", pa.string()),
-        ("date", pa.date32()),
-        ("daytype", pa.string()),
-        ("rides", pa.int32()),
-    ])
+    assert daily.schema == pa.schema(
+        [
+            ("station_id", pa.int32()),
+            ("stationname", pa.string()),
+            ("date", pa.date32()),
+            ("daytype", pa.string()),
+            ("rides", pa.int32()),
+        ]
+    )
     assert all(column.null_count == 0 for column in daily.columns)
     assert set(daily["daytype"].unique().to_pylist()) == {"W", "A", "U"}
     assert daily["date"][0].as_py() == demo_data.FIRST_DAY
@@ -178,7 +180,11 @@ def test_seeding_a_postgres_warehouse() -> None:
             info = wh.describe_table(DEMO_SCHEMA, "cta_ridership_daily")
             assert info.row_count == first["cta_ridership_daily"]
             assert [c.sql_type for c in info.columns] == [
-                "integer", "character varying", "date", "character varying", "integer"
+                "integer",
+                "character varying",
+                "date",
+                "character varying",
+                "integer",
             ]
         finally:
             wh.close()

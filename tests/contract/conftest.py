@@ -40,8 +40,6 @@ def client_python(request: pytest.FixtureRequest) -> str:
     return CLIENTS[request.param]()
 
 
-
-
 POSTGRES_DATABASE = "Postgres Warehouse"
 
 

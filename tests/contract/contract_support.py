@@ -12,7 +12,12 @@ SCENARIOS = Path(__file__).parent / "scenarios"
 
 
 def run_scenario(
-    python: str, name: str, *, endpoint: str, api_key: str, extra_env: dict[str, str] | None = None,
+    python: str,
+    name: str,
+    *,
+    endpoint: str,
+    api_key: str,
+    extra_env: dict[str, str] | None = None,
     timeout: float = 240,
 ) -> dict[str, Any]:
     """Run scenarios/<name>.py under `python`; return the JSON report it prints last.
@@ -20,9 +25,7 @@ def run_scenario(
     The scenario script reports every check as "ok" or a failure message; a crash
     surfaces with its traceback.
     """
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("CIVIS_", "PYTHON"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CIVIS_", "PYTHON"))}
     env.update(
         CIVIS_API_ENDPOINT=endpoint,
         CIVIS_API_KEY=api_key,
@@ -32,7 +35,10 @@ def run_scenario(
     )
     proc = subprocess.run(
         [python, str(SCENARIOS / f"{name}.py")],
-        env=env, capture_output=True, text=True, timeout=timeout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if proc.returncode != 0:
         raise AssertionError(

@@ -6,11 +6,13 @@ import coverage_matrix as coverage_script  # scripts/coverage_matrix.py
 
 
 def test_render_marks_implemented_and_deprecated_operations() -> None:
-    reference = {"paths": {
-        "/files/": {"post": {"summary": "Upload"}},
-        "/files/{id}": {"get": {"summary": "Get"}, "delete": {"summary": "Deprecated: gone"}},
-        "/users/me": {"get": {"summary": "Me"}},
-    }}
+    reference = {
+        "paths": {
+            "/files/": {"post": {"summary": "Upload"}},
+            "/files/{id}": {"get": {"summary": "Get"}, "delete": {"summary": "Deprecated: gone"}},
+            "/users/me": {"get": {"summary": "Me"}},
+        }
+    }
     ours = {"paths": {"/files/{id}": {"get": {}}, "/users/me": {"get": {}}, "/x": {"get": {}}}}
     text = coverage_script.render(reference, ours)
     assert "**2 of the 4 operations**" in text

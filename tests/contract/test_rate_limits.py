@@ -27,8 +27,10 @@ def strict_platform() -> Iterator[Any]:
 def test_clients_retry_through_rate_limits(strict_platform: Any, client_python: str) -> None:
     user = strict_platform.create_user(f"limited-{abs(hash(client_python)) % 10_000}")
     report = run_scenario(
-        client_python, "rate_limited",
-        endpoint=strict_platform.base_url, api_key=user.api_key,
+        client_python,
+        "rate_limited",
+        endpoint=strict_platform.base_url,
+        api_key=user.api_key,
         extra_env={"SCENARIO_LIMIT": str(LIMIT), "SCENARIO_WINDOW": str(WINDOW)},
     )
     assert_all_ok(report)

@@ -122,3 +122,10 @@ scripts.op(
     svc.archive_script,
     status=204,
 )
+scripts.op(
+    "post",
+    "/scripts/{id}/run",
+    "Run a SQL script (legacy)",
+    svc.run_script,
+    status=204,
+)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from civis_platform.errors import BadRequestError
+from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs, templates
 from civis_platform.services.context import Context, iso
@@ -31,7 +31,7 @@ def common_view(
     author = g.user_summary(conn, row.owner_id)
     return {
         "id": row.id,
-        "from_template_aliases": [],
+        "from_template_aliases": templates.template_aliases(conn, config.get("from_template_id")),
         "name": row.name,
         "type": civis_type,
         "created_at": iso(row.created_at),
@@ -135,3 +135,18 @@ def clone_job(conn: Connection, ctx: Context, row: Row[Any], body: Mapping[str, 
         config=config,
         hidden=row.hidden,
     )
+
+
+def check_reference(conn: Connection, ctx: Context, kind: g.Kind, value: Any, field: str) -> None:
+    """400 naming ``field`` unless ``value`` (when given) is the id of a ``kind`` object
+    the caller can see (a script may not name another user's credential or host)."""
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadRequestError(f"{field} must be an id.", field=field)
+    try:
+        g.fetch(conn, ctx, kind, value)
+    except NotFoundError:
+        raise BadRequestError(
+            f"{field} {value} names no {kind.label.lower()} you can use.", field
+        ) from None

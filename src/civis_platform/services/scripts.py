@@ -65,7 +65,7 @@ _SUMMARY_FIELDS = (
 )
 
 
-def _names(query: Mapping[str, Any], field: str, allowed: Mapping[str, Any]) -> list[str]:
+def filter_names(query: Mapping[str, Any], field: str, allowed: Mapping[str, Any]) -> list[str]:
     """A comma-separated filter as lower-case names, each one of ``allowed`` (else 400)."""
     names = [x.strip().lower() for x in str(query[field]).split(",") if x.strip()]
     unknown = [x for x in names if x not in allowed]
@@ -88,7 +88,7 @@ def _latest_run_id() -> Any:
     )
 
 
-def _status_clause(statuses: list[str]) -> ColumnElement[bool]:
+def status_clause(statuses: list[str]) -> ColumnElement[bool]:
     states = sorted({s for name in statuses for s in STATUSES[name]})
     latest = select(t.runs.c.state).where(t.runs.c.id == _latest_run_id()).scalar_subquery()
     never_run = ~exists().where(t.runs.c.job_id == t.jobs.c.id)
@@ -116,15 +116,15 @@ def list_scripts(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
     jobs_ = t.jobs
     types = list(SCRIPT_TYPES)
     if query.get("type"):
-        wanted = {TYPE_NAMES[x] for x in _names(query, "type", TYPE_NAMES)}
+        wanted = {TYPE_NAMES[x] for x in filter_names(query, "type", TYPE_NAMES)}
         types = [x for x in types if x in wanted]
-    if query.get("category") and "script" not in _names(
+    if query.get("category") and "script" not in filter_names(
         query, "category", dict.fromkeys(CATEGORIES)
     ):
         types = []
     stmt = jobs.visible_jobs(ctx, query).where(jobs_.c.type.in_(types))
     if query.get("status"):
-        stmt = stmt.where(_status_clause(_names(query, "status", STATUSES)))
+        stmt = stmt.where(status_clause(filter_names(query, "status", STATUSES)))
     limit = query.get("limit") or DEFAULT_PAGE_SIZE
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise BadRequestError(f"limit must be between 1 and {MAX_PAGE_SIZE}.", "limit")
@@ -182,3 +182,14 @@ def archive_script(ctx: Context, *, id: int) -> None:
     with ctx.store.transaction() as conn:
         _script_row(conn, ctx, id, need="write")
         g.update_row(conn, t.jobs, id, {"archived": True})
+
+
+def run_script(ctx: Context, *, id: int) -> None:
+    """``POST /scripts/{id}/run``: start a run of a script of any type (409 while one is
+    active), as ``POST /jobs/{id}/runs`` does."""
+
+    def check(row: Row[Any]) -> None:
+        if row.type not in SCRIPT_TYPES:
+            raise NotFoundError(f"Script {row.id} was not found.")
+
+    jobs.queue_run(ctx, id, check=check)

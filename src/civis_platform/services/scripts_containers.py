@@ -21,12 +21,14 @@ from civis_platform.services._job_config import edit_job
 from civis_platform.services._scripts import (
     check_arguments,
     check_params,
+    check_reference,
     check_resources,
     clone_job,
     common_view,
 )
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
+from civis_platform.services.credentials import KIND as CREDENTIAL
 from civis_platform.store import tables as t
 
 DEFAULT_NAME = "Container Script"
@@ -113,11 +115,20 @@ def _check(config: Mapping[str, Any], *, required: bool = True) -> None:
     check_arguments(config.get("arguments"))
 
 
+def _check_references(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> None:
+    for name, field in (
+        ("remote_host_credential_id", "remoteHostCredentialId"),
+        ("git_credential_id", "gitCredentialId"),
+    ):
+        check_reference(conn, ctx, CREDENTIAL, config.get(name), field)
+
+
 def create_container(ctx: Context, *, body: Mapping[str, Any]) -> dict[str, Any]:
     """``POST /scripts/containers``: a container script owned by the caller."""
     config = _config(body)
     _check(config)
     with ctx.store.transaction() as conn:
+        _check_references(conn, ctx, config)
         job_id = jobs.insert_job(
             conn,
             owner_id=ctx.user.id,
@@ -143,6 +154,7 @@ def _update(ctx: Context, script_id: int, body: Mapping[str, Any], *, replace: b
     def change(conn: Connection, old: dict[str, Any]) -> dict[str, Any]:
         config = {**({} if replace else old), **_config(body)}
         _check(config, required=replace or "required_resources" in old)
+        _check_references(conn, ctx, config)
         return {"config": config, **({"name": body["name"]} if body.get("name") else {})}
 
     return edit_job(ctx, CONTAINERS, script_id, change, lambda conn, row: _view(conn, ctx, row))

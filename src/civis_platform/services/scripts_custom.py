@@ -18,16 +18,19 @@ from sqlalchemy import Connection, Row, select
 from civis_platform.errors import BadRequestError
 from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
-from civis_platform.services import jobs, run_outputs, templates
+from civis_platform.services import jobs, run_outputs, scripts, templates
 from civis_platform.services._job_config import edit_job
 from civis_platform.services._scripts import (
     check_arguments,
+    check_reference,
     check_resources,
     clone_job,
     common_view,
 )
 from civis_platform.services._typed_runs import JobKind
 from civis_platform.services.context import Context
+from civis_platform.services.credentials import KIND as CREDENTIAL
+from civis_platform.services.remote_hosts import KIND as REMOTE_HOST
 from civis_platform.store import tables as t
 
 KEY = "custom"
@@ -57,6 +60,8 @@ def _check(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> None:
     templates.readable_template(conn, ctx, config.get("from_template_id"), "fromTemplateId")
     check_arguments(config.get("arguments"))
     check_resources(config.get("required_resources"), required=False)
+    check_reference(conn, ctx, CREDENTIAL, config.get("credential_id"), "credentialId")
+    check_reference(conn, ctx, REMOTE_HOST, config.get("remote_host_id"), "remoteHostId")
 
 
 def _last_success(conn: Connection, job_id: int) -> dict[str, Any] | None:
@@ -191,6 +196,10 @@ def list_customs(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
     """``GET /scripts/custom``: visible custom scripts, newest first; ``from_template_id``
     takes a comma-separated list (as CivisML's ``list_models`` sends it)."""
     stmt = jobs.visible_jobs(ctx, query).where(t.jobs.c.type == KEY)
+    if query.get("status"):
+        stmt = stmt.where(
+            scripts.status_clause(scripts.filter_names(query, "status", scripts.STATUSES))
+        )
     with ctx.store.transaction() as conn:
         if query.get("from_template_id"):
             wanted = _template_ids(query["from_template_id"])
@@ -208,15 +217,7 @@ def list_customs(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
             default_order="updated_at",
             default_dir="desc",
         )
-        if query.get("status"):
-            states = {x.strip() for x in str(query["status"]).split(",")}
-            rows = [r for r in rows if _state(conn, r.id) in states]
         return g.Page([_summary(conn, ctx, r) for r in rows], total, page_num, per_page)
-
-
-def _state(conn: Connection, job_id: int) -> str:
-    last = jobs.last_run(conn, job_id)
-    return last.state if last is not None else "idle"
 
 
 def list_outputs(ctx: Context, *, id: int, run_id: int, query: Mapping[str, Any]) -> g.Page:

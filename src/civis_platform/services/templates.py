@@ -276,3 +276,15 @@ def backing_row(conn: Connection, ctx: Context, job_id: int, kind: Any) -> Row[A
         raise NotFoundError(f"{kind.label} {job_id} was not found.")
     kind.check_type(row)
     return row
+
+
+def template_aliases(conn: Connection, template_id: Any) -> list[dict[str, Any]]:
+    """``fromTemplateAliases``: the aliases of a template (e.g. ``civis-civisml-training``)."""
+    if not isinstance(template_id, int):
+        return []
+    rows = conn.execute(
+        select(t.aliases.c.id, t.aliases.c.object_id, t.aliases.c.alias)
+        .where(t.aliases.c.object_type == KIND.name, t.aliases.c.object_id == template_id)
+        .order_by(t.aliases.c.id)
+    )
+    return [{"id": r.id, "objectId": r.object_id, "alias": r.alias} for r in rows]

@@ -10,15 +10,34 @@ import pytest
 from civis._spec.build import Resource, client_class_for, resource_class
 from civis._spec.loader import load_spec_mapping
 
-SPEC = {"paths": {
-    "/users/me": {"get": {"summary": "Show info about the logged-in user", "parameters": [],
-                          "responses": {"200": {"description": "ok"}}}},
-    "/files/{id}": {"get": {"summary": "Get a file", "description": "Reads one file.",
-                            "x-deprecation-warning": "files.get is going away",
-                            "parameters": [{"name": "id", "in": "path", "required": True,
-                                            "type": "integer", "description": "The file ID."}],
-                            "responses": {"200": {"description": "ok"}}}},
-}}
+SPEC = {
+    "paths": {
+        "/users/me": {
+            "get": {
+                "summary": "Show info about the logged-in user",
+                "parameters": [],
+                "responses": {"200": {"description": "ok"}},
+            }
+        },
+        "/files/{id}": {
+            "get": {
+                "summary": "Get a file",
+                "description": "Reads one file.",
+                "x-deprecation-warning": "files.get is going away",
+                "parameters": [
+                    {
+                        "name": "id",
+                        "in": "path",
+                        "required": True,
+                        "type": "integer",
+                        "description": "The file ID.",
+                    }
+                ],
+                "responses": {"200": {"description": "ok"}},
+            }
+        },
+    }
+}
 
 
 class FakeClient:

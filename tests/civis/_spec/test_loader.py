@@ -34,8 +34,17 @@ def test_ttl_depends_on_interactivity_host_and_override(monkeypatch: Any) -> Non
 
 
 def _spec(summary: str) -> dict[str, Any]:
-    return {"paths": {"/users/me": {"get": {"summary": summary, "parameters": [],
-                                            "responses": {"200": {"description": "ok"}}}}}}
+    return {
+        "paths": {
+            "/users/me": {
+                "get": {
+                    "summary": summary,
+                    "parameters": [],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        }
+    }
 
 
 def test_file_model_is_cached_on_disk_by_content(tmp_path: Path, _isolated_cache: Path) -> None:
@@ -64,7 +73,8 @@ def test_a_corrupt_disk_cache_is_rebuilt(tmp_path: Path, _isolated_cache: Path) 
 
 
 def test_the_platform_extension_survives_the_disk_cache(
-        tmp_path: Path, _isolated_cache: Path) -> None:
+    tmp_path: Path, _isolated_cache: Path
+) -> None:
     spec = {**_spec("Extended"), "x-civis-platform": {"tableFormats": ["csv", "parquet"]}}
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(spec))
@@ -87,6 +97,7 @@ def test_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: Any) -> None:
 
 def test_download_refuses_non_json(_isolated_cache: Path) -> None:
     with pytest.raises(ValueError):
-        loader.load_downloaded_spec(lambda: b"<html>", base_url="http://h/", api_key="k",
-                                    api_version="1.0")
+        loader.load_downloaded_spec(
+            lambda: b"<html>", base_url="http://h/", api_key="k", api_version="1.0"
+        )
     assert not list((_isolated_cache / "endpoints").glob("*.json"))

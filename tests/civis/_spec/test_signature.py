@@ -15,11 +15,24 @@ def _param(name: str, location: str, required: bool, default: object = None) -> 
 
 
 OP = Operation(
-    "post", "/scripts/containers/{id}/runs/{run_id}/outputs", "post_containers_runs_outputs",
-    None, "post-containers-runs-outputs", False, None, "", "", False,
-    (_param("id", "path", True), _param("run_id", "path", True),
-     _param("object_type", "body", True), _param("note", "body", False),
-     _param("object_id", "body", True), _param("mode", "query", False, default="fast")),
+    "post",
+    "/scripts/containers/{id}/runs/{run_id}/outputs",
+    "post_containers_runs_outputs",
+    None,
+    "post-containers-runs-outputs",
+    False,
+    None,
+    "",
+    "",
+    False,
+    (
+        _param("id", "path", True),
+        _param("run_id", "path", True),
+        _param("object_type", "body", True),
+        _param("note", "body", False),
+        _param("object_id", "body", True),
+        _param("mode", "query", False, default="fast"),
+    ),
 )
 
 
@@ -50,15 +63,23 @@ KNOWN = frozenset({*REQUIRED, "note", "mode"})
 
 def test_bind_keeps_only_passed_arguments() -> None:
     assert bind_arguments("m", REQUIRED, KNOWN, (1, 2, "File"), {"object_id": 3, "note": None}) == {
-        "id": 1, "run_id": 2, "object_type": "File", "object_id": 3, "note": None}
+        "id": 1,
+        "run_id": 2,
+        "object_type": "File",
+        "object_id": 3,
+        "note": None,
+    }
 
 
-@pytest.mark.parametrize("args, kwargs, message", [
-    ((1, 2, "File", 3, "x"), {}, "positional"),
-    ((1, 2, "File", 3), {"id": 5}, "multiple values"),
-    ((1, 2, "File", 3), {"notes": 1}, "unexpected keyword"),
-    ((1, 2), {"object_type": "File"}, "missing required argument.*object_id"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((1, 2, "File", 3, "x"), {}, "positional"),
+        ((1, 2, "File", 3), {"id": 5}, "multiple values"),
+        ((1, 2, "File", 3), {"notes": 1}, "unexpected keyword"),
+        ((1, 2), {"object_type": "File"}, "missing required argument.*object_id"),
+    ],
+)
 def test_bind_errors(args: tuple[object, ...], kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(TypeError, match=message):
         bind_arguments("m", REQUIRED, KNOWN, args, kwargs)

@@ -20,8 +20,11 @@ from civis._spec.loader import load_spec_file
 from civis.cli import cli
 
 # Commands the official CLI adds by hand (they arrive with the data-plane issue).
-OFFICIAL_EXTRAS = {"files": {"upload", "download"}, "jobs": {"follow-log", "follow-run-log"},
-                   "notebooks": {"download", "new", "up", "down", "open"}}
+OFFICIAL_EXTRAS = {
+    "files": {"upload", "download"},
+    "jobs": {"follow-log", "follow-run-log"},
+    "notebooks": {"download", "new", "up", "down", "open"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,10 @@ def official_cli(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     shutil.copy(support.reference_spec_path(), home / ".civis_api_spec.json")
     out = subprocess.run(
         [str(python), str(Path(__file__).parents[1] / "official_dump.py"), "--cli"],
-        check=True, capture_output=True, text=True, timeout=120,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"HOME": str(home), "CIVIS_API_KEY": "none", "PATH": "/usr/bin:/bin"},
     )
     dump: dict[str, Any] = json.loads(out.stdout)
@@ -54,12 +60,14 @@ def test_same_groups_commands_and_parameters(official_cli: dict[str, Any]) -> No
             command = group.get_command(ctx, name)
             assert command is not None
             ours[group_name][name] = [
-                (p.name, type(p).__name__, list(p.opts)) for p in command.params]
+                (p.name, type(p).__name__, list(p.opts)) for p in command.params
+            ]
     assert set(ours) == set(official_cli)
     for group_name, commands in official_cli.items():
         expected = set(commands) - OFFICIAL_EXTRAS.get(group_name, set())
         assert set(ours[group_name]) == expected, group_name
         for name in expected:
+
             def shape(params: list[Any]) -> tuple[list[Any], set[Any]]:
                 args = [p[0] for p in params if p[1] == "Argument"]
                 opts = {tuple(p[2]) for p in params if p[1] == "Option"}
@@ -85,7 +93,8 @@ def test_post_sends_camel_case_body_and_json_output(
 ) -> None:
     server.script("POST", "/files", Reply(body={"id": 9}))
     result = CliRunner().invoke(
-        cli, ["files", "post", "a.csv", "--expires-at", "2030-01-01", "--json-output"], env=env)
+        cli, ["files", "post", "a.csv", "--expires-at", "2030-01-01", "--json-output"], env=env
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"id": 9}
     (seen,) = server.requests_to("POST", "/files")
@@ -97,8 +106,9 @@ def test_query_options_and_legacy_names(server: ScriptedServer, env: dict[str, s
     server.script("GET", "/credentials", Reply(body=[]))
     runner = CliRunner()
     assert runner.invoke(cli, ["users", "list-me"], env=env).exit_code == 0
-    result = runner.invoke(cli, ["credentials", "list", "--type", "Database",
-                                 "--remote-host-id", "3"], env=env)
+    result = runner.invoke(
+        cli, ["credentials", "list", "--type", "Database", "--remote-host-id", "3"], env=env
+    )
     assert result.exit_code == 0, result.output
     (seen,) = server.requests_to("GET", "/credentials")
     assert dict(seen.query) == {"type": "Database", "remoteHostId": "3"}
@@ -119,4 +129,3 @@ def test_version_needs_no_spec() -> None:
 def test_missing_key_is_a_clear_error() -> None:
     result = CliRunner().invoke(cli, ["files", "get", "1"], env={"CIVIS_API_KEY": ""})
     assert result.exit_code != 0 and "CIVIS_API_KEY" in result.output
-

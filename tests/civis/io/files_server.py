@@ -54,9 +54,15 @@ class Run:
     outputs: list[dict[str, Any]] = field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
-        return {"id": self.id, "jobId": self.job_id, "state": self.state,
-                "isCancelRequested": self.state == "cancelled", "error": self.error,
-                "createdAt": self.created_at, "finishedAt": self.finished_at}
+        return {
+            "id": self.id,
+            "jobId": self.job_id,
+            "state": self.state,
+            "isCancelRequested": self.state == "cancelled",
+            "error": self.error,
+            "createdAt": self.created_at,
+            "finishedAt": self.finished_at,
+        }
 
 
 @dataclass
@@ -92,8 +98,9 @@ class FilesServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     # -- test controls ---------------------------------------------------------------------
     def new_run(self, job_id: int, state: str = "queued") -> Run:
@@ -111,12 +118,14 @@ class FilesServer:
             if state not in ("queued", "running"):
                 run.finished_at = _now()
 
-    def add_log(self, run_id: int, message: str, level: str = "info",
-                log_id: int | None = None) -> int:
+    def add_log(
+        self, run_id: int, message: str, level: str = "info", log_id: int | None = None
+    ) -> int:
         with self.lock:
             log_id = log_id or next(self.log_ids)
-            self.runs[run_id].logs.append({"id": log_id, "createdAt": _now(),
-                                           "message": message, "level": level})
+            self.runs[run_id].logs.append(
+                {"id": log_id, "createdAt": _now(), "message": message, "level": level}
+            )
             return log_id
 
     def file_bytes(self, file_id: int) -> bytes:
@@ -155,10 +164,16 @@ class FilesServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 return self.rfile.read(length) if length else b""
 
-            def reply(self, status: int, body: Any = None,
-                      headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
-                payload = raw if raw is not None else (
-                    b"" if body is None else json.dumps(body).encode())
+            def reply(
+                self,
+                status: int,
+                body: Any = None,
+                headers: dict[str, str] | None = None,
+                raw: bytes | None = None,
+            ) -> None:
+                payload = (
+                    raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+                )
                 self.send_response(status)
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
@@ -172,31 +187,47 @@ class FilesServer:
 
         return Handler
 
-    def _route(self, h: Any, verb: str, path: str, query: dict[str, str],
-               headers: dict[str, str]) -> None:
+    def _route(
+        self, h: Any, verb: str, path: str, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         if verb == "GET" and path == "/endpoints":
             return h.reply(200, raw=self.spec_bytes)
         for (method, pattern), name in _ROUTES.items():
             m = re.fullmatch(pattern, path)
             if m and method == verb:
-                return getattr(self, name)(h, *[int(g) for g in m.groups()], query=query,
-                                           headers=headers)
+                return getattr(self, name)(
+                    h, *[int(g) for g in m.groups()], query=query, headers=headers
+                )
         raise _Reply(404, _error(404, f"No route {verb} {path}"))
 
     # files
     def post_file(self, h: Any, query: dict[str, str], headers: dict[str, str]) -> None:
         body = json.loads(h.body_bytes() or b"{}")
         with self.lock:
-            f = StoredFile(next(self.ids), body["name"],
-                           expires_at=body.get("expires_at", body.get("expiresAt", "absent")),
-                           description=body.get("description"))
+            f = StoredFile(
+                next(self.ids),
+                body["name"],
+                expires_at=body.get("expires_at", body.get("expiresAt", "absent")),
+                description=body.get("description"),
+            )
             self.files[f.id] = f
-        h.reply(200, {"id": f.id, "name": f.name, "uploadUrl": f"{self.url}upload/{f.id}",
-                      "uploadFields": {"key": f"files/{f.id}/{f.name}", "policy": "cG9saWN5",
-                                       "x-amz-signature": "sig"}})
+        h.reply(
+            200,
+            {
+                "id": f.id,
+                "name": f.name,
+                "uploadUrl": f"{self.url}upload/{f.id}",
+                "uploadFields": {
+                    "key": f"files/{f.id}/{f.name}",
+                    "policy": "cG9saWN5",
+                    "x-amz-signature": "sig",
+                },
+            },
+        )
 
-    def upload_form(self, h: Any, file_id: int, query: dict[str, str],
-                    headers: dict[str, str]) -> None:
+    def upload_form(
+        self, h: Any, file_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         if "Authorization" in headers:
             raise _Reply(400, _error(400, "presigned uploads must not carry Authorization"))
         match = re.search(r"boundary=(\S+)", headers.get("Content-Type", ""))
@@ -233,11 +264,18 @@ class FilesServer:
         with self.lock:
             f = StoredFile(next(self.ids), body["name"], num_parts=num_parts)
             self.files[f.id] = f
-        h.reply(200, {"id": f.id, "name": f.name, "uploadUrls": [
-            f"{self.url}parts/{f.id}/{i}" for i in range(num_parts)]})
+        h.reply(
+            200,
+            {
+                "id": f.id,
+                "name": f.name,
+                "uploadUrls": [f"{self.url}parts/{f.id}/{i}" for i in range(num_parts)],
+            },
+        )
 
-    def put_part(self, h: Any, file_id: int, index: int, query: dict[str, str],
-                 headers: dict[str, str]) -> None:
+    def put_part(
+        self, h: Any, file_id: int, index: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         length = int(headers.get("Content-Length") or 0)
         path = self.root / f"part-{file_id}-{index}"
         with open(path, "wb") as out:  # stream to disk: the server holds no whole part
@@ -257,8 +295,9 @@ class FilesServer:
         self.files[file_id].parts[index] = path
         h.reply(200, headers={"ETag": f'"{index}"'})
 
-    def complete_multipart(self, h: Any, file_id: int, query: dict[str, str],
-                           headers: dict[str, str]) -> None:
+    def complete_multipart(
+        self, h: Any, file_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         h.body_bytes()
         f = self.files[file_id]
         missing = sorted(set(range(f.num_parts)) - set(f.parts))
@@ -273,27 +312,36 @@ class FilesServer:
         f.path = path
         h.reply(204)
 
-    def get_file(self, h: Any, file_id: int, query: dict[str, str],
-                 headers: dict[str, str]) -> None:
+    def get_file(
+        self, h: Any, file_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         f = self.files.get(file_id)
         if f is None:
             raise _Reply(404, _error(404, "The requested resource could not be found."))
         url = None if f.expired or f.path is None else f"{self.url}download/{file_id}"
         size = f.path.stat().st_size if f.path else None
-        h.reply(200, {"id": f.id, "name": f.name, "fileSize": size, "fileUrl": url,
-                      "expiresAt": None if f.expires_at == "absent" else f.expires_at,
-                      "description": f.description})
+        h.reply(
+            200,
+            {
+                "id": f.id,
+                "name": f.name,
+                "fileSize": size,
+                "fileUrl": url,
+                "expiresAt": None if f.expires_at == "absent" else f.expires_at,
+                "description": f.description,
+            },
+        )
 
-    def download(self, h: Any, file_id: int, query: dict[str, str],
-                 headers: dict[str, str]) -> None:
+    def download(
+        self, h: Any, file_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         if "Authorization" in headers:
             raise _Reply(400, _error(400, "presigned downloads must not carry Authorization"))
         f = self.files[file_id]
         assert f.path is not None
         size = f.path.stat().st_size
         start, status = 0, 200
-        rng = None if self.ignore_range else re.fullmatch(r"bytes=(\d+)-",
-                                                            headers.get("Range", ""))
+        rng = None if self.ignore_range else re.fullmatch(r"bytes=(\d+)-", headers.get("Range", ""))
         extra = {"Accept-Ranges": "bytes"}
         if rng:
             start, status = int(rng.group(1)), 206
@@ -327,51 +375,66 @@ class FilesServer:
             raise _Reply(404, _error(404, "The requested resource could not be found."))
         return run
 
-    def post_job_run(self, h: Any, job_id: int, query: dict[str, str],
-                     headers: dict[str, str]) -> None:
+    def post_job_run(
+        self, h: Any, job_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         h.body_bytes()
         h.reply(201, self.new_run(job_id).body())
 
-    def get_run(self, h: Any, job_id: int, run_id: int, query: dict[str, str],
-                headers: dict[str, str]) -> None:
+    def get_run(
+        self, h: Any, job_id: int, run_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         with self.lock:
             body = self._run(job_id, run_id).body()
         h.reply(200, body)
 
-    def delete_run(self, h: Any, job_id: int, run_id: int, query: dict[str, str],
-                   headers: dict[str, str]) -> None:
+    def delete_run(
+        self, h: Any, job_id: int, run_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         h.body_bytes()
         run = self._run(job_id, run_id)
         if run.state in ("queued", "running"):
             self.set_state(run_id, "cancelled")
         h.reply(204)
 
-    def list_runs(self, h: Any, job_id: int, query: dict[str, str],
-                  headers: dict[str, str]) -> None:
+    def list_runs(
+        self, h: Any, job_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         with self.lock:
-            runs = sorted((r for r in self.runs.values() if r.job_id == job_id),
-                          key=lambda r: r.id, reverse=query.get("order_dir") == "desc")
+            runs = sorted(
+                (r for r in self.runs.values() if r.job_id == job_id),
+                key=lambda r: r.id,
+                reverse=query.get("order_dir") == "desc",
+            )
             limit = int(query.get("limit", 20))
             h.reply(200, [r.body() for r in runs[:limit]])
 
-    def run_logs(self, h: Any, job_id: int, run_id: int, query: dict[str, str],
-                 headers: dict[str, str]) -> None:
+    def run_logs(
+        self, h: Any, job_id: int, run_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         with self.lock:
             run = self._run(job_id, run_id)
             last_id = int(query.get("last_id", 0))
             limit = int(query.get("limit", 10000))
             # With last_id: ascending ids after it; without: the newest first.
             newest_first = "last_id" not in query
-            logs = sorted((log for log in run.logs if log["id"] > last_id),
-                          key=lambda log: log["id"], reverse=newest_first)[:limit]
-            extra = {"civis-cache-control": "no-store" if run.state in ("queued", "running")
-                     else "max-age=1209600"}
+            logs = sorted(
+                (log for log in run.logs if log["id"] > last_id),
+                key=lambda log: log["id"],
+                reverse=newest_first,
+            )[:limit]
+            extra = {
+                "civis-cache-control": "no-store"
+                if run.state in ("queued", "running")
+                else "max-age=1209600"
+            }
             if run.logs:
                 extra["civis-max-id"] = str(max(log["id"] for log in run.logs))
         h.reply(200, logs, extra)
 
-    def run_outputs(self, h: Any, job_id: int, run_id: int, query: dict[str, str],
-                    headers: dict[str, str]) -> None:
+    def run_outputs(
+        self, h: Any, job_id: int, run_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         with self.lock:
             body = list(self._run(job_id, run_id).outputs)
         h.reply(200, body)
@@ -380,15 +443,25 @@ class FilesServer:
         body = json.loads(h.body_bytes() or b"{}")
         with self.lock:
             script_id = next(self.ids)
-        h.reply(200, {"id": script_id, "fromTemplateId": body.get("from_template_id"),
-                      "arguments": body.get("arguments")})
+        h.reply(
+            200,
+            {
+                "id": script_id,
+                "fromTemplateId": body.get("from_template_id"),
+                "arguments": body.get("arguments"),
+            },
+        )
 
-    def cancel_script(self, h: Any, job_id: int, query: dict[str, str],
-                      headers: dict[str, str]) -> None:
+    def cancel_script(
+        self, h: Any, job_id: int, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         h.body_bytes()
         with self.lock:
-            active = [r for r in self.runs.values()
-                      if r.job_id == job_id and r.state in ("queued", "running")]
+            active = [
+                r
+                for r in self.runs.values()
+                if r.job_id == job_id and r.state in ("queued", "running")
+            ]
         if not active:
             raise _Reply(404, _error(404, "The requested resource could not be found."))
         self.set_state(active[-1].id, "cancelled")
@@ -405,16 +478,24 @@ class FilesServer:
 
 
 class _Reply(Exception):
-    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
-                 raw_text: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw_text: str | None = None,
+    ) -> None:
         self.status = status
         self.body = body if raw_text is None else {"error": raw_text}
         self.headers = headers or {}
 
 
 def _error(code: int, description: str) -> dict[str, Any]:
-    return {"error": {400: "bad_request", 404: "not_found"}.get(code, "error"),
-            "errorDescription": description, "code": code}
+    return {
+        "error": {400: "bad_request", 404: "not_found"}.get(code, "error"),
+        "errorDescription": description,
+        "code": code,
+    }
 
 
 _ROUTES: dict[tuple[str, str], str] = {

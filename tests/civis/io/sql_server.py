@@ -54,8 +54,11 @@ class SqlServer(FilesServer):
         self.table_check_status = 404  # for a missing table
         self.detected: dict[int, dict[str, Any]] = {}
         self.preprocess_detected: dict[str, Any] = {
-            "includeHeader": True, "columnDelimiter": "comma", "compression": "none",
-            "tableColumns": [{"name": "a", "sqlType": "INTEGER"}]}
+            "includeHeader": True,
+            "columnDelimiter": "comma",
+            "compression": "none",
+            "tableColumns": [{"name": "a", "sqlType": "INTEGER"}],
+        }
         self.preprocess_outputs = True
         self.job_kinds: dict[int, tuple[str, Any]] = {}
         self.query_rows: list[list[str]] = [["1"]]
@@ -63,8 +66,9 @@ class SqlServer(FilesServer):
         self.on_new_run = self._finish_run
 
     # -- recording --------------------------------------------------------------------------
-    def _route(self, h: Any, verb: str, path: str, query: dict[str, str],
-               headers: dict[str, str]) -> None:
+    def _route(
+        self, h: Any, verb: str, path: str, query: dict[str, str], headers: dict[str, str]
+    ) -> None:
         if path.startswith(("/upload/", "/parts/", "/download/")) or path == "/endpoints":
             return super()._route(h, verb, path, query, headers)
         raw = h.body_bytes()
@@ -78,17 +82,24 @@ class SqlServer(FilesServer):
         finally:
             del h.body_bytes
 
-    def _dispatch(self, h: Any, verb: str, path: str, query: dict[str, str],
-                  headers: dict[str, str], body: Any) -> None:
+    def _dispatch(
+        self,
+        h: Any,
+        verb: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: Any,
+    ) -> None:
         table = re.fullmatch(r"/databases/(\d+)/schemas/([^/]+)/tables/([^/]+)", path)
         if table and verb == "GET":
-            return self.get_schema_table(h, int(table.group(1)), unquote(table.group(2)),
-                                         unquote(table.group(3)))
+            return self.get_schema_table(
+                h, int(table.group(1)), unquote(table.group(2)), unquote(table.group(3))
+            )
         for (method, pattern), name in _SQL_ROUTES.items():
             m = re.fullmatch(pattern, path)
             if m and method == verb:
-                return getattr(self, name)(h, *[int(g) for g in m.groups()], body=body,
-                                           query=query)
+                return getattr(self, name)(h, *[int(g) for g in m.groups()], body=body, query=query)
         return super()._route(h, verb, path, query, headers)
 
     def sequence(self) -> list[tuple[str, str]]:
@@ -101,8 +112,7 @@ class SqlServer(FilesServer):
         return out
 
     def bodies(self, method: str, pattern: str) -> list[Any]:
-        return [c.body for c in self.calls
-                if c.method == method and re.fullmatch(pattern, c.path)]
+        return [c.body for c in self.calls if c.method == method and re.fullmatch(pattern, c.path)]
 
     # -- helpers ----------------------------------------------------------------------------
     def store(self, name: str, data: bytes, detected: dict[str, Any] | None = None) -> int:
@@ -146,15 +156,27 @@ class SqlServer(FilesServer):
             entries = []
             for i, part in enumerate(result.multifile):
                 fid = self.store(f"part{i}.csv", part.encode())
-                entries.append({"id": fid, "name": f"part{i}.csv", "size": len(part),
-                                "url": f"s3://b/part{i}", "url_signed": self._url(fid)})
-            manifest = {"query": body["sql"], "header": ["a", "b"], "entries": entries,
-                        "unquoted": False, "compression": "none", "delimiter": "|"}
+                entries.append(
+                    {
+                        "id": fid,
+                        "name": f"part{i}.csv",
+                        "size": len(part),
+                        "url": f"s3://b/part{i}",
+                        "url_signed": self._url(fid),
+                    }
+                )
+            manifest = {
+                "query": body["sql"],
+                "header": ["a", "b"],
+                "entries": entries,
+                "unquoted": False,
+                "compression": "none",
+                "delimiter": "|",
+            }
             fid = self.store("manifest.json", json.dumps(manifest).encode())
             run.outputs = [{"outputName": "manifest", "fileId": fid, "path": self._url(fid)}]
             return
-        detected = None if result.table_columns is None else {
-            "tableColumns": result.table_columns}
+        detected = None if result.table_columns is None else {"tableColumns": result.table_columns}
         if result.gzipped is None:  # once per result: tests may trace memory afterwards
             result.gzipped = gzip.compress(result.csv.encode(), compresslevel=1)
         fid = self.store("export.csv.gz", result.gzipped, detected)
@@ -180,8 +202,14 @@ class SqlServer(FilesServer):
     def list_credentials(self, h: Any, body: Any, query: dict[str, str]) -> None:
         h.reply(200, [{"id": CRED_ID, "name": "me", "type": "Database"}])
 
-    def get_file(self, h: Any, file_id: int, body: Any = None,
-                 query: dict[str, str] | None = None, headers: Any = None) -> None:
+    def get_file(
+        self,
+        h: Any,
+        file_id: int,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        headers: Any = None,
+    ) -> None:
         f = self.files.get(file_id)
         if f is None:
             raise _Reply(404, _error(404, "The requested resource could not be found."))
@@ -198,8 +226,9 @@ class SqlServer(FilesServer):
     def post_sql_run(self, h: Any, job_id: int, body: Any, query: dict[str, str]) -> None:
         h.reply(201, self.new_run(job_id).body())
 
-    def get_sql_run(self, h: Any, job_id: int, run_id: int, body: Any,
-                    query: dict[str, str]) -> None:
+    def get_sql_run(
+        self, h: Any, job_id: int, run_id: int, body: Any, query: dict[str, str]
+    ) -> None:
         with self.lock:
             run = self._run(job_id, run_id)
             answer = {**run.body(), "sqlId": job_id, "output": list(run.outputs)}
@@ -210,8 +239,15 @@ class SqlServer(FilesServer):
         h.reply(200, {"id": job_id, "state": "queued"})
 
     def get_query(self, h: Any, job_id: int, body: Any, query: dict[str, str]) -> None:
-        h.reply(200, {"id": job_id, "state": "succeeded", "resultColumns": ["a"],
-                      "resultRows": self.query_rows})
+        h.reply(
+            200,
+            {
+                "id": job_id,
+                "state": "succeeded",
+                "resultColumns": ["a"],
+                "resultRows": self.query_rows,
+            },
+        )
 
     def post_preprocess(self, h: Any, body: Any, query: dict[str, str]) -> None:
         h.reply(200, {"id": self.new_job("preprocess", body)})
@@ -229,8 +265,9 @@ class SqlServer(FilesServer):
         run = self.new_run(job_id)
         h.reply(201, {"runId": run.id})
 
-    def get_import_run(self, h: Any, job_id: int, run_id: int, body: Any,
-                       query: dict[str, str]) -> None:
+    def get_import_run(
+        self, h: Any, job_id: int, run_id: int, body: Any, query: dict[str, str]
+    ) -> None:
         with self.lock:
             answer = self._run(job_id, run_id).body()
         h.reply(200, answer)
@@ -238,8 +275,10 @@ class SqlServer(FilesServer):
     def get_schema_table(self, h: Any, db_id: int, schema: str, table: str) -> None:
         if (schema, table) in self.existing_tables:
             return h.reply(200, {"id": 1, "name": table, "schema": schema})
-        raise _Reply(self.table_check_status,
-                     _error(self.table_check_status, "The requested resource could not be found."))
+        raise _Reply(
+            self.table_check_status,
+            _error(self.table_check_status, "The requested resource could not be found."),
+        )
 
 
 _SQL_ROUTES: dict[tuple[str, str], str] = {

@@ -56,8 +56,7 @@ def test_upload_from_path_name_options(srv: FilesServer, client: Any, tmp_path: 
     stored = srv.files[file_id]
     assert stored.name == "report.csv" and stored.expires_at is None
     assert stored.description == "d"
-    other = file_to_civis(str(path), "x.csv", expires_at="2030-01-01T00:00:00",
-                          client=client)
+    other = file_to_civis(str(path), "x.csv", expires_at="2030-01-01T00:00:00", client=client)
     assert srv.files[other].expires_at == "2030-01-01T00:00:00"
     default = file_to_civis(io.BytesIO(b""), "e", client=client)
     assert srv.files[default].expires_at == "absent"  # DEFAULT sends nothing
@@ -65,8 +64,7 @@ def test_upload_from_path_name_options(srv: FilesServer, client: Any, tmp_path: 
         file_to_civis(path, description="x" * 513, client=client)
 
 
-def test_upload_text_and_partly_read_buffers(srv: FilesServer, client: Any,
-                                             tmp_path: Path) -> None:
+def test_upload_text_and_partly_read_buffers(srv: FilesServer, client: Any, tmp_path: Path) -> None:
     text_id = file_to_civis(io.StringIO("héllo"), "t.txt", client=client)
     assert srv.file_bytes(text_id) == "héllo".encode()
     path = tmp_path / "f.bin"
@@ -104,8 +102,9 @@ def test_multipart_round_trip(srv: FilesServer, client: Any) -> None:
 
 
 @pytest.mark.usefixtures("small_parts")
-def test_part_failures_are_retried(srv: FilesServer, client: Any,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_part_failures_are_retried(
+    srv: FilesServer, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(time, "sleep", lambda s: None)
     srv.part_failures = {1: 2}
     data = os.urandom(200_000)
@@ -114,8 +113,9 @@ def test_part_failures_are_retried(srv: FilesServer, client: Any,
 
 
 @pytest.mark.usefixtures("small_parts")
-def test_a_lost_part_is_an_error_not_a_corrupt_file(srv: FilesServer, client: Any,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_lost_part_is_an_error_not_a_corrupt_file(
+    srv: FilesServer, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(time, "sleep", lambda s: None)
     srv.part_failures = {2: -1}
     with pytest.raises(requests.HTTPError, match="part 3"):
@@ -123,9 +123,11 @@ def test_a_lost_part_is_an_error_not_a_corrupt_file(srv: FilesServer, client: An
     assert not srv.requests_to("POST", r"/files/multipart/\d+/complete")
 
 
-def test_upload_form_failure_raises(srv: FilesServer, client: Any,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upload_form_failure_raises(
+    srv: FilesServer, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(time, "sleep", lambda s: None)
+
     def deny(self: FilesServer, h: Any, file_id: int, **kw: Any) -> None:
         h.body_bytes()  # read the upload first: the connection is kept alive
         h.reply(403, {"error": "denied"})
@@ -135,8 +137,9 @@ def test_upload_form_failure_raises(srv: FilesServer, client: Any,
         file_to_civis(io.BytesIO(b"x"), "x", client=client)
 
 
-def test_large_upload_memory_stays_bounded(srv: FilesServer, client: Any, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_large_upload_memory_stays_bounded(
+    srv: FilesServer, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(files, "MULTIPART_THRESHOLD", 8 * 2**20)
     monkeypatch.setattr(files, "MIN_PART_SIZE", 4 * 2**20)
     path = tmp_path / "big.bin"
@@ -171,11 +174,12 @@ def test_real_multipart_over_50_mib(srv: FilesServer, client: Any, tmp_path: Pat
     civis_to_file(file_id, out, client=client)
     down = time.monotonic() - started
     print(f"60 MiB: upload {size / up / 2**20:.0f} MiB/s, download {size / down / 2**20:.0f} MiB/s")
-    assert out.stat().st_size == size and out.read_bytes()[-2**20:] == block
+    assert out.stat().st_size == size and out.read_bytes()[-(2**20) :] == block
 
 
-def test_download_resumes_after_a_dropped_connection(srv: FilesServer, client: Any,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_resumes_after_a_dropped_connection(
+    srv: FilesServer, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(time, "sleep", lambda s: None)
     data = os.urandom(3 * 2**20)
     file_id = file_to_civis(io.BytesIO(data), "d", client=client)
@@ -188,8 +192,9 @@ def test_download_resumes_after_a_dropped_connection(srv: FilesServer, client: A
     assert ranges[0] is None and len(ranges) == 2 and ranges[1].startswith("bytes=")
 
 
-def test_download_restarts_when_range_is_ignored(srv: FilesServer, client: Any,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_restarts_when_range_is_ignored(
+    srv: FilesServer, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(time, "sleep", lambda s: None)
     data = os.urandom(3 * 2**20)
     file_id = file_to_civis(io.BytesIO(data), "d", client=client)
@@ -216,11 +221,13 @@ def test_json_round_trip(srv: FilesServer, client: Any) -> None:
 
 def test_file_id_from_run_output(srv: FilesServer, client: Any) -> None:
     run = srv.new_run(30, "succeeded")
-    run.outputs.extend([
-        {"objectType": "JSONValue", "objectId": 1, "name": "report.csv"},
-        {"objectType": "File", "objectId": 2, "name": "report.csv"},
-        {"objectType": "File", "objectId": 3, "name": "part_007.csv"},
-    ])
+    run.outputs.extend(
+        [
+            {"objectType": "JSONValue", "objectId": 1, "name": "report.csv"},
+            {"objectType": "File", "objectId": 2, "name": "report.csv"},
+            {"objectType": "File", "objectId": 3, "name": "part_007.csv"},
+        ]
+    )
     assert file_id_from_run_output("report.csv", 30, run.id, client=client) == 2
     assert file_id_from_run_output(r"part_\d+", 30, run.id, regex=True, client=client) == 3
     with pytest.raises(FileNotFoundError):
@@ -229,9 +236,14 @@ def test_file_id_from_run_output(srv: FilesServer, client: Any) -> None:
         file_id_from_run_output("x", 30, 99999, client=client)
 
 
-@pytest.mark.parametrize("table, expected", [
-    ("a.b", ("a", "b")), ("b", (None, "b")), ('"a.b".c', ("a.b", "c")),
-])
+@pytest.mark.parametrize(
+    "table, expected",
+    [
+        ("a.b", ("a", "b")),
+        ("b", (None, "b")),
+        ('"a.b".c', ("a.b", "c")),
+    ],
+)
 def test_split_schema_tablename(table: str, expected: tuple[str | None, str]) -> None:
     assert split_schema_tablename(table) == expected
 

@@ -17,17 +17,20 @@ from civis.io._frames import _write_csv
 
 @pytest.fixture
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "zip": ["02139", "00501", None],
-        "n": [1, 2, 3],
-        "x": [1.0, 0.1, float("nan")],
-        "text": ['say "hi"', "a,b", "line\nbreak"],
-    })
+    return pd.DataFrame(
+        {
+            "zip": ["02139", "00501", None],
+            "n": [1, 2, 3],
+            "x": [1.0, 0.1, float("nan")],
+            "text": ['say "hi"', "a,b", "line\nbreak"],
+        }
+    )
 
 
 @pytest.mark.parametrize("kws", [{}, {"index": False}])
-def test_fast_writer_matches_pandas_to_csv(frame: pd.DataFrame, tmp_path: Any,
-                                           kws: dict[str, Any]) -> None:
+def test_fast_writer_matches_pandas_to_csv(
+    frame: pd.DataFrame, tmp_path: Any, kws: dict[str, Any]
+) -> None:
     ours, theirs = tmp_path / "ours.csv", tmp_path / "theirs.csv"
     _write_csv(frame, str(ours), dict(kws))
     frame.to_csv(theirs, **kws)
@@ -48,8 +51,9 @@ def test_pandas_default_keeps_the_index_like_to_csv(client: Any, frame: pd.DataF
     pd.testing.assert_frame_equal(back, frame)
 
 
-def test_pandas_kwargs_fall_back_to_to_csv(srv: FilesServer, client: Any,
-                                           frame: pd.DataFrame) -> None:
+def test_pandas_kwargs_fall_back_to_to_csv(
+    srv: FilesServer, client: Any, frame: pd.DataFrame
+) -> None:
     file_id = dataframe_to_file(frame, name="semi.csv", client=client, sep=";", index=False)
     assert srv.file_bytes(file_id).startswith(b"zip;n;x;text")
 
@@ -57,8 +61,9 @@ def test_pandas_kwargs_fall_back_to_to_csv(srv: FilesServer, client: Any,
 def test_polars_round_trip(srv: FilesServer, client: Any) -> None:
     df = pl.DataFrame({"zip": ["02139", None], "n": [1, 2], "x": [1.5, None]})
     file_id = dataframe_to_file(df, name="p.csv", client=client)
-    back = file_to_dataframe(file_id, return_as="polars", client=client,
-                             schema_overrides={"zip": pl.String})
+    back = file_to_dataframe(
+        file_id, return_as="polars", client=client, schema_overrides={"zip": pl.String}
+    )
     assert back.equals(df)
 
 
@@ -76,14 +81,17 @@ def test_bad_return_as(client: Any) -> None:
         file_to_dataframe(1, return_as="arrow", client=client)
 
 
-@pytest.mark.parametrize("text", [
-    b"a,b,c,d,e,f\n01,2020-01-01,x,True,1.5,\n02,2020-01-02,,False,,q\n",
-    b"a,a,\n1,2,3\n",  # duplicate and empty names: pandas renames them
-    b"t,n,b\n2020-01-01 10:00,,True\n2020-01-02 11:00,,\n",  # timestamps, nulls
-    b"x\n",  # header only
-    b"i,s\n" + b"".join(b"%d,s%d\n" % (i, i) for i in range(5000)),
-    b"a;b\n1;2\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"a,b,c,d,e,f\n01,2020-01-01,x,True,1.5,\n02,2020-01-02,,False,,q\n",
+        b"a,a,\n1,2,3\n",  # duplicate and empty names: pandas renames them
+        b"t,n,b\n2020-01-01 10:00,,True\n2020-01-02 11:00,,\n",  # timestamps, nulls
+        b"x\n",  # header only
+        b"i,s\n" + b"".join(b"%d,s%d\n" % (i, i) for i in range(5000)),
+        b"a;b\n1;2\n",
+    ],
+)
 def test_file_to_dataframe_reads_as_pandas_does(client: Any, text: bytes) -> None:
     file_id = file_to_civis(io.BytesIO(text), "t.csv", client=client)
     expected = pd.read_csv(io.BytesIO(text))

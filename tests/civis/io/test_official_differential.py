@@ -35,28 +35,48 @@ def _official(server: FilesServer, src: Path, dst: Path, opts: dict[str, Any]) -
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     out = subprocess.run(
-        [str(python), "-c", _OFFICIAL_SCRIPT, str(support.reference_spec_path()), str(src),
-         str(dst), json.dumps(opts)],
-        env=env_for_official(server), capture_output=True, text=True, timeout=120)
+        [
+            str(python),
+            "-c",
+            _OFFICIAL_SCRIPT,
+            str(support.reference_spec_path()),
+            str(src),
+            str(dst),
+            json.dumps(opts),
+        ],
+        env=env_for_official(server),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     return int(out.stdout.split()[-1])
 
 
 def _server_view(server: FilesServer, file_id: int) -> dict[str, Any]:
     f = server.files[file_id]
-    return {"bytes": server.file_bytes(file_id), "name": f.name, "expires_at": f.expires_at,
-            "description": f.description, "num_parts": f.num_parts,
-            "form": [name for name, _ in f.form_fields],
-            "filenames": all(fn for _, fn in f.form_fields)}
+    return {
+        "bytes": server.file_bytes(file_id),
+        "name": f.name,
+        "expires_at": f.expires_at,
+        "description": f.description,
+        "num_parts": f.num_parts,
+        "form": [name for name, _ in f.form_fields],
+        "filenames": all(fn for _, fn in f.form_fields),
+    }
 
 
-@pytest.mark.parametrize("size, opts", [
-    (0, {}),
-    (1_000_000, {"name": "a.csv", "expires_at": None, "description": "hello"}),
-    (51 * 2**20, {"name": "big.bin"}),
-])
-def test_official_and_ours_store_the_same(srv: FilesServer, client: Any, tmp_path: Path,
-                                         size: int, opts: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "size, opts",
+    [
+        (0, {}),
+        (1_000_000, {"name": "a.csv", "expires_at": None, "description": "hello"}),
+        (51 * 2**20, {"name": "big.bin"}),
+    ],
+)
+def test_official_and_ours_store_the_same(
+    srv: FilesServer, client: Any, tmp_path: Path, size: int, opts: dict[str, Any]
+) -> None:
     src = tmp_path / "src.bin"
     src.write_bytes(os.urandom(size))
     theirs_copy, ours_copy = tmp_path / "theirs.out", tmp_path / "ours.out"

@@ -30,8 +30,13 @@ class Tty(io.StringIO):
         (None, Tty(), None, False),  # auto: unknown size
     ],
 )
-def test_when_a_bar_shows(monkeypatch: pytest.MonkeyPatch, setting: str | None,
-                          stream: io.StringIO, total: int | None, shown: bool) -> None:
+def test_when_a_bar_shows(
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str | None,
+    stream: io.StringIO,
+    total: int | None,
+    shown: bool,
+) -> None:
     if setting is None:
         monkeypatch.delenv("CIVIS_PROGRESS", raising=False)
     else:
@@ -60,8 +65,11 @@ def _last_line(text: str) -> str:
 
 @pytest.mark.usefixtures("small_parts")
 def test_uploads_and_downloads_report_every_byte(
-        srv: FilesServer, client: Any, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    srv: FilesServer,
+    client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("CIVIS_PROGRESS", "1")
     monkeypatch.setattr(time, "sleep", lambda s: None)
     srv.part_failures = {1: 1}  # one part is sent twice: the bar must still end at 100%
@@ -76,9 +84,12 @@ def test_uploads_and_downloads_report_every_byte(
     assert _last_line(downloaded).startswith("Downloading big.bin 100% 0.4/0.4 MB"), downloaded
 
 
-def test_no_bar_by_default_off_a_terminal(srv: FilesServer, client: Any,
-                                          monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_bar_by_default_off_a_terminal(
+    srv: FilesServer,
+    client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.delenv("CIVIS_PROGRESS", raising=False)
     file_id = file_to_civis(io.BytesIO(b"x" * 1000), "small", client=client)
     civis_to_file(file_id, io.BytesIO(), client=client)

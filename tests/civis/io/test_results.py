@@ -14,8 +14,9 @@ from civis.io._results import GzipReader, read_arrow, to_pandas, to_polars
 
 def test_gzip_reader_many_members_small_reads() -> None:
     payload = b"".join(f"{i},{'x' * (i % 50)}\n".encode() for i in range(50_000))
-    members = b"".join(gzip.compress(payload[i:i + 70_000])
-                       for i in range(0, len(payload), 70_000))
+    members = b"".join(
+        gzip.compress(payload[i : i + 70_000]) for i in range(0, len(payload), 70_000)
+    )
     reader = io.BufferedReader(GzipReader(io.BytesIO(members)), 4096)
     out = bytearray()
     while chunk := reader.read(1000):
@@ -30,10 +31,17 @@ def test_gzip_reader_zlib_and_passthrough() -> None:
     assert GzipReader(io.BytesIO(b"")).read() == b""
 
 
-@pytest.mark.parametrize("plain", [
-    b"x y\n1\n", b"x?,b\n1,2\n", b"x^a,b\n1,2\n", b"x}\n1\n", b"x^\n",
-    b"x^abc,1\n" * 400_000,  # longer than the sniffed head
-])
+@pytest.mark.parametrize(
+    "plain",
+    [
+        b"x y\n1\n",
+        b"x?,b\n1,2\n",
+        b"x^a,b\n1,2\n",
+        b"x}\n1\n",
+        b"x^\n",
+        b"x^abc,1\n" * 400_000,  # longer than the sniffed head
+    ],
+)
 def test_uncompressed_csv_that_starts_like_zlib_passes_through(plain: bytes) -> None:
     # "x" then one of " ?^}" is also a zlib header: exports asked for uncompressed (our
     # loopback policy) whose first column is named so must not be inflated.
@@ -48,11 +56,15 @@ def test_zlib_streams_of_any_size_still_inflate(size: int) -> None:
 
 def test_null_and_empty_string_stay_apart() -> None:
     csv = b'a,b\n"",1\n,2\n"x",\n'
-    table = read_arrow(io.BytesIO(csv), [{"name": "a", "sql_type": "VARCHAR"},
-                                         {"name": "b", "sql_type": "BIGINT"}], None)
+    table = read_arrow(
+        io.BytesIO(csv),
+        [{"name": "a", "sql_type": "VARCHAR"}, {"name": "b", "sql_type": "BIGINT"}],
+        None,
+    )
     assert table.column("a").to_pylist() == ["", None, "x"]
-    df = to_pandas(table, [{"name": "a", "sql_type": "VARCHAR"},
-                           {"name": "b", "sql_type": "BIGINT"}])
+    df = to_pandas(
+        table, [{"name": "a", "sql_type": "VARCHAR"}, {"name": "b", "sql_type": "BIGINT"}]
+    )
     assert df["a"][0] == "" and pd.isna(df["a"][1])
     assert df["b"].dtype == pd.Int64Dtype()
     assert to_polars(table)["a"].to_list() == ["", None, "x"]

@@ -29,16 +29,28 @@ from civis.io import (
 from civis.io._results import GzipReader, read_rows
 from civis.io._sql import export_compression
 
-TYPED_CSV = ('zip,n,maybe,flag,day,at,note\n'
-             '"007",1,,true,2024-01-02,2024-01-01 10:00:00,"a,b"\n'
-             '"",2,3,,2024-01-03,,"say ""hi""\nbye"\n'
-             ',3,4,false,,2024-02-29 23:59:59.5,ü\n')
-TYPED_COLUMNS = [{"name": "zip", "sqlType": "VARCHAR(10)"}, {"name": "n", "sqlType": "BIGINT"},
-                 {"name": "maybe", "sqlType": "INTEGER"}, {"name": "flag", "sqlType": "BOOLEAN"},
-                 {"name": "day", "sqlType": "DATE"}, {"name": "at", "sqlType": "TIMESTAMP"},
-                 {"name": "note", "sqlType": "VARCHAR"}]
-SQL_SEQUENCE = [("GET", "/databases"), ("GET", "/credentials"), ("POST", "/scripts/sql"),
-                ("POST", "/scripts/sql/N/runs"), ("GET", "/scripts/sql/N/runs/N")]
+TYPED_CSV = (
+    "zip,n,maybe,flag,day,at,note\n"
+    '"007",1,,true,2024-01-02,2024-01-01 10:00:00,"a,b"\n'
+    '"",2,3,,2024-01-03,,"say ""hi""\nbye"\n'
+    ",3,4,false,,2024-02-29 23:59:59.5,ü\n"
+)
+TYPED_COLUMNS = [
+    {"name": "zip", "sqlType": "VARCHAR(10)"},
+    {"name": "n", "sqlType": "BIGINT"},
+    {"name": "maybe", "sqlType": "INTEGER"},
+    {"name": "flag", "sqlType": "BOOLEAN"},
+    {"name": "day", "sqlType": "DATE"},
+    {"name": "at", "sqlType": "TIMESTAMP"},
+    {"name": "note", "sqlType": "VARCHAR"},
+]
+SQL_SEQUENCE = [
+    ("GET", "/databases"),
+    ("GET", "/credentials"),
+    ("POST", "/scripts/sql"),
+    ("POST", "/scripts/sql/N/runs"),
+    ("GET", "/scripts/sql/N/runs/N"),
+]
 
 
 def test_read_civis_sql_list_calls_and_rows(sql_srv: SqlServer, sql_client: Any) -> None:
@@ -52,18 +64,30 @@ def test_read_civis_sql_list_calls_and_rows(sql_srv: SqlServer, sql_client: Any)
     assert sql_srv.sequence() == SQL_SEQUENCE
     assert len(sql_srv.bodies("GET", r"/scripts/sql/\d+/runs/\d+")) >= 2
     (body,) = sql_srv.bodies("POST", "/scripts/sql")
-    assert body == {"name": "j", "sql": "select 1", "remote_host_id": DB_ID,
-                    "credential_id": CRED_ID, "hidden": False,
-                    "csv_settings": {"compression": "none"}}  # loopback: see docs/client.md
+    assert body == {
+        "name": "j",
+        "sql": "select 1",
+        "remote_host_id": DB_ID,
+        "credential_id": CRED_ID,
+        "hidden": False,
+        "csv_settings": {"compression": "none"},
+    }  # loopback: see docs/client.md
     assert dict(sql_srv.calls[1].query) == {"type": "Database", "default": "True"}
 
 
-@pytest.mark.parametrize("endpoint, compression", [
-    ("http://127.0.0.1:8000/", "none"), ("http://127.9.9.9/", "none"),
-    ("http://localhost:3000/", "none"), ("http://[::1]:8000/", "none"),
-    ("https://api.civisanalytics.com/", "gzip"), ("http://10.0.0.5:8000/", "gzip"),
-    ("http://[2001:db8::1]/", "gzip"), ("", "gzip"),
-])
+@pytest.mark.parametrize(
+    "endpoint, compression",
+    [
+        ("http://127.0.0.1:8000/", "none"),
+        ("http://127.9.9.9/", "none"),
+        ("http://localhost:3000/", "none"),
+        ("http://[::1]:8000/", "none"),
+        ("https://api.civisanalytics.com/", "gzip"),
+        ("http://10.0.0.5:8000/", "gzip"),
+        ("http://[2001:db8::1]/", "gzip"),
+        ("", "gzip"),
+    ],
+)
 def test_export_compression_policy(endpoint: str, compression: str) -> None:
     client = type("Client", (), {"_http": type("Http", (), {"base_url": endpoint})()})()
     assert export_compression(client) == compression
@@ -86,7 +110,10 @@ def test_pandas_keeps_declared_types(sql_srv: SqlServer, sql_client: Any) -> Non
     assert df["zip"].tolist()[:2] == ["007", ""] and pd.isna(df["zip"][2])
     assert df["n"].dtype == "int64" and df["n"].tolist() == [1, 2, 3]
     assert df["maybe"].dtype == pd.Int64Dtype() and df["maybe"].isna().tolist() == [
-        True, False, False]
+        True,
+        False,
+        False,
+    ]
     assert df["flag"].dtype == pd.BooleanDtype()
     assert df["day"].tolist()[:2] == [datetime.date(2024, 1, 2), datetime.date(2024, 1, 3)]
     assert df["at"].dtype == "datetime64[us]"
@@ -98,9 +125,15 @@ def test_pandas_keeps_declared_types(sql_srv: SqlServer, sql_client: Any) -> Non
 def test_polars_keeps_declared_types(sql_srv: SqlServer, sql_client: Any) -> None:
     sql_srv.sql_result = SqlResult(csv=TYPED_CSV, table_columns=TYPED_COLUMNS)
     df = read_civis_sql("select 1", "db", return_as="polars", client=sql_client)
-    assert df.schema == {"zip": pl.String, "n": pl.Int64, "maybe": pl.Int64,
-                         "flag": pl.Boolean, "day": pl.Date, "at": pl.Datetime("us"),
-                         "note": pl.String}
+    assert df.schema == {
+        "zip": pl.String,
+        "n": pl.Int64,
+        "maybe": pl.Int64,
+        "flag": pl.Boolean,
+        "day": pl.Date,
+        "at": pl.Datetime("us"),
+        "note": pl.String,
+    }
     assert df["zip"].to_list() == ["007", "", None]
 
 
@@ -114,20 +147,24 @@ def test_pandas_without_types_is_like_read_csv(sql_srv: SqlServer, sql_client: A
 
 
 def test_read_kwargs_go_to_the_library(sql_srv: SqlServer, sql_client: Any) -> None:
-    sql_srv.sql_result = SqlResult(csv="a,b\n007,1\n", table_columns=[
-        {"name": "a", "sqlType": "INTEGER"}, {"name": "b", "sqlType": "INTEGER"}])
-    df = read_civis_sql("select 1", "db", return_as="pandas", client=sql_client,
-                        dtype={"a": str})
+    sql_srv.sql_result = SqlResult(
+        csv="a,b\n007,1\n",
+        table_columns=[{"name": "a", "sqlType": "INTEGER"}, {"name": "b", "sqlType": "INTEGER"}],
+    )
+    df = read_civis_sql("select 1", "db", return_as="pandas", client=sql_client, dtype={"a": str})
     assert df["a"].tolist() == ["007"]
-    pdf = read_civis_sql("select 1", "db", return_as="polars", client=sql_client,
-                         schema_overrides={"a": pl.String})
+    pdf = read_civis_sql(
+        "select 1", "db", return_as="polars", client=sql_client, schema_overrides={"a": pl.String}
+    )
     assert pdf["a"].to_list() == ["007"]
     assert ("GET", "/files/N") not in sql_srv.sequence()
 
 
 def test_empty_result_with_header_only(sql_srv: SqlServer, sql_client: Any) -> None:
-    sql_srv.sql_result = SqlResult(csv="a,b\n", table_columns=[
-        {"name": "a", "sqlType": "BIGINT"}, {"name": "b", "sqlType": "VARCHAR"}])
+    sql_srv.sql_result = SqlResult(
+        csv="a,b\n",
+        table_columns=[{"name": "a", "sqlType": "BIGINT"}, {"name": "b", "sqlType": "VARCHAR"}],
+    )
     df = read_civis_sql("select 1", "db", return_as="pandas", client=sql_client)
     assert list(df.columns) == ["a", "b"] and len(df) == 0
     assert read_civis_sql("select 1", "db", client=sql_client) == [["a", "b"]]
@@ -141,11 +178,9 @@ def test_use_pandas_deprecation(sql_srv: SqlServer, sql_client: Any) -> None:
         assert isinstance(read_civis("s.t", "db", use_pandas=False, client=sql_client), list)
     calls = len(sql_srv.calls)
     with pytest.raises(ValueError, match="Conflicting"):
-        read_civis_sql("select 1", "db", use_pandas=False, return_as="pandas",
-                       client=sql_client)
+        read_civis_sql("select 1", "db", use_pandas=False, return_as="pandas", client=sql_client)
     with pytest.raises(ValueError, match="Conflicting"):
-        read_civis_sql("select 1", "db", use_pandas=True, return_as="polars",
-                       client=sql_client)
+        read_civis_sql("select 1", "db", use_pandas=True, return_as="polars", client=sql_client)
     with pytest.raises(ValueError, match="return_as"):
         read_civis_sql("select 1", "db", return_as="arrow", client=sql_client)
     assert len(sql_srv.calls) == calls  # errors before any request
@@ -158,8 +193,9 @@ def test_sql_params_arguments(sql_srv: SqlServer, sql_client: Any) -> None:
     with pytest.raises(ValueError, match="sql_params_arguments"):
         read_civis_sql("select 1", "db", sql_params_arguments={"x": 1}, client=sql_client)
     with pytest.raises(ValueError, match="sql_params_arguments"):
-        export_to_civis_file("select 1", "db", sql_params_arguments={"param": []},
-                             client=sql_client)
+        export_to_civis_file(
+            "select 1", "db", sql_params_arguments={"param": []}, client=sql_client
+        )
     assert sql_srv.calls == []
     spa = {"params": [{"name": "a", "type": "string"}], "arguments": {"a": "1"}}
     read_civis_sql("select {{a}}", "db", sql_params_arguments=spa, client=sql_client)
@@ -185,23 +221,40 @@ def test_export_to_civis_file(sql_srv: SqlServer, sql_client: Any) -> None:
     fut = export_to_civis_file("select 1", "db", client=sql_client)
     output = fut.result()["output"]
     assert output[0]["file_id"] in sql_srv.files and output[0]["path"].startswith("http")
-    fut2 = export_to_civis_file("select 1", "db", client=sql_client,
-                                csv_settings={"column_delimiter": "pipe"})
+    fut2 = export_to_civis_file(
+        "select 1", "db", client=sql_client, csv_settings={"column_delimiter": "pipe"}
+    )
     fut2.result()
     assert [b["csv_settings"] for b in sql_srv.bodies("POST", "/scripts/sql")] == [
-        {}, {"column_delimiter": "pipe"}]
+        {},
+        {"column_delimiter": "pipe"},
+    ]
 
 
-@pytest.mark.parametrize("compression, header, expect", [
-    ("none", True, "plain"), ("gzip", True, "plain"), ("gzip", False, "gzip"),
-    ("zip", True, "zip")])
-def test_civis_to_csv(sql_srv: SqlServer, sql_client: Any, tmp_path: Path, compression: str,
-                      header: bool, expect: str) -> None:
+@pytest.mark.parametrize(
+    "compression, header, expect",
+    [
+        ("none", True, "plain"),
+        ("gzip", True, "plain"),
+        ("gzip", False, "gzip"),
+        ("zip", True, "zip"),
+    ],
+)
+def test_civis_to_csv(
+    sql_srv: SqlServer, sql_client: Any, tmp_path: Path, compression: str, header: bool, expect: str
+) -> None:
     csv = "a|b\n1|x\n"
     sql_srv.sql_result = SqlResult(csv=csv)
     target = tmp_path / "out.data"
-    fut = civis_to_csv(str(target), "select 1", "db", client=sql_client, delimiter="|",
-                       compression=compression, include_header=header)
+    fut = civis_to_csv(
+        str(target),
+        "select 1",
+        "db",
+        client=sql_client,
+        delimiter="|",
+        compression=compression,
+        include_header=header,
+    )
     fut.result()  # waits for the download too
     data = target.read_bytes()
     if expect == "plain":
@@ -213,17 +266,21 @@ def test_civis_to_csv(sql_srv: SqlServer, sql_client: Any, tmp_path: Path, compr
             assert archive.namelist() == ["out.csv"]
             assert archive.read("out.csv") == csv.encode()
     (body,) = sql_srv.bodies("POST", "/scripts/sql")
-    assert body["csv_settings"] == {"include_header": header, "compression": "gzip",
-                                    "column_delimiter": "pipe", "unquoted": False,
-                                    "filename_prefix": None, "force_multifile": False}
+    assert body["csv_settings"] == {
+        "include_header": header,
+        "compression": "gzip",
+        "column_delimiter": "pipe",
+        "unquoted": False,
+        "filename_prefix": None,
+        "force_multifile": False,
+    }
 
 
 def test_civis_to_csv_errors(sql_srv: SqlServer, sql_client: Any, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="delimiter"):
         civis_to_csv(str(tmp_path / "x"), "select 1", "db", delimiter=";", client=sql_client)
     with pytest.raises(ValueError, match="compression"):
-        civis_to_csv(str(tmp_path / "x"), "select 1", "db", compression="bz2",
-                     client=sql_client)
+        civis_to_csv(str(tmp_path / "x"), "select 1", "db", compression="bz2", client=sql_client)
     assert sql_srv.calls == []
     sql_srv.sql_result = SqlResult(no_output=True)
     # The callback runs on a polling thread, maybe before result() is called.
@@ -239,15 +296,21 @@ def test_civis_to_csv_errors(sql_srv: SqlServer, sql_client: Any, tmp_path: Path
 
 def test_civis_to_multifile_csv(sql_srv: SqlServer, sql_client: Any) -> None:
     sql_srv.sql_result = SqlResult(multifile=["a|b\n1|x\n", "2|y\n"])
-    manifest = civis_to_multifile_csv("select 1", "db", client=sql_client, prefix="p",
-                                      max_file_size=10)
+    manifest = civis_to_multifile_csv(
+        "select 1", "db", client=sql_client, prefix="p", max_file_size=10
+    )
     assert manifest["header"] == ["a", "b"] and len(manifest["entries"]) == 2
     assert {"id", "name", "size", "url", "url_signed"} <= set(manifest["entries"][0])
     (body,) = sql_srv.bodies("POST", "/scripts/sql")
-    assert body["csv_settings"] == {"include_header": True, "compression": "none",
-                                    "column_delimiter": "pipe", "unquoted": False,
-                                    "filename_prefix": "p", "force_multifile": True,
-                                    "max_file_size": 10}
+    assert body["csv_settings"] == {
+        "include_header": True,
+        "compression": "none",
+        "column_delimiter": "pipe",
+        "unquoted": False,
+        "filename_prefix": "p",
+        "force_multifile": True,
+        "max_file_size": 10,
+    }
     assert sql_srv.sequence()[-2:] == [("GET", "/scripts/sql/N/runs/N"), ("GET", "/files/N")]
     with pytest.raises(ValueError, match="delimiter"):
         civis_to_multifile_csv("select 1", "db", delimiter=".", client=sql_client)
@@ -257,30 +320,54 @@ def test_query_civis(sql_srv: SqlServer, sql_client: Any) -> None:
     sql_srv.query_rows = [["1", "x"]]
     result = query_civis("select 1", "db", client=sql_client, preview_rows=5).result()
     assert result["result_rows"] == [["1", "x"]] and result["result_columns"] == ["a"]
-    assert sql_srv.sequence() == [("GET", "/databases"), ("GET", "/credentials"),
-                                  ("POST", "/queries"), ("GET", "/queries/N")]
+    assert sql_srv.sequence() == [
+        ("GET", "/databases"),
+        ("GET", "/credentials"),
+        ("POST", "/queries"),
+        ("GET", "/queries/N"),
+    ]
     (body,) = sql_srv.bodies("POST", "/queries")
-    assert body == {"database": DB_ID, "sql": "select 1", "preview_rows": 5,
-                    "credential": CRED_ID, "hidden": True}
+    assert body == {
+        "database": DB_ID,
+        "sql": "select 1",
+        "preview_rows": 5,
+        "credential": CRED_ID,
+        "hidden": True,
+    }
 
 
 def test_transfer_table(sql_srv: SqlServer, sql_client: Any) -> None:
     fut = transfer_table("db", 5, "a.b", "c.d", client=sql_client, foo=1)
     assert fut.result().state == "succeeded"
     assert sql_srv.sequence() == [
-        ("GET", "/credentials"), ("GET", "/databases"), ("POST", "/imports"),
-        ("POST", "/imports/N/syncs"), ("POST", "/imports/N/runs"),
-        ("GET", "/imports/files/N/runs/N")]
+        ("GET", "/credentials"),
+        ("GET", "/databases"),
+        ("POST", "/imports"),
+        ("POST", "/imports/N/syncs"),
+        ("POST", "/imports/N/runs"),
+        ("GET", "/imports/files/N/runs/N"),
+    ]
     (imp,) = sql_srv.bodies("POST", "/imports")
     assert imp["sync_type"] == "Dbsync" and imp["is_outbound"] is True
     assert imp["source"] == {"remote_host_id": DB_ID, "credential_id": CRED_ID}
     assert imp["destination"] == {"remote_host_id": 5, "credential_id": CRED_ID}
     assert len(imp["name"]) == 32
     (sync,) = sql_srv.bodies("POST", r"/imports/\d+/syncs")
-    assert sync == {"source": {"path": "a.b"}, "destination": {"path": "c.d"},
-                    "advanced_options": {"foo": 1}}
-    transfer_table("db", "db", "a.b", "c.d", job_name="jn", client=sql_client,
-                   source_credential_id=3, dest_credential_id=4).result()
+    assert sync == {
+        "source": {"path": "a.b"},
+        "destination": {"path": "c.d"},
+        "advanced_options": {"foo": 1},
+    }
+    transfer_table(
+        "db",
+        "db",
+        "a.b",
+        "c.d",
+        job_name="jn",
+        client=sql_client,
+        source_credential_id=3,
+        dest_credential_id=4,
+    ).result()
     last = sql_srv.bodies("POST", "/imports")[-1]
     assert last["name"] == "jn" and last["source"]["credential_id"] == 3
     assert sql_srv.bodies("POST", r"/imports/\d+/syncs")[-1]["advanced_options"] == {}
@@ -291,34 +378,36 @@ def test_gzip_reader_streams_members_and_plain() -> None:
     reader = GzipReader(io.BytesIO(members))
     assert reader.read(4) == b"a,b\n"
     assert len(reader.read()) == 400_000
-    assert read_rows(io.BufferedReader(GzipReader(io.BytesIO(b"x\n1\n"))), None) == [
-        ["x"], ["1"]]
+    assert read_rows(io.BufferedReader(GzipReader(io.BytesIO(b"x\n1\n"))), None) == [["x"], ["1"]]
     latin = gzip.compress("é\n".encode("latin-1"))
     assert read_rows(io.BufferedReader(GzipReader(io.BytesIO(latin))), "latin-1") == [["é"]]
 
 
 def test_result_larger_than_a_chunk(sql_srv: SqlServer, sql_client: Any) -> None:
     rows = "".join(f"{i},name {i}\n" for i in range(200_000))
-    sql_srv.sql_result = SqlResult(csv="id,name\n" + rows, table_columns=[
-        {"name": "id", "sqlType": "BIGINT"}, {"name": "name", "sqlType": "VARCHAR"}])
+    sql_srv.sql_result = SqlResult(
+        csv="id,name\n" + rows,
+        table_columns=[{"name": "id", "sqlType": "BIGINT"}, {"name": "name", "sqlType": "VARCHAR"}],
+    )
     df = read_civis_sql("select 1", "db", return_as="pandas", client=sql_client)
     assert len(df) == 200_000 and df["id"].sum() == sum(range(200_000))
     listed = read_civis_sql("select 1", "db", client=sql_client)
     assert len(listed) == 200_001 and listed[-1] == ["199999", "name 199999"]
 
 
-def test_official_list_semantics_match_csv_module(sql_srv: SqlServer,
-                                                 sql_client: Any) -> None:
+def test_official_list_semantics_match_csv_module(sql_srv: SqlServer, sql_client: Any) -> None:
     sql_srv.sql_result = SqlResult(csv=TYPED_CSV)
     import csv
 
     assert read_civis_sql("select 1", "db", client=sql_client) == list(
-        csv.reader(io.StringIO(TYPED_CSV, newline="")))
+        csv.reader(io.StringIO(TYPED_CSV, newline=""))
+    )
     assert json.dumps(read_civis_sql("select 1", "db", client=sql_client))
 
 
-def test_types_are_optional(sql_srv: SqlServer, sql_client: Any,
-                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_types_are_optional(
+    sql_srv: SqlServer, sql_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A File lookup that fails (e.g. a 403) only costs the declared types."""
     from files_server import _error, _Reply
 
@@ -326,8 +415,10 @@ def test_types_are_optional(sql_srv: SqlServer, sql_client: Any,
         raise _Reply(403, _error(403, "You do not have access to this file."))
 
     monkeypatch.setattr(sql_srv, "get_file", forbidden)
-    sql_srv.sql_result = SqlResult(csv="a,b\n007,x\n", table_columns=[
-        {"name": "a", "sqlType": "VARCHAR"}, {"name": "b", "sqlType": "VARCHAR"}])
+    sql_srv.sql_result = SqlResult(
+        csv="a,b\n007,x\n",
+        table_columns=[{"name": "a", "sqlType": "VARCHAR"}, {"name": "b", "sqlType": "VARCHAR"}],
+    )
     df = read_civis_sql("select 1", "db", return_as="pandas", client=sql_client)
     assert df["a"].tolist() == [7] and df["b"].tolist() == ["x"]
 
@@ -343,11 +434,12 @@ def test_encoding_for_frames(sql_srv: SqlServer, sql_client: Any) -> None:
         path.write_bytes(gzip.compress("a\nété\n".encode("latin-1")))
 
     sql_srv._finish_sql = latin1  # type: ignore[method-assign]
-    df = read_civis_sql("select 1", "db", return_as="pandas", encoding="latin-1",
-                        client=sql_client)
+    df = read_civis_sql("select 1", "db", return_as="pandas", encoding="latin-1", client=sql_client)
     assert df["a"].tolist() == ["été"]
     assert read_civis_sql("select 1", "db", encoding="latin-1", client=sql_client) == [
-        ["a"], ["été"]]
+        ["a"],
+        ["été"],
+    ]
 
 
 def test_downloads_stream(sql_srv: SqlServer, sql_client: Any, tmp_path: Path) -> None:

@@ -35,40 +35,72 @@ pytestmark = pytest.mark.official
 CASES: list[tuple[str, str]] = [
     ("read_list", 'civis.io.read_civis_sql("select 1", "db", client=client, job_name="j")'),
     ("read_tricky", 'civis.io.read_civis_sql("select 2", "db", client=client, job_name="t")'),
-    ("read_pandas", 'civis.io.read_civis("s.t", "db", columns=["a", "b"], job_name="j", '
-                    'return_as="pandas", client=client, credential_id=4, hidden=False)'),
-    ("read_params", 'civis.io.read_civis_sql("select {{a}}", 32, job_name="j", client=client, '
-                    'sql_params_arguments={"params": [{"name": "a", "type": "string"}], '
-                    '"arguments": {"a": "1"}})'),
-    ("export", 'civis.io.export_to_civis_file("select 1", "db", job_name="j", client=client, '
-               'csv_settings={"column_delimiter": "pipe"}).result()'),
-    ("export_default", 'civis.io.export_to_civis_file("select 1", "db", job_name="j", '
-                       'client=client).result()'),
-    ("to_csv", 'civis.io.civis_to_csv(tmp + "/o.csv", "select 1", "db", job_name="j", '
-               'client=client, delimiter="\\t", unquoted=True).result()'),
-    ("multifile", 'civis.io.civis_to_multifile_csv("select 1", "db", job_name="j", '
-                  'client=client)'),
-    ("multifile_opts", 'civis.io.civis_to_multifile_csv("select 1", "db", job_name="j", '
-                       'client=client, prefix="p", max_file_size=9, compression="gzip", '
-                       'delimiter=",", include_header=False)'),
-    ("query", 'civis.io.query_civis("select 1", "db", client=client, preview_rows=3)'
-              '.result()'),
-    ("transfer", 'civis.io.transfer_table("db", 5, "a.b", "c.d", job_name="j", client=client, '
-                 'foo=1).result()'),
-    ("transfer_creds", 'civis.io.transfer_table(32, "db", "a.b", "c.d", job_name="j", '
-                       'client=client, source_credential_id=3, dest_credential_id=4).result()'),
-    ("csv_to_civis", 'civis.io.csv_to_civis(tmp + "/in.csv", "db", "sch.t", client=client)'
-                     '.result()'),
-    ("file_to_table", 'civis.io.civis_file_to_table(1, "db", "sch.exists", client=client, '
-                      'existing_table_rows="append", delimiter=",", headers=True, '
-                      'table_columns=[{"name": "a", "sql_type": "INT"}], primary_keys=["a"], '
-                      'sortkey1="a", max_errors=3, escaped=True, execution="delayed", '
-                      'hidden=False).result()'),
-    ("file_to_table_detect", 'civis.io.civis_file_to_table(1, "db", "sch.new", '
-                             'client=client, table_columns=[{"name": "zz"}]).result()'),
-    ("df_untyped_names", 'civis.io.dataframe_to_civis(pd.DataFrame({"a": [1]}), "db", '
-                         '"sch.t", client=client, table_columns=[{"name": "a"}], '
-                         'existing_table_rows="drop").result()'),
+    (
+        "read_pandas",
+        'civis.io.read_civis("s.t", "db", columns=["a", "b"], job_name="j", '
+        'return_as="pandas", client=client, credential_id=4, hidden=False)',
+    ),
+    (
+        "read_params",
+        'civis.io.read_civis_sql("select {{a}}", 32, job_name="j", client=client, '
+        'sql_params_arguments={"params": [{"name": "a", "type": "string"}], '
+        '"arguments": {"a": "1"}})',
+    ),
+    (
+        "export",
+        'civis.io.export_to_civis_file("select 1", "db", job_name="j", client=client, '
+        'csv_settings={"column_delimiter": "pipe"}).result()',
+    ),
+    (
+        "export_default",
+        'civis.io.export_to_civis_file("select 1", "db", job_name="j", client=client).result()',
+    ),
+    (
+        "to_csv",
+        'civis.io.civis_to_csv(tmp + "/o.csv", "select 1", "db", job_name="j", '
+        'client=client, delimiter="\\t", unquoted=True).result()',
+    ),
+    ("multifile", 'civis.io.civis_to_multifile_csv("select 1", "db", job_name="j", client=client)'),
+    (
+        "multifile_opts",
+        'civis.io.civis_to_multifile_csv("select 1", "db", job_name="j", '
+        'client=client, prefix="p", max_file_size=9, compression="gzip", '
+        'delimiter=",", include_header=False)',
+    ),
+    ("query", 'civis.io.query_civis("select 1", "db", client=client, preview_rows=3).result()'),
+    (
+        "transfer",
+        'civis.io.transfer_table("db", 5, "a.b", "c.d", job_name="j", client=client, '
+        "foo=1).result()",
+    ),
+    (
+        "transfer_creds",
+        'civis.io.transfer_table(32, "db", "a.b", "c.d", job_name="j", '
+        "client=client, source_credential_id=3, dest_credential_id=4).result()",
+    ),
+    (
+        "csv_to_civis",
+        'civis.io.csv_to_civis(tmp + "/in.csv", "db", "sch.t", client=client).result()',
+    ),
+    (
+        "file_to_table",
+        'civis.io.civis_file_to_table(1, "db", "sch.exists", client=client, '
+        'existing_table_rows="append", delimiter=",", headers=True, '
+        'table_columns=[{"name": "a", "sql_type": "INT"}], primary_keys=["a"], '
+        'sortkey1="a", max_errors=3, escaped=True, execution="delayed", '
+        "hidden=False).result()",
+    ),
+    (
+        "file_to_table_detect",
+        'civis.io.civis_file_to_table(1, "db", "sch.new", '
+        'client=client, table_columns=[{"name": "zz"}]).result()',
+    ),
+    (
+        "df_untyped_names",
+        'civis.io.dataframe_to_civis(pd.DataFrame({"a": [1]}), "db", '
+        '"sch.t", client=client, table_columns=[{"name": "a"}], '
+        'existing_table_rows="drop").result()',
+    ),
 ]
 
 # Cases where ours makes one more call, GET /files/{id} of the export (its column types).
@@ -98,8 +130,9 @@ TRICKY_CSV = 'a,b,c\n"007",,""\n"x\r\ny","q""q",ü\n\n3,"",\n'
 def _setup(srv: SqlServer, tmp: Path) -> None:
     srv.store("in1.csv", b"a\n1\n")
     srv.existing_tables.add(("sch", "exists"))
-    srv.sql_result = SqlResult(csv=TRICKY_CSV if tmp.name.endswith("tricky") else "a,b\n1,x\n",
-                               multifile=["a|b\n1|x\n"])
+    srv.sql_result = SqlResult(
+        csv=TRICKY_CSV if tmp.name.endswith("tricky") else "a,b\n1,x\n", multifile=["a|b\n1|x\n"]
+    )
     (tmp / "in.csv").write_bytes(b"a\n1\n")
 
 
@@ -120,8 +153,7 @@ def _normalised(srv: SqlServer) -> list[tuple[str, str, Any, Any]]:
 def _run_ours(code: str, url: str, tmp: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVIS_API_ENDPOINT", url)
     monkeypatch.setenv("CIVIS_API_KEY", "test-key")
-    client = civis.APIClient(api_key="test-key",
-                             local_api_spec=str(support.reference_spec_path()))
+    client = civis.APIClient(api_key="test-key", local_api_spec=str(support.reference_spec_path()))
     result = eval(code, {"civis": civis, "client": client, "pd": pd, "tmp": tmp})
     if isinstance(result, list):
         (Path(tmp) / "result.json").write_text(json.dumps(result))
@@ -143,10 +175,22 @@ def test_same_calls_as_official(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             payload.append((srv.url, code, str(tmp)))
         env = {**os.environ, "CIVIS_API_KEY": "test-key"}
         # The official client waits >= 1 s per run: four processes share the cases.
-        procs = [subprocess.Popen(
-            [str(python), "-c", _OFFICIAL, str(support.reference_spec_path()),
-             json.dumps(payload[i::_WORKERS])], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True) for i in range(_WORKERS)]
+        procs = [
+            subprocess.Popen(
+                [
+                    str(python),
+                    "-c",
+                    _OFFICIAL,
+                    str(support.reference_spec_path()),
+                    json.dumps(payload[i::_WORKERS]),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(_WORKERS)
+        ]
         for proc in procs:
             _, err = proc.communicate(timeout=300)
             assert proc.returncode == 0, err[-3000:]
@@ -170,9 +214,11 @@ def test_same_calls_as_official(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             assert ours_result.exists() == theirs_result.exists(), name
             if theirs_result.exists():
                 assert json.loads(ours_result.read_text()) == json.loads(
-                    theirs_result.read_text()), name
+                    theirs_result.read_text()
+                ), name
         assert (tmp_path / "ours-to_csv" / "o.csv").read_bytes() == (
-            tmp_path / "theirs-to_csv" / "o.csv").read_bytes()
+            tmp_path / "theirs-to_csv" / "o.csv"
+        ).read_bytes()
 
 
 def _official_compression(
@@ -191,10 +237,12 @@ def _official_compression(
 
 def _named(calls: list[tuple[str, str, Any, Any]]) -> list[tuple[str, str, Any, Any]]:
     """Random job names (uuid4 hex) compare equal."""
+
     def mask(body: Any) -> Any:
         if isinstance(body, dict) and re.fullmatch(r"[0-9a-f]{32}", str(body.get("name"))):
             return {**body, "name": "<uuid>"}
         return body
+
     return [(m, p, q, mask(b)) for m, p, q, b in calls]
 
 

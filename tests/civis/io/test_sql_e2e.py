@@ -29,17 +29,20 @@ pytest.importorskip("civis_platform")
 DATABASE = "Civis Database"
 _USERS = itertools.count()
 
-FRAME = pd.DataFrame({
-    "zip": ["007", "", None, 'a,"b"', "l1\nl2"],
-    "n": [1, 2, 3, 4, -(2**62)],
-    "maybe": pd.array([1, None, 3, 4, 5], dtype="Int64"),
-    "x": [1.5, float("nan"), 3.0, -0.25, 1e20],
-    "flag": [True, False, True, True, False],
-    "day": [datetime.date(2024, 1, d) for d in range(1, 6)],
-    "at": pd.to_datetime(["2024-01-01 10:00:00"] * 4 + ["2024-02-29 23:59:59.5"],
-                         format="ISO8601"),
-    "uni": ["ü", "日本", "", "x", "tab\there"],
-})
+FRAME = pd.DataFrame(
+    {
+        "zip": ["007", "", None, 'a,"b"', "l1\nl2"],
+        "n": [1, 2, 3, 4, -(2**62)],
+        "maybe": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        "x": [1.5, float("nan"), 3.0, -0.25, 1e20],
+        "flag": [True, False, True, True, False],
+        "day": [datetime.date(2024, 1, d) for d in range(1, 6)],
+        "at": pd.to_datetime(
+            ["2024-01-01 10:00:00"] * 4 + ["2024-02-29 23:59:59.5"], format="ISO8601"
+        ),
+        "uni": ["ü", "日本", "", "x", "tab\there"],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +92,18 @@ def client(platform: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.Fixtu
 
 
 def test_tables_move_as_parquet_and_arrow_unless_csv_is_asked_for(
-        client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from civis.io import _import, _sql
 
     calls: list[str] = []
     for module, name in ((_import, "write_parquet"), (_sql, "read_arrow_export")):
         real = getattr(module, name)
-        monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name, **k: (
-            calls.append(_name), _real(*a, **k))[1])
+        monkeypatch.setattr(
+            module,
+            name,
+            lambda *a, _real=real, _name=name, **k: (calls.append(_name), _real(*a, **k))[1],
+        )
     _load(FRAME, client, "e2e.format", existing_table_rows="drop")
     back = civis.io.read_civis("e2e.format", DATABASE, return_as="pandas", client=client)
     pd.testing.assert_frame_equal(back, FRAME)
@@ -105,14 +112,14 @@ def test_tables_move_as_parquet_and_arrow_unless_csv_is_asked_for(
     assert calls == (["write_parquet", "read_arrow_export"] if typed else [])
 
 
-def _load(df: Any, client: Any, table: str, database: str = DATABASE,
-          **kwargs: Any) -> None:
+def _load(df: Any, client: Any, table: str, database: str = DATABASE, **kwargs: Any) -> None:
     civis.io.dataframe_to_civis(df, database, table, client=client, **kwargs).result()
 
 
 def test_read_civis_sql_rows(client: Any) -> None:
-    rows = civis.io.read_civis_sql("select '007' as zip, 1 as n, null as e, '' as s",
-                                   DATABASE, client=client)
+    rows = civis.io.read_civis_sql(
+        "select '007' as zip, 1 as n, null as e, '' as s", DATABASE, client=client
+    )
     assert rows == [["zip", "n", "e", "s"], ["007", "1", "", ""]]
 
 
@@ -136,8 +143,9 @@ def test_pandas_round_trip_keeps_types(client: Any, database: str) -> None:
 def test_polars_round_trip_keeps_types(client: Any, database: str) -> None:
     frame = pl.from_pandas(FRAME)
     _load(frame, client, "e2e.polars", database, existing_table_rows="drop")
-    back = civis.io.read_civis_sql("select * from e2e.polars", database,
-                                   return_as="polars", client=client)
+    back = civis.io.read_civis_sql(
+        "select * from e2e.polars", database, return_as="polars", client=client
+    )
     assert back.schema == frame.schema
     assert back.equals(frame)
 
@@ -149,7 +157,10 @@ def test_append_and_sql_types_from_the_query(client: Any) -> None:
     df = civis.io.read_civis_sql(
         "select id, count(*) as n, max(name) as top, id > 1 as big, "
         "cast(null as integer) as nothing from e2e.appended group by id order by id",
-        DATABASE, return_as="pandas", client=client)
+        DATABASE,
+        return_as="pandas",
+        client=client,
+    )
     assert df["id"].tolist() == [1, 2] and df["n"].tolist() == [2, 2]
     assert df["big"].dtype == bool and df["top"].tolist() == ["a", "b"]
     assert df["nothing"].dtype == pd.Int64Dtype() and df["nothing"].isna().all()
@@ -157,20 +168,25 @@ def test_append_and_sql_types_from_the_query(client: Any) -> None:
 
 def test_csv_to_civis_through_preprocess(client: Any, tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
-    path.write_text("name,age\nada,36\n\"lin, k\",\n")
-    civis.io.csv_to_civis(str(path), DATABASE, "e2e.people", client=client,
-                          existing_table_rows="drop").result()
+    path.write_text('name,age\nada,36\n"lin, k",\n')
+    civis.io.csv_to_civis(
+        str(path), DATABASE, "e2e.people", client=client, existing_table_rows="drop"
+    ).result()
     rows = civis.io.read_civis("e2e.people", DATABASE, client=client)
     assert rows == [["name", "age"], ["ada", "36"], ["lin, k", ""]]
 
 
 def test_file_ids_to_table(client: Any) -> None:
-    ids = [civis.io.file_to_civis(path_bytes, f"part{i}.csv", client=client)
-           for i, path_bytes in enumerate(_buffers([b"a,b\n1,x\n", b"a,b\n2,y\n"]))]
-    civis.io.civis_file_to_table(ids, DATABASE, "e2e.parts", client=client,
-                                 existing_table_rows="drop").result()
-    df = civis.io.read_civis_sql("select * from e2e.parts order by a", DATABASE,
-                                 return_as="pandas", client=client)
+    ids = [
+        civis.io.file_to_civis(path_bytes, f"part{i}.csv", client=client)
+        for i, path_bytes in enumerate(_buffers([b"a,b\n1,x\n", b"a,b\n2,y\n"]))
+    ]
+    civis.io.civis_file_to_table(
+        ids, DATABASE, "e2e.parts", client=client, existing_table_rows="drop"
+    ).result()
+    df = civis.io.read_civis_sql(
+        "select * from e2e.parts order by a", DATABASE, return_as="pandas", client=client
+    )
     assert df["a"].tolist() == [1, 2] and df["b"].tolist() == ["x", "y"]
 
 
@@ -186,8 +202,15 @@ def test_exports(client: Any, tmp_path: Path) -> None:
     civis.io.civis_to_csv(str(out), sql, DATABASE, client=client).result()
     assert out.read_text().splitlines() == ["a,b", "1,x|y", "2,z"]
     gz = tmp_path / "out.csv.gz"
-    civis.io.civis_to_csv(str(gz), sql, DATABASE, client=client, compression="gzip",
-                          include_header=False, delimiter="\t").result()
+    civis.io.civis_to_csv(
+        str(gz),
+        sql,
+        DATABASE,
+        client=client,
+        compression="gzip",
+        include_header=False,
+        delimiter="\t",
+    ).result()
     assert gzip.decompress(gz.read_bytes()).decode().splitlines() == ["1\tx|y", "2\tz"]
     output = civis.io.export_to_civis_file(sql, DATABASE, client=client).result()["output"]
     assert output[0]["file_id"] and output[0]["path"]
@@ -209,11 +232,13 @@ def test_transfer_table(client: Any) -> None:
     assert civis.io.read_civis("e2e.dst", DATABASE, client=client) == [["a"], ["1"]]
 
 
-def test_query_results_can_show_progress(client: Any, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_query_results_can_show_progress(
+    client: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CIVIS_PROGRESS", "1")
-    frame = civis.io.read_civis_sql("select range as i from range(1000)", DATABASE,
-                                    return_as="pandas", client=client)
+    frame = civis.io.read_civis_sql(
+        "select range as i from range(1000)", DATABASE, return_as="pandas", client=client
+    )
     assert frame["i"].tolist() == list(range(1000))
     line = capsys.readouterr().err.rstrip("\n").rsplit("\r", 1)[-1]
     assert line.startswith("Downloading the query result 100% "), line

@@ -41,7 +41,8 @@ def test_mock_uses_the_cached_download_when_no_spec_is_given(
 
 def test_container_mock() -> None:
     client = create_client_mock_for_container_tests(
-        3, 4, state="failed", cache=support.reference_spec_path())
+        3, 4, state="failed", cache=support.reference_spec_path()
+    )
     assert client.scripts.post_containers(required_resources={}).id == 3
     run = client.scripts.post_containers_runs(3)
     assert (run.id, run.container_id, run.state) == (4, 3, "queued")

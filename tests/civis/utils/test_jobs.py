@@ -51,22 +51,28 @@ def _template_run(srv: FilesServer, outputs: list[dict[str, Any]]) -> None:
 
 
 def test_run_template_returns_files(srv: FilesServer, client: Any) -> None:
-    _template_run(srv, [
-        {"objectType": "File", "objectId": 11, "name": "a.csv"},
-        {"objectType": "JSONValue", "objectId": 12, "name": "meta", "value": {"K": 1}},
-    ])
+    _template_run(
+        srv,
+        [
+            {"objectType": "File", "objectId": 11, "name": "a.csv"},
+            {"objectType": "JSONValue", "objectId": 12, "name": "meta", "value": {"K": 1}},
+        ],
+    )
     assert run_template(3, {"X": 1}, client=client) == {"a.csv": 11, "meta": 12}
     post = srv.requests_to("POST", r"/scripts/custom")
     assert post
 
 
 def test_run_template_json_value_and_future(srv: FilesServer, client: Any) -> None:
-    _template_run(srv, [{"objectType": "JSONValue", "objectId": 12, "name": "m",
-                         "value": {"KeepCase": [1, 2]}}])
+    _template_run(
+        srv,
+        [{"objectType": "JSONValue", "objectId": 12, "name": "m", "value": {"KeepCase": [1, 2]}}],
+    )
     assert run_template(3, {}, client=client, return_as="JSONValue") == {"KeepCase": [1, 2]}
     with pytest.warns(FutureWarning):
         assert run_template(3, {}, True, client=client, return_as="JSONValue") == {
-            "KeepCase": [1, 2]}
+            "KeepCase": [1, 2]
+        }
     with pytest.raises(ValueError):
         run_template(3, {}, True, client=client)
     with pytest.raises(ValueError):
@@ -141,12 +147,18 @@ def test_job_logs_match_the_official_client(srv: FilesServer, client: Any) -> No
         python = support.official_python()
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
-    code = ("import json, sys, civis\n"
-            "client = civis.APIClient(local_api_spec=sys.argv[1])\n"
-            "print(json.dumps(list(civis.utils.job_logs(9, client=client))))\n")
-    out = subprocess.run([str(python), "-c", code, str(support.reference_spec_path())],
-                         env=env_for_official(srv), capture_output=True, text=True,
-                         timeout=120)
+    code = (
+        "import json, sys, civis\n"
+        "client = civis.APIClient(local_api_spec=sys.argv[1])\n"
+        "print(json.dumps(list(civis.utils.job_logs(9, client=client))))\n"
+    )
+    out = subprocess.run(
+        [str(python), "-c", code, str(support.reference_spec_path())],
+        env=env_for_official(srv),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert list(job_logs(9, client=client)) == json.loads(out.stdout)
 
@@ -158,12 +170,18 @@ def test_run_job_against_the_official_future(srv: FilesServer, client: Any) -> N
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     srv.on_new_run = lambda run: setattr(run, "state", "succeeded")
-    code = ("import sys, civis\n"
-            "client = civis.APIClient(local_api_spec=sys.argv[1])\n"
-            "print(civis.utils.run_job(5, client=client).result().state)\n")
-    out = subprocess.run([str(python), "-c", code, str(support.reference_spec_path())],
-                         env={**env_for_official(srv), "PYTHONWARNINGS": "ignore"},
-                         capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys, civis\n"
+        "client = civis.APIClient(local_api_spec=sys.argv[1])\n"
+        "print(civis.utils.run_job(5, client=client).result().state)\n"
+    )
+    out = subprocess.run(
+        [str(python), "-c", code, str(support.reference_spec_path())],
+        env={**env_for_official(srv), "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == run_job(5, client=client).result(timeout=5).state
     assert os.environ.get("CIVIS_API_KEY") is None  # the official run had its own env

@@ -50,13 +50,17 @@ def _export(user: SqlUser, wh: Warehouse, sql: str, settings: dict[str, Any]) ->
     return wait(user.api, f"scripts/sql/{script.json()['id']}/runs/{started.json()['id']}")
 
 
-def _import(user: SqlUser, wh: Warehouse, file_ids: list[int], table: str,
-            **options: Any) -> dict[str, Any]:
+def _import(
+    user: SqlUser, wh: Warehouse, file_ids: list[int], table: str, **options: Any
+) -> dict[str, Any]:
     body = {
         "source": {"file_ids": file_ids},
-        "destination": {"schema": "imports", "table": table,
-                        "remote_host_id": wh.remote_host_id,
-                        "credential_id": user.credential_id},
+        "destination": {
+            "schema": "imports",
+            "table": table,
+            "remote_host_id": wh.remote_host_id,
+            "credential_id": user.credential_id,
+        },
         "first_row_is_header": True,
         **options,
     }
@@ -113,8 +117,13 @@ def test_bad_file_formats_are_400s(
     server: ThreadedServer, wh: Warehouse, settings: dict[str, Any], message: str
 ) -> None:
     user = make_user(server, wh)
-    body = {"name": "x", "sql": "select 1", "remote_host_id": wh.remote_host_id,
-            "credential_id": user.credential_id, "csv_settings": settings}
+    body = {
+        "name": "x",
+        "sql": "select 1",
+        "remote_host_id": wh.remote_host_id,
+        "credential_id": user.credential_id,
+        "csv_settings": settings,
+    }
     error = assert_civis_error(user.api.post("scripts/sql", json=body), 400)
     assert message in error["errorDescription"], error
 
@@ -124,19 +133,30 @@ def test_parquet_files_import_by_their_own_schema(server: ThreadedServer, wh: Wa
     table = unique_table("pq")
     file_id = upload(user.api, _parquet(), "frame.parquet")
     # The CSV options do not apply to Parquet: a tab delimiter and no header change nothing.
-    run = _import(user, wh, [file_id, file_id], table, column_delimiter="tab",
-                  first_row_is_header=False)
+    run = _import(
+        user, wh, [file_id, file_id], table, column_delimiter="tab", first_row_is_header=False
+    )
     assert run["state"] == "succeeded", run["error"]
     assert rows(server, wh.database_id, f"select * from imports.{table} order by id, zip") == [
-        ["1", "007", "1.5"], ["1", "007", "1.5"], ["2", "", None], ["2", "", None],
-        ["3", None, "2"], ["3", None, "2"],
+        ["1", "007", "1.5"],
+        ["1", "007", "1.5"],
+        ["2", "", None],
+        ["2", "", None],
+        ["3", None, "2"],
+        ["3", None, "2"],
     ]
-    typed = [{"name": "n", "sql_type": "BIGINT"}, {"name": "code", "sql_type": "VARCHAR(8)"},
-             {"name": "s", "sql_type": "DOUBLE PRECISION"}]
+    typed = [
+        {"name": "n", "sql_type": "BIGINT"},
+        {"name": "code", "sql_type": "VARCHAR(8)"},
+        {"name": "s", "sql_type": "DOUBLE PRECISION"},
+    ]
     run = _import(user, wh, [file_id], table, existing_table_rows="drop", table_columns=typed)
     assert run["state"] == "succeeded", run["error"]
     assert rows(server, wh.database_id, f"select code from imports.{table} order by n") == [
-        ["007"], [""], [None]]
+        ["007"],
+        [""],
+        [None],
+    ]
 
 
 def test_a_bad_parquet_import_fails_clearly_and_leaves_nothing(
@@ -152,8 +172,11 @@ def test_a_bad_parquet_import_fails_clearly_and_leaves_nothing(
     cut = upload(user.api, _parquet()[:-30], "cut.parquet")
     run = _import(user, wh, [cut], table)
     assert run["state"] == "failed" and "not a valid Parquet file" in run["error"], run
-    wrong = [{"name": "id", "sql_type": "DATE"}, {"name": "zip", "sql_type": "VARCHAR"},
-             {"name": "score", "sql_type": "DOUBLE PRECISION"}]
+    wrong = [
+        {"name": "id", "sql_type": "DATE"},
+        {"name": "zip", "sql_type": "VARCHAR"},
+        {"name": "score", "sql_type": "DOUBLE PRECISION"},
+    ]
     run = _import(user, wh, [parquet], table, table_columns=wrong)
     assert run["state"] == "failed" and run["error"], run
     assert rows(server, wh.database_id, f"select * from imports.{table}") is None
@@ -162,8 +185,10 @@ def test_a_bad_parquet_import_fails_clearly_and_leaves_nothing(
 def test_preprocess_reads_a_parquet_schema(server: ThreadedServer, wh: Warehouse) -> None:
     user = make_user(server, wh)
     file_id = upload(user.api, _parquet(), "frame.parquet")
-    job = user.api.post("files/preprocess/csv", json={
-        "file_id": file_id, "in_place": False, "detect_table_columns": True})
+    job = user.api.post(
+        "files/preprocess/csv",
+        json={"file_id": file_id, "in_place": False, "detect_table_columns": True},
+    )
     assert job.status_code == 201, job.text
     started = user.api.post(f"jobs/{job.json()['id']}/runs")
     run = wait(user.api, f"jobs/{job.json()['id']}/runs/{started.json()['id']}")
@@ -176,6 +201,7 @@ def test_preprocess_reads_a_parquet_schema(server: ThreadedServer, wh: Warehouse
         {"name": "zip", "sqlType": "character varying"},
         {"name": "score", "sqlType": "double precision"},
     ]
-    copied = requests.get(user.api.get(f"files/{output['objectId']}").json()["fileUrl"],
-                          timeout=30).content
+    copied = requests.get(
+        user.api.get(f"files/{output['objectId']}").json()["fileUrl"], timeout=30
+    ).content
     assert pq.read_table(io.BytesIO(copied)).equals(FRAME)

@@ -283,3 +283,14 @@ def test_generic_script_routes_cover_every_type(new_user: Any) -> None:
     assert _finish(api, script["id"], run["id"])["state"] == "cancelled"
     assert api.delete(f"scripts/{script['id']}").status_code == 204
     assert api.get(f"scripts/containers/{script['id']}").json()["archived"] == "true"
+
+
+def test_the_legacy_run_route_starts_a_script_of_any_type(new_user: Any) -> None:
+    _user, api = new_user()
+    _other, other_api = new_user()
+    script = _create(api, "echo legacy")
+    assert_civis_error(other_api.post(f"scripts/{script['id']}/run"), 404)
+    assert api.post(f"scripts/{script['id']}/run").status_code == 204
+    [run] = api.get(f"scripts/containers/{script['id']}/runs").json()
+    assert _finish(api, script["id"], run["id"])["state"] == "succeeded"
+    assert_civis_error(api.post("scripts/999999/run"), 404)

@@ -72,6 +72,8 @@ def test_import_from_url_loads_a_platform_file_into_a_table(new_user: Any) -> No
         api, URL=url, TABLE_NAME=table, IF_EXISTS="drop", DATABASE_NAME="Civis Database"
     )
     assert done["state"] == "succeeded", done
+    shown_custom = api.get(f"scripts/custom/{custom}").json()
+    assert [a["alias"] for a in shown_custom["fromTemplateAliases"]] == ["civis-import-from-url"]
     [output] = api.get(f"scripts/custom/{custom}/runs/{run_id}/outputs").json()
     assert output["objectType"] == "Table"
     shown = api.get(f"tables/{output['objectId']}").json()

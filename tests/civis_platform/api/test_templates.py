@@ -169,3 +169,38 @@ def test_custom_scripts_list_filters_by_template(new_user: Any) -> None:
     assert patched["arguments"] == {"WHO": "z"} and patched["fromTemplateId"] == first["id"]
     generic = api.get(f"scripts/{a['id']}").json()
     assert (generic["type"], generic["templateScriptId"]) == ("Custom", first["id"])
+
+
+def test_fields_naming_other_objects_are_checked(new_user: Any) -> None:
+    _user, api = new_user()
+    _other, other_api = new_user()
+    theirs = other_api.post(
+        "credentials", json={"type": "Custom", "username": "u", "password": "p", "name": "c"}
+    ).json()["id"]
+    template = _template(api)
+    refused = api.post(
+        "scripts/custom",
+        json={"fromTemplateId": template["id"], "arguments": {}, "credentialId": theirs},
+    )
+    assert "credentialId" in assert_civis_error(refused, 400)["errorDescription"]
+    custom = _custom(api, template["id"], WHO="x")
+    patched = api.patch(f"scripts/custom/{custom['id']}", json={"remoteHostId": 999999})
+    assert "remoteHostId" in assert_civis_error(patched, 400)["errorDescription"]
+    container = api.post(
+        "scripts/containers",
+        json={"requiredResources": {}, "dockerCommand": "true", "gitCredentialId": theirs},
+    )
+    assert "gitCredentialId" in assert_civis_error(container, 400)["errorDescription"]
+
+
+def test_custom_scripts_list_filters_by_status(new_user: Any) -> None:
+    _user, api = new_user()
+    template = _template(api)
+    ran = _custom(api, template["id"], WHO="ran")
+    idle = _custom(api, template["id"], WHO="idle")
+    _run(api, ran["id"])
+    succeeded = api.get("scripts/custom", params={"status": "succeeded"}).json()
+    assert [s["id"] for s in succeeded] == [ran["id"]]
+    never = api.get("scripts/custom", params={"status": "idle"}).json()
+    assert [s["id"] for s in never] == [idle["id"]]
+    assert_civis_error(api.get("scripts/custom", params={"status": "sideways"}), 400)

@@ -115,9 +115,7 @@ def test_an_unknown_image_runs_on_the_default_and_says_so(new_user: Any) -> None
     assert first.startswith("Image ubuntu:22.04 is not in this platform's catalog")
 
 
-def test_a_lost_dask_worker_fails_the_run_clearly(
-    server: ThreadedServer, new_user: Any
-) -> None:
+def test_a_lost_dask_worker_fails_the_run_clearly(server: ThreadedServer, new_user: Any) -> None:
     if not server.settings.dask_scheduler:
         pytest.skip("a Dask worker is lost only on the Dask executor")
     _, api = new_user()

@@ -27,6 +27,7 @@ from civis_platform.testing import ThreadedServer
 
 __all__ = ["EXECUTED", "GATES", "TEST_JOB_TYPES"]
 
+
 def make_job(store: Store, owner_id: int, type: str, **config: Any) -> int:
     """A job row of ``type`` owned by ``owner_id``."""
     with store.transaction() as conn:

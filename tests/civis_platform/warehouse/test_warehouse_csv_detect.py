@@ -12,8 +12,9 @@ from civis_platform.warehouse import Column, Warehouse, detect_csv
 
 def _detect(text: str, *, compress: bool = False, sample_bytes: int = 1 << 20):
     data = text.encode()
-    return detect_csv(io.BytesIO(gzip.compress(data) if compress else data),
-                      sample_bytes=sample_bytes)
+    return detect_csv(
+        io.BytesIO(gzip.compress(data) if compress else data), sample_bytes=sample_bytes
+    )
 
 
 @pytest.mark.parametrize(
@@ -43,8 +44,10 @@ def test_header_and_delimiter(text: str, header: bool, delimiter: str) -> None:
         (["1.5", "2", "-3e10", ".5"], "double precision"),
         (["007", "123"], "character varying(16)"),  # leading zeros stay text
         (["2024-01-02", "1999-12-31"], "date"),
-        (["2024-01-02 03:04:05", "2024-01-02T03:04:05.123", "2024-01-03"],
-         "timestamp without time zone"),
+        (
+            ["2024-01-02 03:04:05", "2024-01-02T03:04:05.123", "2024-01-03"],
+            "timestamp without time zone",
+        ),
         (["true", "False", "t", "F"], "boolean"),
         (["1", "true"], "character varying(16)"),
         (["", ""], "character varying(16)"),  # all empty: text
@@ -67,8 +70,7 @@ def test_gzip_is_sniffed_by_magic_bytes() -> None:
         "includeHeader": True,
         "columnDelimiter": "comma",
         "compression": "gzip",
-        "tableColumns": [{"name": "a", "sqlType": "integer"},
-                         {"name": "b", "sqlType": "integer"}],
+        "tableColumns": [{"name": "a", "sqlType": "integer"}, {"name": "b", "sqlType": "integer"}],
     }
 
 

@@ -114,8 +114,10 @@ def test_export_streams_in_bounded_memory(warehouse: Warehouse) -> None:
         sampler.join()
     elapsed = time.perf_counter() - started
     growth = peak[0] - baseline
-    print(f"\n{type(warehouse).__name__}: {rows / elapsed:,.0f} rows/s, "
-          f"{sink.size / elapsed / 1e6:.0f} MB/s, RSS growth {growth / 1e6:.1f} MB "
-          f"for {sink.size / 1e6:.0f} MB of CSV")
+    print(
+        f"\n{type(warehouse).__name__}: {rows / elapsed:,.0f} rows/s, "
+        f"{sink.size / elapsed / 1e6:.0f} MB/s, RSS growth {growth / 1e6:.1f} MB "
+        f"for {sink.size / 1e6:.0f} MB of CSV"
+    )
     assert result.row_count == rows
     assert growth < sink.size / 2  # measured: ~25 MB (DuckDB), ~2 MB (PostgreSQL), at any size

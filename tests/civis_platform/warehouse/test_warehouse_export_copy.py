@@ -22,8 +22,9 @@ _PIECES = ["a", " ", ",", "|", "\t", '"', "\n", "\r", "\\", "'", "é", "#", "NUL
 def _texts() -> list[str | None]:
     rng = random.Random(7)
     fixed: list[str | None] = [None, "", " ", "#x", "a#", '""', "NULL", "\ufeffx", "\\N"]
-    return fixed + ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 5)))
-                    for _ in range(500)]
+    return fixed + [
+        "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 5))) for _ in range(500)
+    ]
 
 
 @pytest.fixture
@@ -34,9 +35,15 @@ def loaded(duck: DuckDBWarehouse, schema: str) -> DuckDBWarehouse:
         "d date, ts timestamp, n decimal(10, 2))"
     )
     rows = [
-        (i, text, [True, False, None][i % 3], [1000.0, 0.5, float("nan"), float("inf"), None][
-            i % 5], None if i % 7 == 0 else f"2024-01-{i % 28 + 1:02d}",
-         None if i % 4 == 0 else f"2024-02-03 04:05:{i % 60:02d}.{i % 10}", i / 4)
+        (
+            i,
+            text,
+            [True, False, None][i % 3],
+            [1000.0, 0.5, float("nan"), float("inf"), None][i % 5],
+            None if i % 7 == 0 else f"2024-01-{i % 28 + 1:02d}",
+            None if i % 4 == 0 else f"2024-02-03 04:05:{i % 60:02d}.{i % 10}",
+            i / 4,
+        )
         for i, text in enumerate(_texts())
     ]
     cur = duck._conn.cursor()
@@ -66,6 +73,7 @@ def test_copy_export_equals_line_export(
 
 def test_copy_export_of_no_rows(loaded: DuckDBWarehouse, schema: str) -> None:
     sink = io.BytesIO()
-    result = loaded.export_csv(f"select i, s from {schema}.t where false", sink,
-                               CsvFormat(compression="none"))
+    result = loaded.export_csv(
+        f"select i, s from {schema}.t where false", sink, CsvFormat(compression="none")
+    )
     assert (result.row_count, sink.getvalue()) == (0, b"i,s\n")

@@ -47,7 +47,10 @@ def test_fail_refuses_an_existing_table(loaded: Warehouse, schema: str) -> None:
 )
 def test_existing_table_rows(loaded: Warehouse, schema: str, mode: str, expected: list) -> None:
     result = loaded.import_csv(
-        schema, "t", _csv("k,v\n2,B\n3,c\n"), existing_table_rows=mode,  # type: ignore[arg-type]
+        schema,
+        "t",
+        _csv("k,v\n2,B\n3,c\n"),
+        existing_table_rows=mode,  # type: ignore[arg-type]
         primary_keys=["k"] if mode == "upsert" else None,
     )
     assert result.rows_inserted == 2
@@ -149,8 +152,9 @@ def test_write_arrow_modes(warehouse: Warehouse, schema: str) -> None:
     assert warehouse.write_arrow(schema, "t", reader([1, 2], ["a", "b"])) == 2
     with pytest.raises(TableExistsError):
         warehouse.write_arrow(schema, "t", reader([3], ["c"]))
-    warehouse.write_arrow(schema, "t", reader([2, 3], ["B", "c"]),
-                          existing_table_rows="upsert", primary_keys=["k"])
+    warehouse.write_arrow(
+        schema, "t", reader([2, 3], ["B", "c"]), existing_table_rows="upsert", primary_keys=["k"]
+    )
     assert _rows(warehouse, schema) == [["1", "a"], ["2", "B"], ["3", "c"]]
     warehouse.write_arrow(schema, "t", reader([9], ["z"]), existing_table_rows="truncate")
     assert _rows(warehouse, schema) == [["9", "z"]]
@@ -191,9 +195,14 @@ def test_type_mismatch_leaves_existing_table_unchanged(
     columns = [Column("k", "integer"), Column("v", "text")]
     source = "k,v\n" + "".join(f"{i},x\n" for i in range(10, 3000)) + "oops,y\n"
     with pytest.raises(CsvImportError, match=r"line 2992, column 'k': 'oops'"):
-        loaded.import_csv(schema, "t", _csv(source), columns=columns,
-                          existing_table_rows=mode,  # type: ignore[arg-type]
-                          primary_keys=["k"] if mode == "upsert" else None)
+        loaded.import_csv(
+            schema,
+            "t",
+            _csv(source),
+            columns=columns,
+            existing_table_rows=mode,  # type: ignore[arg-type]
+            primary_keys=["k"] if mode == "upsert" else None,
+        )
     assert _rows(loaded, schema) == [["1", "a"], ["2", "b"]]
 
 

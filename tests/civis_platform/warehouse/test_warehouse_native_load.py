@@ -23,7 +23,7 @@ CASES = {
     "plain": "n,t,d\n1,a,2024-01-02\n2,b,2024-02-03\n",
     "null vs empty text": 'n,t,d\n1,,2024-01-02\n2,"",\n,x,\n',
     "quoted specials": 'n,t,d\n1,"a,b",2024-01-02\n2,"say ""hi""",\n3,"two\nlines",\n',
-    "crlf": "n,t,d\r\n1,a,2024-01-02\r\n2,\"b\r\nc\",\r\n",
+    "crlf": 'n,t,d\r\n1,a,2024-01-02\r\n2,"b\r\nc",\r\n',
     "blank line": "n,t,d\n1,a,\n\n2,b,\n",
     "spaces kept": "n,t,d\n1, padded ,\n",
     "quoted number": 'n,t,d\n"7",a,""\n',
@@ -71,8 +71,11 @@ def test_file_load_equals_stream_load(
     text = CASES[case]
     from_stream = _outcome(warehouse, schema, "t", io.BytesIO(text.encode()))
     with _file(tmp_path, text) as source:
-        from_file = _outcome(warehouse, schema, "t", source) if isinstance(
-            from_stream, str) else _outcome(warehouse, schema, "f", source)
+        from_file = (
+            _outcome(warehouse, schema, "t", source)
+            if isinstance(from_stream, str)
+            else _outcome(warehouse, schema, "f", source)
+        )
     assert from_file == from_stream
 
 
@@ -87,18 +90,22 @@ def test_duckdb_reads_the_file_itself(
     assert rows == [[None, "t"], ["", "f"], ["x", "f"]]
 
 
-def test_several_files_without_header(duck: Warehouse, schema: str, tmp_path: Path,
-                                      staging_spy: list[int]) -> None:
+def test_several_files_without_header(
+    duck: Warehouse, schema: str, tmp_path: Path, staging_spy: list[int]
+) -> None:
     with _file(tmp_path, "1,a,\n", "a.csv") as a, _file(tmp_path, "2,b,\n", "b.csv") as b:
         result = duck.import_csv(schema, "t", [a, b], columns=TYPED, header=False)
     assert (result.rows_inserted, staging_spy) == (2, [])
     assert _rows(duck, schema, "t") == [["1", "a", None], ["2", "b", None]]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("n,t,d\n1,a,\nx,b,\n", "line 3, column 'n'"),
-    ("n,t,d\n1,a,\n2,b\n", "2,b"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("n,t,d\n1,a,\nx,b,\n", "line 3, column 'n'"),
+        ("n,t,d\n1,a,\n2,b\n", "2,b"),
+    ],
+)
 def test_bad_data_falls_back_and_names_the_line(
     warehouse: Warehouse, schema: str, tmp_path: Path, text: str, message: str
 ) -> None:
@@ -114,8 +121,9 @@ def test_bad_data_falls_back_and_names_the_line(
     ).rows == [["0"]]
 
 
-def test_max_errors_falls_back(duck: Warehouse, schema: str, tmp_path: Path,
-                               staging_spy: list[int]) -> None:
+def test_max_errors_falls_back(
+    duck: Warehouse, schema: str, tmp_path: Path, staging_spy: list[int]
+) -> None:
     with _file(tmp_path, "n,t,d\n1,a,\nx,b,\n3,c,\n") as source:
         result = duck.import_csv(schema, "t", [source], columns=TYPED, max_errors=1)
     assert (result.rows_inserted, result.rows_rejected, staging_spy) == (2, 1, [1])
@@ -130,19 +138,28 @@ def test_byte_order_mark_goes_the_staging_way(
     assert _rows(duck, schema, "t") == [["1", "a", None]]
 
 
-@pytest.mark.parametrize("mode, expected", [
-    ("append", [["1", "a", None], ["1", "z", None], ["2", "b", None]]),
-    ("truncate", [["1", "z", None]]),
-    ("drop", [["1", "z", None]]),
-    ("upsert", [["1", "z", None], ["2", "b", None]]),
-])
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("append", [["1", "a", None], ["1", "z", None], ["2", "b", None]]),
+        ("truncate", [["1", "z", None]]),
+        ("drop", [["1", "z", None]]),
+        ("upsert", [["1", "z", None], ["2", "b", None]]),
+    ],
+)
 def test_existing_table_rows_from_a_file(
     warehouse: Warehouse, schema: str, tmp_path: Path, mode: str, expected: list[Any]
 ) -> None:
     warehouse.import_csv(schema, "t", [io.BytesIO(b"n,t,d\n1,a,\n2,b,\n")], columns=TYPED)
     with _file(tmp_path, "n,t,d\n1,z,\n") as source:
-        warehouse.import_csv(schema, "t", [source], columns=TYPED, existing_table_rows=mode,
-                             primary_keys=["n"] if mode == "upsert" else None)
+        warehouse.import_csv(
+            schema,
+            "t",
+            [source],
+            columns=TYPED,
+            existing_table_rows=mode,
+            primary_keys=["n"] if mode == "upsert" else None,
+        )
     assert _rows(warehouse, schema, "t") == expected
 
 
@@ -167,18 +184,20 @@ def test_a_path_that_looks_like_a_glob_goes_the_staging_way(
     assert _rows(duck, schema, "t") == [["1", "a", None]]
 
 
-@pytest.mark.parametrize("texts", [
-    ["n,t,d,extra\n1,a,\n"],  # a header wider than the columns: the data fits anyway
-    ["n,t\n1,a,\n"],
-    ["n,t,d\n1,a,\n", "n,t\n2,b,\n"],
-    ["", ""],  # all empty
-])
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["n,t,d,extra\n1,a,\n"],  # a header wider than the columns: the data fits anyway
+        ["n,t\n1,a,\n"],
+        ["n,t,d\n1,a,\n", "n,t\n2,b,\n"],
+        ["", ""],  # all empty
+    ],
+)
 def test_layout_errors_are_the_staging_paths(
     warehouse: Warehouse, schema: str, tmp_path: Path, texts: list[str]
 ) -> None:
     with pytest.raises(CsvImportError) as from_stream:
-        warehouse.import_csv(schema, "t", [io.BytesIO(t.encode()) for t in texts],
-                             columns=TYPED)
+        warehouse.import_csv(schema, "t", [io.BytesIO(t.encode()) for t in texts], columns=TYPED)
     sources = [_file(tmp_path, t, f"{i}.csv") for i, t in enumerate(texts)]
     try:
         with pytest.raises(CsvImportError) as from_file:
@@ -189,8 +208,9 @@ def test_layout_errors_are_the_staging_paths(
     assert str(from_file.value) == str(from_stream.value)
 
 
-def test_an_empty_file_among_others(duck: Warehouse, schema: str, tmp_path: Path,
-                                    staging_spy: list[int]) -> None:
+def test_an_empty_file_among_others(
+    duck: Warehouse, schema: str, tmp_path: Path, staging_spy: list[int]
+) -> None:
     with _file(tmp_path, "", "a.csv") as a, _file(tmp_path, "n,t,d\n1,a,\n", "b.csv") as b:
         result = duck.import_csv(schema, "t", [a, b], columns=TYPED)
     assert (result.rows_inserted, staging_spy) == (1, [])

@@ -124,12 +124,24 @@ def test_bad_files_fail_clearly_and_leave_the_table(
         _load(warehouse, schema, "t", [truncated], existing_table_rows="drop")
     text = _parquet(pa.table({"k": ["x"], "v": ["a"]}), tmp_path / "text.parquet")
     with pytest.raises(CsvImportError):  # "x" is no bigint: the whole load fails
-        _load(warehouse, schema, "t", [text], existing_table_rows="drop",
-              columns=[Column("k", "bigint"), Column("v", "varchar")])
+        _load(
+            warehouse,
+            schema,
+            "t",
+            [text],
+            existing_table_rows="drop",
+            columns=[Column("k", "bigint"), Column("v", "varchar")],
+        )
     with pytest.raises(CsvImportError, match="2 columns were given but the data has 3"):
         wide = _parquet(pa.table({"a": [1], "b": [2], "c": [3]}), tmp_path / "wide.parquet")
-        _load(warehouse, schema, "t", [wide], existing_table_rows="drop",
-              columns=[Column("k", "bigint"), Column("v", "varchar")])
+        _load(
+            warehouse,
+            schema,
+            "t",
+            [wide],
+            existing_table_rows="drop",
+            columns=[Column("k", "bigint"), Column("v", "varchar")],
+        )
     repeated = tmp_path / "repeated.parquet"
     pq.write_table(pa.Table.from_arrays([pa.array([1]), pa.array([2])], ["a", "a"]), repeated)
     with pytest.raises(CsvImportError, match=r"repeated in the Parquet file: \['a'\]"):

@@ -86,7 +86,8 @@ def test_null_and_empty_string_are_distinct(warehouse: Warehouse, schema: str) -
     sink = io.BytesIO()
     warehouse.export_csv(
         f"select zip, note from {schema}.things where id in (5, 6) order by id",
-        sink, CsvFormat(compression="none", include_header=False),
+        sink,
+        CsvFormat(compression="none", include_header=False),
     )
     assert sink.getvalue().decode() == ',ünïcødé ✓ 日本\n12345,""\n'
 
@@ -98,8 +99,9 @@ def test_export_is_byte_identical_on_both_engines(
     for wh in (duck, pg):
         _load(wh, schema)
         sink = io.BytesIO()
-        wh.export_csv(f"select * from {schema}.things order by id", sink,
-                      CsvFormat(compression="none"))
+        wh.export_csv(
+            f"select * from {schema}.things order by id", sink, CsvFormat(compression="none")
+        )
         outputs.append(sink.getvalue())
     assert outputs[0] == outputs[1]
 
@@ -109,8 +111,11 @@ def test_other_delimiters(warehouse: Warehouse, schema: str, delimiter: str) -> 
     source = SOURCE.replace(",", delimiter).replace(f"has{delimiter} comma", "has, comma")
     warehouse.import_csv(schema, "things", [io.BytesIO(source.encode())], delimiter=delimiter)
     sink = io.BytesIO()
-    warehouse.export_csv(f"select * from {schema}.things order by id", sink,
-                         CsvFormat(delimiter=delimiter, compression="none"))
+    warehouse.export_csv(
+        f"select * from {schema}.things order by id",
+        sink,
+        CsvFormat(delimiter=delimiter, compression="none"),
+    )
     assert _parse(sink.getvalue(), delimiter)[1:] == EXPECTED_ROWS
 
 
@@ -119,7 +124,8 @@ def test_unquoted_export_escapes(warehouse: Warehouse, schema: str) -> None:
     sink = io.BytesIO()
     warehouse.export_csv(
         f"select id, note from {schema}.things where id in (2, 3, 4, 6) order by id",
-        sink, CsvFormat(compression="none", unquoted=True, include_header=False),
+        sink,
+        CsvFormat(compression="none", unquoted=True, include_header=False),
     )
     assert sink.getvalue().decode() == '2|has\\, comma\n3|say "hi"\n4|multi\\nline\n6|\n'.replace(
         "|", ","
@@ -128,22 +134,34 @@ def test_unquoted_export_escapes(warehouse: Warehouse, schema: str) -> None:
 
 def test_gzip_import_with_declared_columns(warehouse: Warehouse, schema: str) -> None:
     columns = [
-        Column("id", "INT"), Column("price", "DOUBLE PRECISION"), Column("zip", "VARCHAR(5)"),
-        Column("day", "DATE"), Column("at", "TIMESTAMP"), Column("flag", "BOOLEAN"),
-        Column("maybe", "BIGINT"), Column("note", "VARCHAR(256)"),
+        Column("id", "INT"),
+        Column("price", "DOUBLE PRECISION"),
+        Column("zip", "VARCHAR(5)"),
+        Column("day", "DATE"),
+        Column("at", "TIMESTAMP"),
+        Column("flag", "BOOLEAN"),
+        Column("maybe", "BIGINT"),
+        Column("note", "VARCHAR(256)"),
     ]
     body = SOURCE.split("\n", 1)[1]  # no header: names come from `columns`
     result = warehouse.import_csv(
-        schema, "things", [io.BytesIO(gzip.compress(body.encode()))],
-        columns=columns, header=False, compression="gzip",
+        schema,
+        "things",
+        [io.BytesIO(gzip.compress(body.encode()))],
+        columns=columns,
+        header=False,
+        compression="gzip",
     )
     assert result.rows_inserted == 6
     info = warehouse.describe_table(schema, "things")
     assert [c.name for c in info.columns] == [c.name for c in columns]
     assert info.columns[6].sql_type == "bigint"
     sink = io.BytesIO()
-    warehouse.export_csv(f"select * from {schema}.things order by id", sink,
-                         CsvFormat(compression="none", include_header=False))
+    warehouse.export_csv(
+        f"select * from {schema}.things order by id",
+        sink,
+        CsvFormat(compression="none", include_header=False),
+    )
     assert _parse(sink.getvalue()) == EXPECTED_ROWS
 
 

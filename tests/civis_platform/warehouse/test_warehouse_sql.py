@@ -106,8 +106,16 @@ def test_declared_type_names_are_reported_canonically(warehouse: Warehouse, sche
     )
     types = [c.sql_type for c in warehouse.describe_table(schema, "t").columns]
     expected = [
-        "integer", "bigint", "double precision", "character varying(256)",
-        "timestamp without time zone", "boolean", "date", "numeric(10,2)", "smallint", "real",
+        "integer",
+        "bigint",
+        "double precision",
+        "character varying(256)",
+        "timestamp without time zone",
+        "boolean",
+        "date",
+        "numeric(10,2)",
+        "smallint",
+        "real",
     ]
     if warehouse.__class__.__name__ == "DuckDBWarehouse":
         expected[3] = "character varying"  # DuckDB keeps no VARCHAR length
@@ -136,8 +144,9 @@ def test_a_session_keeps_temporary_tables_between_calls(warehouse: Warehouse) ->
         sink = io.BytesIO()
         assert warehouse.export_parquet("SELECT * FROM scratch_pad", sink).row_count == 2
         out = io.BytesIO()
-        warehouse.export_csv("SELECT n FROM scratch_pad ORDER BY n", out,
-                             CsvFormat(compression="none"))
+        warehouse.export_csv(
+            "SELECT n FROM scratch_pad ORDER BY n", out, CsvFormat(compression="none")
+        )
         assert out.getvalue() == b"n\n1\n2\n"
         with pytest.raises(SqlError):  # a failed statement leaves the session usable
             warehouse.execute("SELECT nope FROM scratch_pad")
@@ -232,6 +241,11 @@ def test_postgres_types_without_an_arrow_match_come_as_their_text(pg: Warehouse)
     import pyarrow as pa
 
     assert pa.ipc.open_stream(sink).read_all().to_pylist() == [
-        {"ints": "{1,2}", "texts": "{a,b}", "doc": '{"a": 1}', "span": "1 day 02:00:00",
-         "raw": "\\x01"}
+        {
+            "ints": "{1,2}",
+            "texts": "{a,b}",
+            "doc": '{"a": 1}',
+            "span": "1 day 02:00:00",
+            "raw": "\\x01",
+        }
     ]

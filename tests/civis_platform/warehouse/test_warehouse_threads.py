@@ -13,8 +13,9 @@ def test_concurrent_operations(warehouse: Warehouse, schema: str) -> None:
         data = "k,v\n" + "".join(f"{i},{n}-{i}\n" for i in range(2000))
         loaded = warehouse.import_csv(schema, f"t{n}", [io.BytesIO(data.encode())])
         sink = io.BytesIO()
-        exported = warehouse.export_csv(f"select * from {schema}.t{n}", sink,
-                                        CsvFormat(compression="none"))
+        exported = warehouse.export_csv(
+            f"select * from {schema}.t{n}", sink, CsvFormat(compression="none")
+        )
         rows = sum(b.num_rows for b in warehouse.read_arrow(f"select * from {schema}.t{n}"))
         assert rows == 2000
         preview = warehouse.execute(f"select count(*) from {schema}.t{n}").rows

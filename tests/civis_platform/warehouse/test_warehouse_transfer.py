@@ -24,8 +24,9 @@ TABLE = pa.table(
         ),
         "b": pa.array([True, False, None]),
         "u": ["日本語 ✓", 'quote " and, comma\nnewline', None],
-        "money": pa.array([decimal.Decimal("12.34"), None, decimal.Decimal("-0.01")],
-                          pa.decimal128(10, 2)),
+        "money": pa.array(
+            [decimal.Decimal("12.34"), None, decimal.Decimal("-0.01")], pa.decimal128(10, 2)
+        ),
     }
 )
 
@@ -52,16 +53,24 @@ def test_duckdb_to_postgres_to_duckdb(
     assert _copy(duck, pg, schema, "origin", "copy") == 3
     pg_types = [c.sql_type for c in pg.describe_table(schema, "copy").columns]
     assert pg_types == [
-        "smallint", "integer", "bigint", "double precision", "character varying", "date",
-        "timestamp without time zone", "boolean", "character varying", "numeric(10,2)",
+        "smallint",
+        "integer",
+        "bigint",
+        "double precision",
+        "character varying",
+        "date",
+        "timestamp without time zone",
+        "boolean",
+        "character varying",
+        "numeric(10,2)",
     ]
     assert _copy(pg, duck, schema, "copy", "back") == 3
     back = duck.read_arrow(f"select * from {schema}.back").read_all()
     assert back.schema == TABLE.schema
     assert back.to_pylist() == TABLE.to_pylist()
-    assert duck.describe_table(schema, "back").columns == duck.describe_table(
-        schema, "origin"
-    ).columns
+    assert (
+        duck.describe_table(schema, "back").columns == duck.describe_table(schema, "origin").columns
+    )
 
 
 def test_transfer_into_existing_table_appends(
@@ -69,8 +78,9 @@ def test_transfer_into_existing_table_appends(
 ) -> None:
     duck.write_arrow(schema, "t", _reader(TABLE))
     pg.write_arrow(schema, "t", _reader(TABLE))
-    pg.write_arrow(schema, "t", duck.read_arrow(f"select * from {schema}.t"),
-                   existing_table_rows="append")
+    pg.write_arrow(
+        schema, "t", duck.read_arrow(f"select * from {schema}.t"), existing_table_rows="append"
+    )
     assert pg.describe_table(schema, "t").row_count == 6
 
 
@@ -83,9 +93,7 @@ def test_read_arrow_streams_in_batches(warehouse: Warehouse) -> None:
 
 
 @pytest.mark.parametrize("mode", ["fail", "append"])
-def test_failed_write_arrow_leaves_no_table(
-    warehouse: Warehouse, schema: str, mode: str
-) -> None:
+def test_failed_write_arrow_leaves_no_table(warehouse: Warehouse, schema: str, mode: str) -> None:
     def batches():
         yield from TABLE.to_batches(max_chunksize=1)[:2]
         raise RuntimeError("source connection lost")
@@ -93,8 +101,12 @@ def test_failed_write_arrow_leaves_no_table(
     if mode == "append":
         warehouse.write_arrow(schema, "t", _reader(TABLE))
     with pytest.raises(Exception, match="source connection lost"):
-        warehouse.write_arrow(schema, "t", pa.RecordBatchReader.from_batches(
-            TABLE.schema, batches()), existing_table_rows=mode)  # type: ignore[arg-type]
+        warehouse.write_arrow(
+            schema,
+            "t",
+            pa.RecordBatchReader.from_batches(TABLE.schema, batches()),
+            existing_table_rows=mode,
+        )  # type: ignore[arg-type]
     if mode == "fail":
         assert all(t.name != "t" for t in warehouse.list_tables(schema))
     else:

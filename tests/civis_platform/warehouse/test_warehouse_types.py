@@ -52,10 +52,16 @@ def test_canonical_type(written: str, canonical: str) -> None:
 @pytest.mark.parametrize(
     "dtype, sql_type",
     [
-        (pa.int8(), "smallint"), (pa.int16(), "smallint"), (pa.int32(), "integer"),
-        (pa.int64(), "bigint"), (pa.float32(), "real"), (pa.float64(), "double precision"),
-        (pa.bool_(), "boolean"), (pa.string(), "character varying"),
-        (pa.large_string(), "character varying"), (pa.date32(), "date"),
+        (pa.int8(), "smallint"),
+        (pa.int16(), "smallint"),
+        (pa.int32(), "integer"),
+        (pa.int64(), "bigint"),
+        (pa.float32(), "real"),
+        (pa.float64(), "double precision"),
+        (pa.bool_(), "boolean"),
+        (pa.string(), "character varying"),
+        (pa.large_string(), "character varying"),
+        (pa.date32(), "date"),
         (pa.timestamp("ns"), "timestamp without time zone"),
         (pa.timestamp("us", tz="UTC"), "timestamp with time zone"),
         (pa.decimal128(12, 3), "numeric(12,3)"),
@@ -67,8 +73,18 @@ def test_sql_type_of_arrow(dtype: pa.DataType, sql_type: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "sql_type", ["smallint", "integer", "bigint", "real", "double precision", "boolean",
-                 "date", "timestamp without time zone", "numeric(12,3)"],
+    "sql_type",
+    [
+        "smallint",
+        "integer",
+        "bigint",
+        "real",
+        "double precision",
+        "boolean",
+        "date",
+        "timestamp without time zone",
+        "numeric(12,3)",
+    ],
 )
 def test_arrow_round_trip(sql_type: str) -> None:
     assert sql_type_of_arrow(arrow_type(sql_type)) == sql_type
@@ -82,8 +98,11 @@ def test_arrow_round_trip(sql_type: str) -> None:
         ("bigint", ["123456789012345678"], ["1234567890123456789", "01"]),
         ("double precision", ["1.", ".5", "1e-3", "-2.5E+10", "0.25"], ["e3", ".", "1e", "00.5"]),
         ("date", ["2024-01-02"], ["2024-1-2", "01/02/2024"]),
-        ("timestamp without time zone", ["2024-01-02 03:04", "2024-01-02T03:04:05.123456"],
-         ["2024-01-02 3:04", "2024-01-02 03:04:05.1234567"]),
+        (
+            "timestamp without time zone",
+            ["2024-01-02 03:04", "2024-01-02T03:04:05.123456"],
+            ["2024-01-02 3:04", "2024-01-02 03:04:05.1234567"],
+        ),
     ],
 )
 def test_value_patterns(sql_type: str, yes: list[str], no: list[str]) -> None:
@@ -98,10 +117,39 @@ def test_text_and_varchar_helpers() -> None:
 
 
 SAMPLES = [
-    "0", "1", "-5", "+7", "123456789", "1234567890", "123456789012345678", "1.5", ".5", "1e5",
-    "-2.5E-3", "2024-01-02", "2024-01-02 03:04", "2024-01-02T03:04:05.1", "t", "F", "true",
-    "FALSE", "007", "abc", "1,5", "", " 1", "1.", "99999999999999999999", "1.5e-3",
-    "1.5e-33", "2024-13-99", "12345-7-9", "tru", "f1", "2024-01-02x", "+.5e+10",
+    "0",
+    "1",
+    "-5",
+    "+7",
+    "123456789",
+    "1234567890",
+    "123456789012345678",
+    "1.5",
+    ".5",
+    "1e5",
+    "-2.5E-3",
+    "2024-01-02",
+    "2024-01-02 03:04",
+    "2024-01-02T03:04:05.1",
+    "t",
+    "F",
+    "true",
+    "FALSE",
+    "007",
+    "abc",
+    "1,5",
+    "",
+    " 1",
+    "1.",
+    "99999999999999999999",
+    "1.5e-3",
+    "1.5e-33",
+    "2024-13-99",
+    "12345-7-9",
+    "tru",
+    "f1",
+    "2024-01-02x",
+    "+.5e+10",
 ]
 
 
@@ -124,8 +172,10 @@ def test_arrow_inference_agrees_with_python_patterns(value: str) -> None:
 
     stats = TypeStats(1)
     stats.update(pa.record_batch([pa.array([value, None, ""])], names=["c0"]))
-    python = next((t for t in INFERENCE_ORDER if re.fullmatch(VALUE_PATTERNS[t], value)),
-                  varchar_type(len(value.encode())))
+    python = next(
+        (t for t in INFERENCE_ORDER if re.fullmatch(VALUE_PATTERNS[t], value)),
+        varchar_type(len(value.encode())),
+    )
     assert stats.columns(["c"])[0].sql_type == python
 
 
@@ -133,10 +183,24 @@ def test_type_stats_across_batches() -> None:
     from civis_platform.warehouse._inference import TypeStats
 
     stats = TypeStats(3)
-    stats.update(pa.record_batch([pa.array(["t", "1", "1"]), pa.array(["1", "2", "3"]),
-                                  pa.array(["2024-01-01", None, "x"])], names=["a", "b", "c"]))
-    stats.update(pa.record_batch([pa.array(["f", "2", "1.5"]), pa.array(["4", "", "9" * 12]),
-                                  pa.array(["", "", ""])], names=["a", "b", "c"]))
+    stats.update(
+        pa.record_batch(
+            [
+                pa.array(["t", "1", "1"]),
+                pa.array(["1", "2", "3"]),
+                pa.array(["2024-01-01", None, "x"]),
+            ],
+            names=["a", "b", "c"],
+        )
+    )
+    stats.update(
+        pa.record_batch(
+            [pa.array(["f", "2", "1.5"]), pa.array(["4", "", "9" * 12]), pa.array(["", "", ""])],
+            names=["a", "b", "c"],
+        )
+    )
     assert [c.sql_type for c in stats.columns(["a", "b", "c"])] == [
-        "character varying(16)", "bigint", "character varying(16)"
+        "character varying(16)",
+        "bigint",
+        "character varying(16)",
     ]

@@ -48,6 +48,21 @@ def _templates() -> None:
     STATE["import_template"] = found.id
 
 
+@check("aliases: template_script lookups page as CivisML's discovery does")
+def _aliases() -> None:
+    found: dict[str, int] = {}
+    page = 1
+    while True:
+        aliases = client.aliases.list(object_type="template_script", page_num=page)
+        if not aliases:
+            break
+        found.update({a.alias: a.object_id for a in aliases})
+        page += 1
+    assert found.get("civis-import-from-url") == STATE["import_template"], found
+    one = client.aliases.get_object_type("template_script", "civis-import-from-url")
+    assert one.object_id == STATE["import_template"]
+
+
 @check("custom script from Import from URL loads a platform file into a table")
 def _import_from_url() -> None:
     data = b"id,name\n1,ann\n2,bob\n3,cy\n4,dee\n"
@@ -87,6 +102,39 @@ def _run_template() -> None:
     assert template.script_id == script.id
     value = civis.utils.run_template(template.id, {"N": 21}, return_as="JSONValue", client=client)
     assert value == {"n": 42, "word": "hi"}, value
+    STATE["doubler"] = template.id
+
+
+@check("CustomScriptExecutor: a custom script's run polled at the container paths")
+def _custom_executor() -> None:
+    if not hasattr(civis.futures, "CustomScriptExecutor"):
+        return  # our client grows it on another branch
+    executor = civis.futures.CustomScriptExecutor(
+        STATE["doubler"], arguments={"WORD": "yo"}, client=client, polling_interval=FAST
+    )
+    future = executor.submit(N=5)
+    assert future.result().state == "succeeded"
+    outputs = client.scripts.list_containers_runs_outputs(future.job_id, future.run_id)
+    assert [o.value for o in outputs if o.object_type == "JSONValue"] == [{"n": 10, "word": "yo"}]
+    shown = client.scripts.get_containers(future.job_id)
+    assert shown.from_template_id == STATE["doubler"]
+    arguments = shown.json()["arguments"]
+    assert arguments["N"] == 5 and "CIVIS_PARENT_JOB_ID" in arguments, arguments
+
+
+@check("ContainerFuture.cancel() cancels a running container script")
+def _cancel() -> None:
+    script = client.scripts.post_containers(
+        required_resources={"cpu": 256, "memory": 512},
+        name="sleeper",
+        docker_command="echo started; sleep 120",
+        docker_image_name="civisanalytics/datascience-python",
+    )
+    run = client.jobs.post_runs(script.id)
+    future = civis.futures.ContainerFuture(script.id, run.id, client=client, polling_interval=FAST)
+    assert future.cancel() is True
+    assert future.cancelled()
+    assert client.scripts.get_containers_runs(script.id, run.id).state == "cancelled"
 
 
 @check("python3 script: logs, and a failure's error text in CivisJobFailure")
