@@ -189,12 +189,12 @@ def register_arguments(
     model_file_id: int,
     dependent_variable: Any,
     features: Any,
-    primary_key: str | None,
     dependencies: Any,
     skip_model_check: bool,
     verbose: bool,
 ) -> dict[str, Any]:
-    """The registration arguments of a pretrained estimator."""
+    """The registration arguments of a pretrained estimator (as officially, no primary
+    key: prediction takes its own)."""
     args: dict[str, Any] = {
         "MODEL_FILE_ID": str(model_file_id),
         "SKIP_MODEL_CHECK": bool(skip_model_check),
@@ -204,8 +204,6 @@ def register_arguments(
         args["TARGET_COLUMN"] = space_joined(dependent_variable)
     if features:
         args["FEATURE_COLUMNS"] = space_joined(features)
-    if primary_key is not None:
-        args["PRIMARY_KEY"] = primary_key
     if dependencies:
         args["DEPENDENCIES"] = space_joined(dependencies)
     return args

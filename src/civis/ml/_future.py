@@ -15,6 +15,7 @@ import concurrent.futures
 import logging
 import os
 import re
+import sys
 import threading
 import warnings
 from typing import Any
@@ -58,6 +59,9 @@ def _reemit(messages: Any) -> None:
             warnings.warn(str(text), UserWarning, stacklevel=3)
             continue
         category = getattr(builtins, match["category"], None)
+        sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+        if category is None and sklearn_exceptions is not None:
+            category = getattr(sklearn_exceptions, match["category"], None)
         if not (isinstance(category, type) and issubclass(category, Warning)):
             category = UserWarning
         warnings.warn_explicit(match["message"], category, match["file"], int(match["line"]))

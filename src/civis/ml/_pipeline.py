@@ -471,7 +471,6 @@ class ModelPipeline:
             model_file_id=model_file_id,
             dependent_variable=dependent_variable,
             features=features,
-            primary_key=primary_key,
             dependencies=dependencies,
             skip_model_check=skip_model_check,
             verbose=verbose,
@@ -481,7 +480,10 @@ class ModelPipeline:
             args["GIT_CRED"] = git_cred
         job_id, run_id = _start_run(client, registration_id, name[:_NAME_LIMIT], args, {})
         ModelFuture(job_id, run_id, client=client).result()
-        return cls.from_existing(job_id, run_id, client=client)
+        pipeline = cls.from_existing(job_id, run_id, client=client)
+        if primary_key is not None:  # the default key of its predictions
+            pipeline.primary_key = primary_key
+        return pipeline
 
     @classmethod
     def from_existing(

@@ -40,7 +40,9 @@ def argument_env(arguments: dict[str, Any]) -> dict[str, str]:
 class CivisMLServer(FilesServer):
     """`FilesServer` plus the CivisML surface; use as a context manager."""
 
-    def __init__(self, aliases: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, aliases: list[dict[str, Any]] | None = None, run_programs: bool = True
+    ) -> None:
         super().__init__()
         self.aliases = (
             aliases
@@ -58,7 +60,7 @@ class CivisMLServer(FilesServer):
         self.scripts: dict[int, dict[str, Any]] = {}
         self.shares: list[tuple[str, str, int, Any]] = []
         self.program_logs: dict[int, str] = {}
-        self.on_new_run = self._start_program
+        self.on_new_run = self._start_program if run_programs else None
 
     # -- programs --------------------------------------------------------------------------
     def _start_program(self, run: Run) -> None:
