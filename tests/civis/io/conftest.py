@@ -1,7 +1,15 @@
-"""Fixtures for civis.io tests: a files server on loopback and a client pointed at it."""
+"""Fixtures for civis.io tests.
+
+Two servers: the real platform (`real_server`, a `civis_platform.testing.ThreadedServer`
+shared by the session, and `real_client`, a fresh non-admin user's client per test) for
+tests of outcomes; and the hand-written Civis fake (`srv`/`client`, `sql_srv`/`sql_client`)
+for differential tests that inspect the exact requests the client sends or need a Civis
+quirk (dropped connections, failing parts, scripted results) our server does not have.
+"""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,3 +53,25 @@ def sql_srv() -> Iterator[Any]:
 @pytest.fixture
 def sql_client(sql_srv: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return make_client(sql_srv, monkeypatch)
+
+
+_USERS = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def real_server() -> Iterator[Any]:
+    """The real platform server on loopback (default DuckDB warehouse), one per session."""
+    from civis_platform.testing import ThreadedServer
+
+    with ThreadedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def real_client(real_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Our APIClient for a new non-admin user of `real_server`."""
+    import civis
+
+    user = real_server.create_user(f"io_user{next(_USERS)}")
+    monkeypatch.setenv("CIVIS_API_ENDPOINT", real_server.base_url)
+    return civis.APIClient(api_key=user.api_key)
