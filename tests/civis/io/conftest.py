@@ -1,10 +1,11 @@
 """Fixtures for civis.io tests.
 
 Two servers: the real platform (`real_server`, a `civis_platform.testing.ThreadedServer`
-shared by the session, and `real_client`, a fresh non-admin user's client per test) for
-tests of outcomes; and the hand-written Civis fake (`srv`/`client`, `sql_srv`/`sql_client`)
-for differential tests that inspect the exact requests the client sends or need a Civis
-quirk (dropped connections, failing parts, scripted results) our server does not have.
+shared by the session, and `real_client`, a client of the session's non-admin user per
+test) for tests of outcomes; and the hand-written Civis fake (`srv`/`client`,
+`sql_srv`/`sql_client`) for differential tests that inspect the exact requests the client
+sends or need a Civis quirk (dropped connections, failing parts, scripted results) our
+server does not have.
 """
 
 from __future__ import annotations
@@ -67,11 +68,17 @@ def real_server() -> Iterator[Any]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def real_user(real_server: Any) -> Any:
+    """A non-admin user of `real_server` (one per session: a user's first client fetches
+    the spec, later ones reuse it; tests keep apart by their own file and table names)."""
+    return real_server.create_user(f"io_user{next(_USERS)}")
+
+
 @pytest.fixture
-def real_client(real_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Our APIClient for a new non-admin user of `real_server`."""
+def real_client(real_server: Any, real_user: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Our APIClient for `real_user` of `real_server`."""
     import civis
 
-    user = real_server.create_user(f"io_user{next(_USERS)}")
     monkeypatch.setenv("CIVIS_API_ENDPOINT", real_server.base_url)
-    return civis.APIClient(api_key=user.api_key)
+    return civis.APIClient(api_key=real_user.api_key)
