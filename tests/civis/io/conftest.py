@@ -82,3 +82,9 @@ def real_client(real_server: Any, real_user: Any, monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setenv("CIVIS_API_ENDPOINT", real_server.base_url)
     return civis.APIClient(api_key=real_user.api_key)
+
+
+@pytest.fixture(scope="session")
+def other_user(real_server: Any) -> Any:
+    """A second non-admin user of `real_server`, who shares nothing with `real_user`."""
+    return real_server.create_user(f"io_other{next(_USERS)}")

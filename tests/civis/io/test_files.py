@@ -1,7 +1,8 @@
 """file_to_civis / civis_to_file and friends.
 
-Outcomes (round trips, names, reading from paths, buffers and pipes, JSON, multipart over
-50 MiB) run against the real server (`real_client`). The fake (`srv`/`client`) keeps the
+Outcomes (round trips, names, reading from paths, buffers and pipes, JSON, another user's
+files staying unreadable, multipart over 50 MiB) run against the real server
+(`real_client`). The fake (`srv`/`client`) keeps the
 differential tests: the exact requests sent (no Authorization on presigned URLs, form
 field order, what ``expires_at`` sends, part PUTs, parts smaller than the real server
 allows), and Civis conditions our server does not produce (failing or lost parts, dropped
@@ -94,6 +95,22 @@ def test_upload_text_and_partly_read_buffers(real_client: Any, tmp_path: Path) -
     memory.seek(3)
     assert download(client, file_to_civis(memory, "m", client=client)) == b"3456789"
     memory.write(b"still writable")  # the upload released the BytesIO's buffer
+
+
+def test_another_user_cannot_read_or_find_a_file(
+    real_client: Any, real_server: Any, other_user: Any
+) -> None:
+    import civis
+    from civis.base import CivisAPIError
+
+    file_id = file_to_civis(io.BytesIO(b"secret"), "mine.txt", client=real_client)
+    other = civis.APIClient(api_key=other_user.api_key)
+    with pytest.raises(CivisAPIError) as info:
+        civis_to_file(file_id, io.BytesIO(), client=other)
+    assert info.value.status_code == 404  # not even told that the file exists
+    with pytest.raises(CivisAPIError):
+        file_to_json(file_id, client=other)
+    assert download(real_client, file_id) == b"secret"  # the owner still can
 
 
 def test_upload_from_a_pipe(real_client: Any) -> None:
