@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Collection
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, create_model, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from civis_platform.errors import BadRequestError
 from civis_platform.services._input import check_text, parse_ascii_int
@@ -89,6 +91,47 @@ class RequestModel(BaseModel):
             {'file_name': 'a.csv'}
         """
         return self.model_dump(include=self.model_fields_set, by_alias=False)
+
+
+def request_model(
+    name: str,
+    doc: str,
+    *parts: type[RequestModel],
+    omit: Collection[str] = (),
+    optional: bool = False,
+) -> type[RequestModel]:
+    """A request body made of the fields of ``parts``, in order, less those in ``omit``.
+
+    With ``optional`` every field may be left out (a PATCH body); otherwise each keeps
+    its declaration, so one declaration serves a family of POST, PUT and PATCH bodies.
+
+    Examples:
+        >>> class ThingCreate(RequestModel):
+        ...     name: str
+        ...     size: int | None = None
+        ...     hidden: bool | None = None
+        >>> ThingUpdate = request_model("ThingUpdate", "", ThingCreate, omit={"hidden"},
+        ...                             optional=True)
+        >>> [(n, f.is_required()) for n, f in ThingUpdate.model_fields.items()]
+        [('name', False), ('size', False)]
+    """
+    fields: dict[str, Any] = {}
+    for part in parts:
+        for field_name, info in part.model_fields.items():
+            annotation: Any = info.annotation
+            if field_name in omit:
+                continue
+            if optional and info.is_required():
+                annotation = annotation | None
+                info = FieldInfo.merge_field_infos(info, default=None)
+            fields[field_name] = (annotation, info)
+    unknown = set(omit) - {n for part in parts for n in part.model_fields}
+    if unknown:
+        raise TypeError(f"{name}: cannot omit undeclared fields {sorted(unknown)}")
+    model: type[RequestModel] = create_model(
+        name, __base__=RequestModel, __doc__=doc, __module__=parts[0].__module__, **fields
+    )
+    return model
 
 
 class ResponseModel(BaseModel):

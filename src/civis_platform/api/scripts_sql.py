@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import RequestModel, ResponseModel
+from civis_platform.api._models import RequestModel, ResponseModel, request_model
 from civis_platform.api._subresources import run_model
 from civis_platform.api.jobs import JobRun, UserSimple
 from civis_platform.services import jobs as job_services
@@ -34,7 +34,7 @@ class CsvSettings(RequestModel, CsvSettingsFields):
 
 
 class SqlCreate(RequestModel):
-    """Body of ``POST /scripts/sql``."""
+    """Body of ``POST /scripts/sql``; ``PUT`` takes the same less ``hidden``, ``PATCH`` any."""
 
     name: str
     parent_id: int | None = None
@@ -54,44 +54,12 @@ class SqlCreate(RequestModel):
     running_as_id: int | None = None
 
 
-class SqlReplace(RequestModel):
-    """Body of ``PUT /scripts/sql/{id}``."""
-
-    name: str
-    parent_id: int | None = None
-    user_context: str | None = None
-    params: list[dict[str, Any]] | None = None
-    arguments: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
-    notifications: dict[str, Any] | None = None
-    next_run_at: str | None = None
-    time_zone: str | None = None
-    target_project_id: int | None = None
-    sql: str
-    remote_host_id: int
-    credential_id: int
-    csv_settings: CsvSettings | None = None
-    running_as_id: int | None = None
-
-
-class SqlUpdate(RequestModel):
-    """Body of ``PATCH /scripts/sql/{id}``."""
-
-    name: str | None = None
-    parent_id: int | None = None
-    user_context: str | None = None
-    params: list[dict[str, Any]] | None = None
-    arguments: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
-    notifications: dict[str, Any] | None = None
-    next_run_at: str | None = None
-    time_zone: str | None = None
-    target_project_id: int | None = None
-    sql: str | None = None
-    remote_host_id: int | None = None
-    credential_id: int | None = None
-    csv_settings: CsvSettings | None = None
-    running_as_id: int | None = None
+SqlReplace = request_model(
+    "SqlReplace", "Body of ``PUT /scripts/sql/{id}``.", SqlCreate, omit={"hidden"}
+)
+SqlUpdate = request_model(
+    "SqlUpdate", "Body of ``PATCH /scripts/sql/{id}``.", SqlReplace, optional=True
+)
 
 
 class CsvSettingsShown(ResponseModel, CsvSettingsFields):

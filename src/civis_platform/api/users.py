@@ -8,7 +8,13 @@ from typing import Any
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import CamelKeyedMap, PagedQuery, RequestModel, ResponseModel
+from civis_platform.api._models import (
+    CamelKeyedMap,
+    PagedQuery,
+    RequestModel,
+    ResponseModel,
+    request_model,
+)
 from civis_platform.services import users as svc
 
 
@@ -114,8 +120,8 @@ class UserMe(ResponseModel):
     last_updated_by_id: int | None = None
 
 
-class UserCreate(RequestModel):
-    """Body of ``POST /users``."""
+class _UserFields(RequestModel):
+    """The attributes a user is created and updated with (required as when creating)."""
 
     name: str
     email: str
@@ -134,33 +140,26 @@ class UserCreate(RequestModel):
     otp_required_for_login: bool | None = None
     exempt_from_org_sms_otp_disabled: bool | None = None
     robot: bool | None = None
+
+
+class UserCreate(_UserFields):
+    """Body of ``POST /users``."""
+
     user: str
     send_email: bool | None = None
 
 
-class UserUpdate(RequestModel):
-    """Body of ``PATCH /users/{id}``."""
+class _UserUpdateOnly(RequestModel):
+    """What only an update sets, after the shared attributes."""
 
-    name: str | None = None
-    email: str | None = None
-    active: bool | None = None
-    primary_group_id: int | None = None
-    city: str | None = None
-    state: str | None = None
-    time_zone: str | None = None
-    initials: str | None = None
-    department: str | None = None
-    title: str | None = None
-    prefers_sms_otp: bool | None = None
-    group_ids: list[int] | None = None
-    vpn_enabled: bool | None = None
-    sso_disabled: bool | None = None
-    otp_required_for_login: bool | None = None
-    exempt_from_org_sms_otp_disabled: bool | None = None
-    robot: bool | None = None
     phone: str | None = None
     password: str | None = None
     account_status: str | None = None
+
+
+UserUpdate = request_model(
+    "UserUpdate", "Body of ``PATCH /users/{id}``.", _UserFields, _UserUpdateOnly, optional=True
+)
 
 
 class UserMeUpdate(RequestModel):

@@ -1,7 +1,16 @@
-"""Fixtures for civis.io tests: a files server on loopback and a client pointed at it."""
+"""Fixtures for civis.io tests.
+
+Two servers: the real platform (`real_server`, a `civis_platform.testing.ThreadedServer`
+shared by the session, and `real_client`, a client of the session's non-admin user per
+test) for tests of outcomes; and the hand-written Civis fake (`srv`/`client`,
+`sql_srv`/`sql_client`) for differential tests that inspect the exact requests the client
+sends or need a Civis quirk (dropped connections, failing parts, scripted results) our
+server does not have.
+"""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,3 +54,37 @@ def sql_srv() -> Iterator[Any]:
 @pytest.fixture
 def sql_client(sql_srv: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return make_client(sql_srv, monkeypatch)
+
+
+_USERS = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def real_server() -> Iterator[Any]:
+    """The real platform server on loopback (default DuckDB warehouse), one per session."""
+    from civis_platform.testing import ThreadedServer
+
+    with ThreadedServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def real_user(real_server: Any) -> Any:
+    """A non-admin user of `real_server` (one per session: a user's first client fetches
+    the spec, later ones reuse it; tests keep apart by their own file and table names)."""
+    return real_server.create_user(f"io_user{next(_USERS)}")
+
+
+@pytest.fixture
+def real_client(real_server: Any, real_user: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Our APIClient for `real_user` of `real_server`."""
+    import civis
+
+    monkeypatch.setenv("CIVIS_API_ENDPOINT", real_server.base_url)
+    return civis.APIClient(api_key=real_user.api_key)
+
+
+@pytest.fixture(scope="session")
+def other_user(real_server: Any) -> Any:
+    """A second non-admin user of `real_server`, who shares nothing with `real_user`."""
+    return real_server.create_user(f"io_other{next(_USERS)}")

@@ -1,4 +1,14 @@
-"""file_to_civis / civis_to_file and friends against a server that checks the protocol."""
+"""file_to_civis / civis_to_file and friends.
+
+Outcomes (round trips, names, reading from paths, buffers and pipes, JSON, another user's
+files staying unreadable, multipart over 50 MiB) run against the real server
+(`real_client`). The fake (`srv`/`client`) keeps the
+differential tests: the exact requests sent (no Authorization on presigned URLs, form
+field order, what ``expires_at`` sends, part PUTs, parts smaller than the real server
+allows), and Civis conditions our server does not produce (failing or lost parts, dropped
+or range-ignoring downloads, expired files, run outputs scripted per test), plus the
+memory bound, which must not count an in-process server's buffers.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 from files_server import FilesServer
+from io_helpers import download, file_name
 
 import civis.io._files as files
 from civis.base import EmptyResultError
@@ -34,8 +45,13 @@ def _round_trip(client: Any, data: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("size", [0, 1, 1_000_000])
-def test_single_upload_round_trip(srv: FilesServer, client: Any, size: int) -> None:
+def test_single_upload_round_trip(real_client: Any, size: int) -> None:
     data = os.urandom(size)
+    assert _round_trip(real_client, data) == data
+
+
+def test_single_upload_requests(srv: FilesServer, client: Any) -> None:
+    data = os.urandom(1000)
     assert _round_trip(client, data) == data
     (upload,) = srv.requests_to("POST", r"/upload/\d+")
     assert "Authorization" not in upload
@@ -43,8 +59,8 @@ def test_single_upload_round_trip(srv: FilesServer, client: Any, size: int) -> N
     fields = srv.files[file_id].form_fields
     assert [n for n, _ in fields] == ["key", "policy", "x-amz-signature", "file"]
     assert all(filename for _, filename in fields)
-    (download,) = srv.requests_to("GET", r"/download/\d+")
-    assert "Authorization" not in download
+    (fetch,) = srv.requests_to("GET", r"/download/\d+")
+    assert "Authorization" not in fetch
     # The API calls themselves are authenticated.
     assert srv.requests_to("POST", r"/files")[0]["Authorization"].startswith("Basic ")
 
@@ -64,33 +80,53 @@ def test_upload_from_path_name_options(srv: FilesServer, client: Any, tmp_path: 
         file_to_civis(path, description="x" * 513, client=client)
 
 
-def test_upload_text_and_partly_read_buffers(srv: FilesServer, client: Any, tmp_path: Path) -> None:
+def test_upload_text_and_partly_read_buffers(real_client: Any, tmp_path: Path) -> None:
+    client = real_client
     text_id = file_to_civis(io.StringIO("héllo"), "t.txt", client=client)
-    assert srv.file_bytes(text_id) == "héllo".encode()
+    assert download(client, text_id) == "héllo".encode()
     path = tmp_path / "f.bin"
     path.write_bytes(b"0123456789")
     with open(path, "rb") as fh:
         fh.read(4)
         partial = file_to_civis(fh, client=client)  # from the current position on
-    assert srv.file_bytes(partial) == b"456789"
-    assert srv.files[partial].name == "f.bin"
+    assert download(client, partial) == b"456789"
+    assert file_name(client, partial) == "f.bin"
     memory = io.BytesIO(b"0123456789")
     memory.seek(3)
-    assert srv.file_bytes(file_to_civis(memory, "m", client=client)) == b"3456789"
+    assert download(client, file_to_civis(memory, "m", client=client)) == b"3456789"
     memory.write(b"still writable")  # the upload released the BytesIO's buffer
 
 
-def test_upload_from_a_pipe(srv: FilesServer, client: Any) -> None:
+def test_another_user_cannot_read_or_find_a_file(
+    real_client: Any, real_server: Any, other_user: Any
+) -> None:
+    import civis
+    from civis.base import CivisAPIError
+
+    file_id = file_to_civis(io.BytesIO(b"secret"), "mine.txt", client=real_client)
+    other = civis.APIClient(api_key=other_user.api_key)
+    with pytest.raises(CivisAPIError) as info:
+        civis_to_file(file_id, io.BytesIO(), client=other)
+    assert info.value.status_code == 404  # not even told that the file exists
+    with pytest.raises(CivisAPIError):
+        file_to_json(file_id, client=other)
+    assert download(real_client, file_id) == b"secret"  # the owner still can
+
+
+def test_upload_from_a_pipe(real_client: Any) -> None:
     read_end, write_end = os.pipe()
     os.write(write_end, b"through a pipe")
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:
-        file_id = file_to_civis(pipe, "p.txt", client=client)
-    assert srv.file_bytes(file_id) == b"through a pipe"
+        file_id = file_to_civis(pipe, "p.txt", client=real_client)
+    assert download(real_client, file_id) == b"through a pipe"
+    assert file_name(real_client, file_id) == "p.txt"
 
 
 @pytest.mark.usefixtures("small_parts")
 def test_multipart_round_trip(srv: FilesServer, client: Any) -> None:
+    # Parts below S3's 5 MiB minimum: only the fake accepts them (the real server, like
+    # S3, refuses to complete; test_real_multipart_over_50_mib is the real round trip).
     data = os.urandom(300_000)
     assert _round_trip(client, data) == data
     file_id = max(srv.files)
@@ -160,18 +196,19 @@ def test_large_upload_memory_stays_bounded(
     assert srv.files[file_id].path.stat().st_size == size  # type: ignore[union-attr]
 
 
-def test_real_multipart_over_50_mib(srv: FilesServer, client: Any, tmp_path: Path) -> None:
+def test_real_multipart_over_50_mib(real_client: Any, tmp_path: Path) -> None:
     size = 60 * 2**20
     path = tmp_path / "big.bin"
     block = os.urandom(2**20)
     path.write_bytes(block * (size // 2**20))
+    assert files.part_layout(size)[1] > 1  # this size is sent in parts
     started = time.monotonic()
-    file_id = file_to_civis(path, client=client)
+    file_id = file_to_civis(path, client=real_client)
     up = time.monotonic() - started
-    assert srv.files[file_id].num_parts == files.part_layout(size)[1] > 1
+    assert real_client.files.get(file_id).file_size == size
     out = tmp_path / "copy.bin"
     started = time.monotonic()
-    civis_to_file(file_id, out, client=client)
+    civis_to_file(file_id, out, client=real_client)
     down = time.monotonic() - started
     print(f"60 MiB: upload {size / up / 2**20:.0f} MiB/s, download {size / down / 2**20:.0f} MiB/s")
     assert out.stat().st_size == size and out.read_bytes()[-(2**20) :] == block
@@ -212,11 +249,12 @@ def test_expired_or_missing_file(srv: FilesServer, client: Any) -> None:
         civis_to_file(file_id, io.BytesIO(), client=client)
 
 
-def test_json_round_trip(srv: FilesServer, client: Any) -> None:
+def test_json_round_trip(real_client: Any) -> None:
     obj = {"a": [1, 2.5, None], "ü": "ß"}
-    file_id = json_to_file(obj, client=client)
-    assert srv.files[file_id].name == "file.json"
-    assert file_to_json(file_id, client=client) == obj
+    file_id = json_to_file(obj, client=real_client)
+    assert file_name(real_client, file_id) == "file.json"
+    assert file_to_json(file_id, client=real_client) == obj
+    assert json_to_file(obj, name="x.json", client=real_client) != file_id
 
 
 def test_file_id_from_run_output(srv: FilesServer, client: Any) -> None:

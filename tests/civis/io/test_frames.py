@@ -1,4 +1,8 @@
-"""dataframe_to_file / file_to_dataframe with pandas and polars."""
+"""dataframe_to_file / file_to_dataframe with pandas and polars.
+
+Every test here checks an outcome, so all run against the real server (`real_client`);
+none needs the Civis fake.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 import pandas as pd
 import polars as pl
 import pytest
-from files_server import FilesServer
+from io_helpers import download, file_name
 
 from civis.io import dataframe_to_file, file_to_civis, file_to_dataframe
 from civis.io._frames import _write_csv
@@ -38,27 +42,29 @@ def test_fast_writer_matches_pandas_to_csv(
     assert ours.read_text().splitlines()[0] == theirs.read_text().splitlines()[0]
 
 
-def test_pandas_round_trip(srv: FilesServer, client: Any, frame: pd.DataFrame) -> None:
+def test_pandas_round_trip(real_client: Any, frame: pd.DataFrame) -> None:
+    client = real_client
     file_id = dataframe_to_file(frame, index=False, client=client)
-    assert srv.files[file_id].name == "data.csv"
+    assert file_name(client, file_id) == "data.csv"
     back = file_to_dataframe(file_id, client=client, dtype={"zip": str})
     pd.testing.assert_frame_equal(back, frame)
 
 
-def test_pandas_default_keeps_the_index_like_to_csv(client: Any, frame: pd.DataFrame) -> None:
+def test_pandas_default_keeps_the_index_like_to_csv(real_client: Any, frame: pd.DataFrame) -> None:
+    client = real_client
     file_id = dataframe_to_file(frame, client=client)
     back = file_to_dataframe(file_id, client=client, index_col=0, dtype={"zip": str})
     pd.testing.assert_frame_equal(back, frame)
 
 
-def test_pandas_kwargs_fall_back_to_to_csv(
-    srv: FilesServer, client: Any, frame: pd.DataFrame
-) -> None:
-    file_id = dataframe_to_file(frame, name="semi.csv", client=client, sep=";", index=False)
-    assert srv.file_bytes(file_id).startswith(b"zip;n;x;text")
+def test_pandas_kwargs_fall_back_to_to_csv(real_client: Any, frame: pd.DataFrame) -> None:
+    file_id = dataframe_to_file(frame, name="semi.csv", client=real_client, sep=";", index=False)
+    assert download(real_client, file_id).startswith(b"zip;n;x;text")
+    assert file_name(real_client, file_id) == "semi.csv"
 
 
-def test_polars_round_trip(srv: FilesServer, client: Any) -> None:
+def test_polars_round_trip(real_client: Any) -> None:
+    client = real_client
     df = pl.DataFrame({"zip": ["02139", None], "n": [1, 2], "x": [1.5, None]})
     file_id = dataframe_to_file(df, name="p.csv", client=client)
     back = file_to_dataframe(
@@ -67,7 +73,8 @@ def test_polars_round_trip(srv: FilesServer, client: Any) -> None:
     assert back.equals(df)
 
 
-def test_compression_inferred_from_the_name(client: Any) -> None:
+def test_compression_inferred_from_the_name(real_client: Any) -> None:
+    client = real_client
     payload = gzip.compress(b"a,b\n1,x\n2,y\n")
     file_id = file_to_civis(io.BytesIO(payload), "data.csv.gz", client=client)
     expected = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
@@ -76,9 +83,10 @@ def test_compression_inferred_from_the_name(client: Any) -> None:
     assert polars_df.to_pandas().equals(expected)
 
 
-def test_bad_return_as(client: Any) -> None:
-    with pytest.raises(ValueError):
-        file_to_dataframe(1, return_as="arrow", client=client)
+def test_bad_return_as(real_client: Any) -> None:
+    file_id = file_to_civis(io.BytesIO(b"a\n1\n"), "t.csv", client=real_client)
+    with pytest.raises(ValueError, match="return_as"):
+        file_to_dataframe(file_id, return_as="arrow", client=real_client)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +100,8 @@ def test_bad_return_as(client: Any) -> None:
         b"a;b\n1;2\n",
     ],
 )
-def test_file_to_dataframe_reads_as_pandas_does(client: Any, text: bytes) -> None:
+def test_file_to_dataframe_reads_as_pandas_does(real_client: Any, text: bytes) -> None:
+    client = real_client
     file_id = file_to_civis(io.BytesIO(text), "t.csv", client=client)
     expected = pd.read_csv(io.BytesIO(text))
     pd.testing.assert_frame_equal(file_to_dataframe(file_id, client=client), expected)

@@ -1,4 +1,9 @@
-"""Progress bars of file transfers: when they show, what they count, on real transfers."""
+"""Progress bars of file transfers: when they show, what they count, on real transfers.
+
+`test_no_bar_by_default_off_a_terminal` transfers with the real server (`real_client`); the
+every-byte test stays on the Civis fake, which fails a part on request so that one part is
+sent twice (the real server does not fail parts, and refuses parts under 5 MiB).
+"""
 
 from __future__ import annotations
 
@@ -85,12 +90,30 @@ def test_uploads_and_downloads_report_every_byte(
 
 
 def test_no_bar_by_default_off_a_terminal(
-    srv: FilesServer,
-    client: Any,
+    real_client: Any,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    import civis.io._progress as progress
+
     monkeypatch.delenv("CIVIS_PROGRESS", raising=False)
-    file_id = file_to_civis(io.BytesIO(b"x" * 1000), "small", client=client)
-    civis_to_file(file_id, io.BytesIO(), client=client)
+    monkeypatch.setattr(progress, "AUTO_MIN_BYTES", 1000)
+    data = os.urandom(2000)  # long enough for a bar on a terminal
+    file_id = file_to_civis(io.BytesIO(data), "small", client=real_client)
+    out = io.BytesIO()
+    civis_to_file(file_id, out, client=real_client)
+    assert out.getvalue() == data
     assert capsys.readouterr().err == ""
+
+
+def test_a_real_transfer_reports_every_byte(
+    real_client: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CIVIS_PROGRESS", "1")
+    data = os.urandom(400_000)
+    file_id = file_to_civis(io.BytesIO(data), "real.bin", client=real_client)
+    uploaded = capsys.readouterr().err
+    assert _last_line(uploaded).startswith("Uploading real.bin 100% 0.4/0.4 MB"), uploaded
+    civis_to_file(file_id, io.BytesIO(), client=real_client)
+    downloaded = capsys.readouterr().err
+    assert _last_line(downloaded).startswith("Downloading real.bin 100% 0.4/0.4 MB"), downloaded

@@ -1,4 +1,13 @@
-"""The SQL functions of civis.io against a scripted server: exact calls, results, errors."""
+"""The SQL functions of civis.io: results and errors on the real server, exact calls on a fake.
+
+Tests taking `real_client` check outcomes against the real server's DuckDB warehouse
+(declared types, empty and large results, CSV exports and their compression, failures).
+Tests taking `sql_srv`/`sql_client` are differential tests on the scripted Civis fake: they
+assert on the requests the client sends (sequences, bodies, no request before an argument
+error), or need a Civis condition our server does not produce (a result without declared
+types, a run without output, a file lookup refused, a latin-1 export), or measure memory,
+which must not count an in-process server's buffers. test_sql_e2e.py has more outcomes.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +37,16 @@ from civis.io import (
 )
 from civis.io._results import GzipReader, read_rows
 from civis.io._sql import export_compression
+
+DATABASE = "Civis Database"  # the real server's default warehouse
+TYPED_SQL = """
+select * from (values
+  ('007'::varchar, 1::bigint, null::integer, true, date '2024-01-02',
+   timestamp '2024-01-01 10:00:00', 'a,b'),
+  ('', 2, 3, null, date '2024-01-03', null, 'say "hi"' || chr(10) || 'bye'),
+  (null, 3, 4, false, null, timestamp '2024-02-29 23:59:59.5', 'ü')
+) t(zip, n, maybe, flag, day, "at", note) order by n
+"""
 
 TYPED_CSV = (
     "zip,n,maybe,flag,day,at,note\n"
@@ -103,9 +122,15 @@ def test_read_civis_builds_select(sql_srv: SqlServer, sql_client: Any) -> None:
     assert [c.path for c in sql_srv.calls if c.path == "/databases"] == ["/databases"]
 
 
-def test_pandas_keeps_declared_types(sql_srv: SqlServer, sql_client: Any) -> None:
+def test_frames_look_up_the_result_file_for_types(sql_srv: SqlServer, sql_client: Any) -> None:
     sql_srv.sql_result = SqlResult(csv=TYPED_CSV, table_columns=TYPED_COLUMNS)
     df = read_civis_sql("select 1", "db", return_as="pandas", client=sql_client)
+    assert df["maybe"].dtype == pd.Int64Dtype()
+    assert sql_srv.sequence() == [*SQL_SEQUENCE, ("GET", "/files/N")]
+
+
+def test_pandas_keeps_declared_types(real_client: Any) -> None:
+    df = read_civis_sql(TYPED_SQL, DATABASE, return_as="pandas", client=real_client)
     assert list(df.columns) == ["zip", "n", "maybe", "flag", "day", "at", "note"]
     assert df["zip"].tolist()[:2] == ["007", ""] and pd.isna(df["zip"][2])
     assert df["n"].dtype == "int64" and df["n"].tolist() == [1, 2, 3]
@@ -119,12 +144,10 @@ def test_pandas_keeps_declared_types(sql_srv: SqlServer, sql_client: Any) -> Non
     assert df["at"].dtype == "datetime64[us]"
     assert df["at"][2] == pd.Timestamp("2024-02-29 23:59:59.5")
     assert df["note"].tolist() == ["a,b", 'say "hi"\nbye', "ü"]
-    assert sql_srv.sequence() == [*SQL_SEQUENCE, ("GET", "/files/N")]
 
 
-def test_polars_keeps_declared_types(sql_srv: SqlServer, sql_client: Any) -> None:
-    sql_srv.sql_result = SqlResult(csv=TYPED_CSV, table_columns=TYPED_COLUMNS)
-    df = read_civis_sql("select 1", "db", return_as="polars", client=sql_client)
+def test_polars_keeps_declared_types(real_client: Any) -> None:
+    df = read_civis_sql(TYPED_SQL, DATABASE, return_as="polars", client=real_client)
     assert df.schema == {
         "zip": pl.String,
         "n": pl.Int64,
@@ -160,14 +183,11 @@ def test_read_kwargs_go_to_the_library(sql_srv: SqlServer, sql_client: Any) -> N
     assert ("GET", "/files/N") not in sql_srv.sequence()
 
 
-def test_empty_result_with_header_only(sql_srv: SqlServer, sql_client: Any) -> None:
-    sql_srv.sql_result = SqlResult(
-        csv="a,b\n",
-        table_columns=[{"name": "a", "sqlType": "BIGINT"}, {"name": "b", "sqlType": "VARCHAR"}],
-    )
-    df = read_civis_sql("select 1", "db", return_as="pandas", client=sql_client)
+def test_empty_result_with_header_only(real_client: Any) -> None:
+    sql = "select 1::bigint as a, 'x' as b where false"
+    df = read_civis_sql(sql, DATABASE, return_as="pandas", client=real_client)
     assert list(df.columns) == ["a", "b"] and len(df) == 0
-    assert read_civis_sql("select 1", "db", client=sql_client) == [["a", "b"]]
+    assert read_civis_sql(sql, DATABASE, client=real_client) == [["a", "b"]]
 
 
 def test_use_pandas_deprecation(sql_srv: SqlServer, sql_client: Any) -> None:
@@ -203,10 +223,13 @@ def test_sql_params_arguments(sql_srv: SqlServer, sql_client: Any) -> None:
     assert body["params"] == spa["params"] and body["arguments"] == spa["arguments"]
 
 
-def test_failed_run_raises_with_server_error(sql_srv: SqlServer, sql_client: Any) -> None:
-    sql_srv.sql_result = SqlResult(error='relation "nope" does not exist')
-    with pytest.raises(CivisJobFailure, match='relation "nope" does not exist'):
-        read_civis_sql("select * from nope", "db", client=sql_client)
+def test_failed_run_raises_with_server_error(real_client: Any) -> None:
+    with pytest.raises(CivisJobFailure, match="nope_missing"):
+        read_civis_sql("select * from nope_missing", DATABASE, client=real_client)
+    with pytest.raises(CivisJobFailure, match="nope_missing"):
+        read_civis_sql(
+            "select * from nope_missing", DATABASE, return_as="pandas", client=real_client
+        )
 
 
 def test_no_output_raises_empty_result(sql_srv: SqlServer, sql_client: Any) -> None:
@@ -241,21 +264,20 @@ def test_export_to_civis_file(sql_srv: SqlServer, sql_client: Any) -> None:
     ],
 )
 def test_civis_to_csv(
-    sql_srv: SqlServer, sql_client: Any, tmp_path: Path, compression: str, header: bool, expect: str
+    real_client: Any, tmp_path: Path, compression: str, header: bool, expect: str
 ) -> None:
-    csv = "a|b\n1|x\n"
-    sql_srv.sql_result = SqlResult(csv=csv)
     target = tmp_path / "out.data"
     fut = civis_to_csv(
         str(target),
-        "select 1",
-        "db",
-        client=sql_client,
+        "select 1 as a, 'x' as b union all select 2, 'y,z' order by a",
+        DATABASE,
+        client=real_client,
         delimiter="|",
         compression=compression,
         include_header=header,
     )
     fut.result()  # waits for the download too
+    csv = ("a|b\n" if header else "") + "1|x\n2|y,z\n"
     data = target.read_bytes()
     if expect == "plain":
         assert data == csv.encode()
@@ -265,6 +287,23 @@ def test_civis_to_csv(
         with zipfile.ZipFile(target) as archive:
             assert archive.namelist() == ["out.csv"]
             assert archive.read("out.csv") == csv.encode()
+
+
+@pytest.mark.parametrize("header", [True, False])
+def test_civis_to_csv_settings_sent(
+    sql_srv: SqlServer, sql_client: Any, tmp_path: Path, header: bool
+) -> None:
+    sql_srv.sql_result = SqlResult(csv="a|b\n1|x\n")
+    target = tmp_path / "out.data"
+    civis_to_csv(
+        str(target),
+        "select 1",
+        "db",
+        client=sql_client,
+        delimiter="|",
+        compression="zip",
+        include_header=header,
+    ).result()
     (body,) = sql_srv.bodies("POST", "/scripts/sql")
     assert body["csv_settings"] == {
         "include_header": header,
@@ -383,26 +422,25 @@ def test_gzip_reader_streams_members_and_plain() -> None:
     assert read_rows(io.BufferedReader(GzipReader(io.BytesIO(latin))), "latin-1") == [["é"]]
 
 
-def test_result_larger_than_a_chunk(sql_srv: SqlServer, sql_client: Any) -> None:
-    rows = "".join(f"{i},name {i}\n" for i in range(200_000))
-    sql_srv.sql_result = SqlResult(
-        csv="id,name\n" + rows,
-        table_columns=[{"name": "id", "sqlType": "BIGINT"}, {"name": "name", "sqlType": "VARCHAR"}],
-    )
-    df = read_civis_sql("select 1", "db", return_as="pandas", client=sql_client)
+def test_result_larger_than_a_chunk(real_client: Any) -> None:
+    sql = "select range as id, 'name ' || range as name from range(200000) order by id"
+    df = read_civis_sql(sql, DATABASE, return_as="pandas", client=real_client)
     assert len(df) == 200_000 and df["id"].sum() == sum(range(200_000))
-    listed = read_civis_sql("select 1", "db", client=sql_client)
+    listed = read_civis_sql(sql, DATABASE, client=real_client)
     assert len(listed) == 200_001 and listed[-1] == ["199999", "name 199999"]
 
 
-def test_official_list_semantics_match_csv_module(sql_srv: SqlServer, sql_client: Any) -> None:
-    sql_srv.sql_result = SqlResult(csv=TYPED_CSV)
+def test_official_list_semantics_match_csv_module(real_client: Any, tmp_path: Path) -> None:
     import csv
 
-    assert read_civis_sql("select 1", "db", client=sql_client) == list(
-        csv.reader(io.StringIO(TYPED_CSV, newline=""))
-    )
-    assert json.dumps(read_civis_sql("select 1", "db", client=sql_client))
+    target = tmp_path / "typed.csv"
+    civis_to_csv(str(target), TYPED_SQL, DATABASE, client=real_client).result()
+    with open(target, newline="", encoding="utf-8") as fh:
+        expected = list(csv.reader(fh))
+    rows = read_civis_sql(TYPED_SQL, DATABASE, client=real_client)
+    assert rows == expected and len(rows) == 4
+    assert rows[1][:2] == ["007", "1"] and rows[2][6] == 'say "hi"\nbye'
+    assert json.dumps(rows)
 
 
 def test_types_are_optional(

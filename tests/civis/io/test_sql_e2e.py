@@ -46,11 +46,9 @@ FRAME = pd.DataFrame(
 
 
 @pytest.fixture(scope="module")
-def platform() -> Iterator[Any]:
-    from civis_platform.testing import ThreadedServer
-
-    with ThreadedServer() as server:
-        yield server
+def platform(real_server: Any) -> Any:
+    """The session's real server (conftest.py), started once for all civis.io tests."""
+    return real_server
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from civis_platform.api._models import CamelKeyedMap, RequestModel, ResponseModel
+from civis_platform.api._models import CamelKeyedMap, RequestModel, ResponseModel, request_model
 from civis_platform.errors import BadRequestError
 
 
@@ -82,3 +82,38 @@ def test_integers_outside_32_bits_are_bad_requests(body: dict[str, Any], field: 
     with pytest.raises(BadRequestError) as info:
         Ids.model_validate(body)
     assert info.value.field == field
+
+
+class Extra(RequestModel):
+    max_count: int | None = None
+
+
+JobReplace = request_model("JobReplace", "A PUT body.", Job, omit={"preferences"})
+JobUpdate = request_model("JobUpdate", "A PATCH body.", Job, Extra, optional=True)
+
+
+def test_derived_bodies_keep_order_and_requiredness() -> None:
+    assert list(JobReplace.model_fields) == ["name", "csv_settings", "arguments"]
+    assert JobReplace.model_fields["name"].is_required()
+    assert list(JobUpdate.model_fields) == [*Job.model_fields, "max_count"]
+    assert not any(f.is_required() for f in JobUpdate.model_fields.values())
+    assert JobUpdate.__doc__ == "A PATCH body."
+
+
+def test_derived_bodies_keep_the_wire_conventions() -> None:
+    with pytest.raises(ValidationError):
+        JobReplace.model_validate({"csvSettings": {}})
+    assert JobUpdate.model_validate({"name": None, "maxCount": 3}).given() == {"max_count": 3}
+    nested = {"csvSettings": {"includeHeader": False}}
+    given = JobUpdate.model_validate(nested).given()
+    assert given == {"csv_settings": {"include_header": False, "column_delimiter": None}}
+    with pytest.raises(BadRequestError):
+        JobUpdate.model_validate({"maxCount": 2**31})
+    # The optional name keeps its type.
+    with pytest.raises(ValidationError):
+        JobUpdate.model_validate({"name": ["not", "a", "string"]})
+
+
+def test_omitting_an_undeclared_field_is_an_error() -> None:
+    with pytest.raises(TypeError, match="nope"):
+        request_model("Bad", "", Job, omit={"nope"})
