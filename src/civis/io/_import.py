@@ -26,7 +26,7 @@ from civis.futures import CivisFuture
 from civis.io._columnar import server_takes, write_parquet
 from civis.io._files import file_to_civis
 from civis.io._sql import DELIMITERS, delimiter_name
-from civis.io._sqltypes import base_sql_type, sql_columns, writable
+from civis.io._sqltypes import base_sql_type, is_string_type, sql_columns, writable
 from civis.io._tables import split_schema_tablename
 from civis.utils._jobs import run_job
 
@@ -294,10 +294,9 @@ def _merge_columns(infos: list[dict[str, Any]]) -> list[dict[str, str]]:
         for column, theirs in zip(merged, other, strict=True):
             if base_sql_type(column["sql_type"] or "") == base_sql_type(theirs["sql_type"] or ""):
                 continue
-            if "VARCHAR" in (
-                base_sql_type(column["sql_type"] or ""),
-                base_sql_type(theirs["sql_type"] or ""),
-            ):
+            if is_string_type(column["sql_type"] or "") or is_string_type(theirs["sql_type"] or ""):
+                # Any spelling of a text type: Civis says VARCHAR(n), a PostgreSQL-style
+                # server "character varying(n)".
                 warnings.warn(
                     f"Column {column['name']!r} has different types in your "
                     f"files ({column['sql_type']}, {theirs['sql_type']}); "

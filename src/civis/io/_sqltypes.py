@@ -72,6 +72,19 @@ def base_sql_type(sql_type: str) -> str:
     return " ".join(text.upper().split())
 
 
+def is_string_type(sql_type: str) -> bool:
+    """Whether ``sql_type`` is a text type, however the server spells it.
+
+    Examples
+    --------
+    >>> is_string_type("VARCHAR(256)"), is_string_type("character varying(16)")
+    (True, True)
+    >>> is_string_type("BIGINT")
+    False
+    """
+    return base_sql_type(sql_type) in _STRING_TYPES
+
+
 def arrow_type(sql_type: str) -> pa.DataType | None:
     """The Arrow type to parse a CSV column of ``sql_type`` as; None to let Arrow infer.
 

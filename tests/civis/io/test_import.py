@@ -284,11 +284,6 @@ def test_files_append_to_an_existing_table(real_client: Any) -> None:
     assert read_civis(table, DATABASE, client=real_client) == [["a", "b"], ["1", "x"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the real preprocess reports 'character varying(16)', which the client's type "
-    "merge does not see as VARCHAR (client/server mismatch, to fix outside these tests)",
-)
 def test_type_conflicts_between_files_on_the_real_server(real_client: Any) -> None:
     table = _table()
     ids = _upload(real_client, b"a\n1\n", b"a\nx\n")
