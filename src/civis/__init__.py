@@ -42,7 +42,8 @@ __all__ = [
 
 # Imported on first attribute access; they may not all exist yet.
 _LAZY_SUBMODULES = frozenset(
-    {"io", "ml", "parallel", "futures", "polling", "utils", "cli", "tests", "resources"})
+    {"io", "ml", "parallel", "futures", "polling", "utils", "cli", "tests", "resources"}
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -155,9 +155,8 @@ class RetryPolicy(NamedTuple):
         """Whether a failed connection may be retried (idempotent verbs only)."""
         import requests
 
-        return (
-            verb.upper() in IDEMPOTENT_VERBS
-            and isinstance(error, (requests.ConnectionError, requests.Timeout))
+        return verb.upper() in IDEMPOTENT_VERBS and isinstance(
+            error, (requests.ConnectionError, requests.Timeout)
         )
 
     def backoff(self, attempt: int, rand: Callable[[], float] | None = None) -> float:
@@ -168,8 +167,9 @@ class RetryPolicy(NamedTuple):
             rand = random.random
         return rand() * min(self.backoff_max, self.backoff_base * (2.0**attempt))
 
-    def delay(self, attempt: int, retry_after: str | None,
-              rand: Callable[[], float] | None = None) -> float:
+    def delay(
+        self, attempt: int, retry_after: str | None, rand: Callable[[], float] | None = None
+    ) -> float:
         """Seconds to wait: the larger of Retry-After and the backoff."""
         return max(_parse_retry_after(retry_after), self.backoff(attempt, rand))
 
@@ -211,8 +211,10 @@ def user_agent_header(user_agent: str | None) -> str:
 
     from civis import __version__
 
-    return (f"{user_agent or DEFAULT_USER_AGENT} (Python {platform.python_version()}; "
-            f"civis-platform {__version__}; requests {requests.__version__})")
+    return (
+        f"{user_agent or DEFAULT_USER_AGENT} (Python {platform.python_version()}; "
+        f"civis-platform {__version__}; requests {requests.__version__})"
+    )
 
 
 class HTTPClient:
@@ -283,8 +285,9 @@ class HTTPClient:
                     # Read proxy and CA settings from the environment once, not on every
                     # request (requests re-scans os.environ per call when trust_env is on).
                     session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
-                    bundle = (os.environ.get("REQUESTS_CA_BUNDLE")
-                              or os.environ.get("CURL_CA_BUNDLE"))
+                    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
+                        "CURL_CA_BUNDLE"
+                    )
                     if bundle:
                         session.verify = bundle
                     session.trust_env = False
@@ -328,8 +331,11 @@ class HTTPClient:
         'ada'
         """
         url = self.url(path)
-        kwargs: dict[str, Any] = {"params": params, "timeout": self.timeouts.as_requests(),
-                                  "stream": stream}
+        kwargs: dict[str, Any] = {
+            "params": params,
+            "timeout": self.timeouts.as_requests(),
+            "stream": stream,
+        }
         if send_json:
             kwargs["json"] = json
         extra = _EXTRA_HEADERS.get()
@@ -344,8 +350,9 @@ class HTTPClient:
             return self._send_with_tenacity(verb, send)
         return self._send_with_policy(verb, send)
 
-    def _send_with_policy(self, verb: str, send: Callable[[], requests.Response]
-                          ) -> requests.Response:
+    def _send_with_policy(
+        self, verb: str, send: Callable[[], requests.Response]
+    ) -> requests.Response:
         import requests
 
         policy = self.retry_policy
@@ -356,26 +363,33 @@ class HTTPClient:
             try:
                 response = send()
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if (attempt >= min(policy.max_attempts, policy.max_connection_attempts)
-                        or time.monotonic() - started >= policy.max_elapsed
-                        or not policy.should_retry_error(verb, exc)):
+                if (
+                    attempt >= min(policy.max_attempts, policy.max_connection_attempts)
+                    or time.monotonic() - started >= policy.max_elapsed
+                    or not policy.should_retry_error(verb, exc)
+                ):
                     # Keep requests' exception type (callers catch it), but say where we
                     # were going: most of these are a wrong CIVIS_API_ENDPOINT.
-                    exc.add_note(f"civis: {verb} failed after {attempt} attempt(s); "
-                                 f"API base URL is {self.base_url} (CIVIS_API_ENDPOINT)")
+                    exc.add_note(
+                        f"civis: {verb} failed after {attempt} attempt(s); "
+                        f"API base URL is {self.base_url} (CIVIS_API_ENDPOINT)"
+                    )
                     raise
                 time.sleep(policy.delay(attempt - 1, None))
                 continue
-            if (not policy.should_retry_status(verb, response.status_code)
-                    or attempt >= policy.max_attempts
-                    or time.monotonic() - started >= policy.max_elapsed):
+            if (
+                not policy.should_retry_status(verb, response.status_code)
+                or attempt >= policy.max_attempts
+                or time.monotonic() - started >= policy.max_elapsed
+            ):
                 return response
             delay = policy.delay(attempt - 1, response.headers.get("Retry-After"))
             response.close()  # hand the connection back to the pool before sleeping
             time.sleep(delay)
 
-    def _send_with_tenacity(self, verb: str, send: Callable[[], requests.Response]
-                            ) -> requests.Response:
+    def _send_with_tenacity(
+        self, verb: str, send: Callable[[], requests.Response]
+    ) -> requests.Response:
         import tenacity
 
         policy = self.retry_policy
@@ -388,9 +402,10 @@ class HTTPClient:
             return policy.delay(state.attempt_number - 1, retry_after)
 
         retrying = self._retrying.copy(
-            retry=(tenacity.retry_if_result(
-                lambda r: policy.should_retry_status(verb, r.status_code))
-                | tenacity.retry_if_exception(lambda e: policy.should_retry_error(verb, e))),
+            retry=(
+                tenacity.retry_if_result(lambda r: policy.should_retry_status(verb, r.status_code))
+                | tenacity.retry_if_exception(lambda e: policy.should_retry_error(verb, e))
+            ),
             wait=wait,
             reraise=True,
             retry_error_callback=lambda state: state.outcome.result(),

@@ -44,8 +44,9 @@ def download_spec(http: HTTPClient) -> bytes:
     response = http.request("GET", "endpoints")
     if response.status_code in (401, 403):
         raise requests.HTTPError(
-            f"{response.status_code} error downloading API specification. "
-            "API key may be expired.", response=response)
+            f"{response.status_code} error downloading API specification. API key may be expired.",
+            response=response,
+        )
     response.raise_for_status()
     return response.content
 
@@ -59,8 +60,9 @@ def _split_schema_tablename(table: str) -> tuple[str | None, str]:
         return None, parts[0]
     if len(parts) == 2:
         return parts[0], parts[1]
-    raise ValueError(f"Cannot parse schema and table. Does '{table}' follow the pattern "
-                     "'schema.table'?")
+    raise ValueError(
+        f"Cannot parse schema and table. Does '{table}' follow the pattern 'schema.table'?"
+    )
 
 
 def _query_value(value: Any) -> Any:
@@ -132,20 +134,19 @@ class APIClient:
             if not isinstance(retries, tenacity.Retrying):
                 raise TypeError("retries must be an instance of tenacity.Retrying")
         if local_api_spec is not None and force_refresh_api_spec:
-            raise TypeError(
-                "force_refresh_api_spec cannot be True when local_api_spec is given")
+            raise TypeError("force_refresh_api_spec cannot be True when local_api_spec is given")
         self._api_key = key
         self._return_type = return_type
         self.last_response = None
-        self._http = HTTPClient(key, base_url=get_base_url(), user_agent=user_agent,
-                                retrying=retries)
+        self._http = HTTPClient(
+            key, base_url=get_base_url(), user_agent=user_agent, retrying=retries
+        )
         self._model = self._load_model(local_api_spec, api_version, force_refresh_api_spec)
         # Per-spec subclass of the caller's class (APIClient or a user's subclass):
         # resources become class attributes (lazy, visible to dir() and autospec).
         self.__class__ = client_class_for(self._model, type(self))
 
-    def _load_model(self, local_api_spec: Any, api_version: str,
-                    force_refresh: bool) -> SpecModel:
+    def _load_model(self, local_api_spec: Any, api_version: str, force_refresh: bool) -> SpecModel:
         if isinstance(local_api_spec, Mapping):
             return load_spec_mapping(local_api_spec)
         if isinstance(local_api_spec, (str, os.PathLike)):
@@ -155,8 +156,12 @@ class APIClient:
         if api_version not in API_VERSIONS:
             raise ValueError(f"APIClient api_version must be one of {set(API_VERSIONS)}")
         return load_downloaded_spec(
-            lambda: download_spec(self._http), base_url=self._http.base_url,
-            api_key=self._api_key, api_version=api_version, force_refresh=force_refresh)
+            lambda: download_spec(self._http),
+            base_url=self._http.base_url,
+            api_key=self._api_key,
+            api_version=api_version,
+            force_refresh=force_refresh,
+        )
 
     # -- transport knobs -------------------------------------------------------------------
     @property
@@ -212,15 +217,18 @@ class APIClient:
             return paged
         verb = op.verb.upper()
         send_json = bool(body) or verb in ("POST", "PUT", "PATCH")
-        response = self._http.request(verb, path, params=query or None, json=body,
-                                      send_json=send_json)
+        response = self._http.request(
+            verb, path, params=query or None, json=body, send_json=send_json
+        )
         return self._convert(response, path)
 
     def _convert(self, response: requests.Response, path: str) -> Any:
         raise_for_api_error(response)
         result = convert_response_data_type(
-            response, return_type=self._return_type,
-            from_json_values=path.strip("/").startswith("json_values"))
+            response,
+            return_type=self._return_type,
+            from_json_values=path.strip("/").startswith("json_values"),
+        )
         self.last_response = result
         return result
 
@@ -230,7 +238,8 @@ class APIClient:
         if self._return_type == "raw":
             return response.json()
         return convert_response_data_type(
-            response, from_json_values=path.strip("/").startswith("json_values"))
+            response, from_json_values=path.strip("/").startswith("json_values")
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         raise RuntimeError("The APIClient object can't be pickled.")
@@ -337,14 +346,15 @@ class APIClient:
             creds = find(creds, owner=wanted)
             if not creds:
                 raise ValueError(
-                    f"AWS credential ID for {cred_name} owned by {wanted} cannot be found")
+                    f"AWS credential ID for {cred_name} owned by {wanted} cannot be found"
+                )
             if len(creds) > 1:
-                raise ValueError(f"Found more than one AWS credential named {cred_name} "
-                                 f"owned by {wanted}")
+                raise ValueError(
+                    f"Found more than one AWS credential named {cred_name} owned by {wanted}"
+                )
         return int(creds[0]["id"])
 
-    def get_database_credential_id(self, username: str | int,
-                                   database_name: str | int) -> int:
+    def get_database_credential_id(self, username: str | int, database_name: str | int) -> int:
         """Deprecated: return the ID of ``username``'s credential for a database.
 
         Raises
@@ -357,9 +367,12 @@ class APIClient:
         >>> client.get_database_credential_id("jsmith", "redshift-general")  # doctest: +SKIP
         11
         """
-        warnings.warn("get_database_credential_id is deprecated; use "
-                      "default_database_credential_id or the credentials resource.",
-                      FutureWarning, stacklevel=2)
+        warnings.warn(
+            "get_database_credential_id is deprecated; use "
+            "default_database_credential_id or the credentials resource.",
+            FutureWarning,
+            stacklevel=2,
+        )
         if isinstance(username, int):
             return username
         creds = self._get("credentials", type="Database")
@@ -392,8 +405,11 @@ class APIClient:
         >>> client.default_credential  # doctest: +SKIP
         11
         """
-        warnings.warn("default_credential is deprecated; use "
-                      "default_database_credential_id instead.", FutureWarning, stacklevel=2)
+        warnings.warn(
+            "default_credential is deprecated; use default_database_credential_id instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
         return self.default_database_credential_id
 
     @property
@@ -407,9 +423,11 @@ class APIClient:
         >>> client.feature_flags  # doctest: +SKIP
         ('new_ui',)
         """
-        warnings.warn("feature_flags is deprecated; use "
-                      'client.users.get_me()["feature_flags"] instead.',
-                      FutureWarning, stacklevel=2)
+        warnings.warn(
+            'feature_flags is deprecated; use client.users.get_me()["feature_flags"] instead.',
+            FutureWarning,
+            stacklevel=2,
+        )
         me = self._get("users/me")
         flags = me.get("feature_flags") or {}
         return tuple(name for name, enabled in flags.items() if enabled)

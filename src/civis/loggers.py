@@ -8,6 +8,7 @@ import sys
 
 __all__ = ["civis_logger"]
 
+
 class _AtMost(logging.Filter):
     def __init__(self, level: int) -> None:
         super().__init__()

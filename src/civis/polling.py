@@ -81,7 +81,8 @@ class _Scheduler:
             heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), result))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
-                    target=self._run, name="civis-poll-scheduler", daemon=True)
+                    target=self._run, name="civis-poll-scheduler", daemon=True
+                )
                 self._thread.start()
             self._cond.notify()
 
@@ -103,8 +104,9 @@ class _Scheduler:
         with self._work:
             self._queue.append(result)
             if self._idle == 0 and len(self._workers) < self._max_workers:
-                worker = threading.Thread(target=self._work_loop, name="civis-poll-worker",
-                                          daemon=True)
+                worker = threading.Thread(
+                    target=self._work_loop, name="civis-poll-worker", daemon=True
+                )
                 self._workers.append(worker)
                 worker.start()
             self._work.notify()
@@ -257,8 +259,9 @@ class PollableResult(futures.Future[Any]):
     def _set_api_result(self, response: Any) -> None:
         state = field_of(response, "state")
         if state not in _KNOWN_STATES:
-            raise ValueError(f"Unknown run state {state!r} (expected one of "
-                             f"{sorted(_KNOWN_STATES)})")
+            raise ValueError(
+                f"Unknown run state {state!r} (expected one of {sorted(_KNOWN_STATES)})"
+            )
         self._civis_state = state
         self._last_result = response
         if state in FAILED:
@@ -358,9 +361,11 @@ class PollableResult(futures.Future[Any]):
     def add_done_callback(self, fn: Callable[[Any], Any]) -> None:
         """Call ``fn(self)`` when done; an exception it raises is re-raised by `result`."""
         with self._condition:
-            if self._state not in (futures._base.CANCELLED,
-                                   futures._base.CANCELLED_AND_NOTIFIED,
-                                   futures._base.FINISHED):
+            if self._state not in (
+                futures._base.CANCELLED,
+                futures._base.CANCELLED_AND_NOTIFIED,
+                futures._base.FINISHED,
+            ):
                 self._done_callbacks.append(fn)
                 return
         try:

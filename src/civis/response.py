@@ -92,7 +92,13 @@ class Response:
     """
 
     __slots__ = (
-        "_data", "_raw_keys", "_snake", "calls_remaining", "headers", "json_data", "rate_limit",
+        "_data",
+        "_raw_keys",
+        "_snake",
+        "calls_remaining",
+        "headers",
+        "json_data",
+        "rate_limit",
     )
 
     def __init__(
@@ -421,8 +427,12 @@ def convert_response_data_type(
         raise CivisClientError("Unable to parse JSON from response", response) from None
     if isinstance(data, list):
         return ListResponse(
-            [Response(d, headers=headers, from_json_values=from_json_values)
-             if isinstance(d, dict) else d for d in data],
+            [
+                Response(d, headers=headers, from_json_values=from_json_values)
+                if isinstance(d, dict)
+                else d
+                for d in data
+            ],
             headers=headers,
         )
     if isinstance(data, dict):
@@ -430,8 +440,9 @@ def convert_response_data_type(
     return data
 
 
-def find(object_list: Any, filter_func: Callable[[Any], bool] | None = None,
-         **kwargs: Any) -> list[Any]:
+def find(
+    object_list: Any, filter_func: Callable[[Any], bool] | None = None, **kwargs: Any
+) -> list[Any]:
     """Return the objects that pass ``filter_func`` and match every keyword.
 
     A keyword whose value is callable is a predicate on the attribute; a bool is compared
@@ -467,8 +478,9 @@ def find(object_list: Any, filter_func: Callable[[Any], bool] | None = None,
     return [o for o in object_list if matches(o)]
 
 
-def find_one(object_list: Any, filter_func: Callable[[Any], bool] | None = None,
-             **kwargs: Any) -> Any:
+def find_one(
+    object_list: Any, filter_func: Callable[[Any], bool] | None = None, **kwargs: Any
+) -> Any:
     """Return the first match of `find`, or None.
 
     Examples

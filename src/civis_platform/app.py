@@ -32,15 +32,20 @@ from civis_platform.api.groups import groups
 from civis_platform.api.imports import imports
 from civis_platform.api.imports_csv import imports_csv
 from civis_platform.api.jobs import jobs
+from civis_platform.api.json_values import json_values
 from civis_platform.api.middleware import CivisMiddleware
+from civis_platform.api.notebooks import notebooks
 from civis_platform.api.projects import projects
 from civis_platform.api.queries import queries
 from civis_platform.api.remote_hosts import remote_hosts
 from civis_platform.api.scripts import scripts
 from civis_platform.api.scripts_containers import scripts_containers
+from civis_platform.api.scripts_custom import scripts_custom
+from civis_platform.api.scripts_python import scripts_python
 from civis_platform.api.scripts_sql import scripts_sql
 from civis_platform.api.storage import StorageRoutes
 from civis_platform.api.tables import tables
+from civis_platform.api.templates import templates
 from civis_platform.api.testing import testing_routes
 from civis_platform.api.users import users
 from civis_platform.config import Settings
@@ -69,6 +74,11 @@ RESOURCES = [
     scripts,
     scripts_containers,
     scripts_sql,
+    scripts_python,
+    scripts_custom,
+    templates,
+    json_values,
+    notebooks,
     queries,
     tables,
     endpoints,

@@ -19,7 +19,12 @@ from sqlalchemy import func, select
 
 from civis_platform.config import SHUTDOWN_DRAIN_SECONDS, Settings
 from civis_platform.errors import DomainError
-from civis_platform.services.bootstrap import AlreadyInitialisedError, initialise, is_initialised
+from civis_platform.services.bootstrap import (
+    AlreadyInitialisedError,
+    initialise,
+    is_initialised,
+    upgrade,
+)
 from civis_platform.services.users import insert_user, mint_key_for, revoke_key_row
 from civis_platform.store import tables as t
 from civis_platform.store.db import Store
@@ -72,8 +77,13 @@ def init(ctx: click.Context, admin_username: str) -> None:
     store = Store.from_url(settings.resolved_metadata_url())
     try:
         created = initialise(store, settings, admin_username=admin_username)
-    except AlreadyInitialisedError as error:
-        raise click.ClickException(f"{error.message} Nothing was changed.") from None
+    except AlreadyInitialisedError:
+        # An existing home: migrate it and bring the template library up to date.
+        changes = upgrade(store)
+        click.echo(f"{settings.home} is already initialised; upgraded it.")
+        for name, change in changes.items():
+            click.echo(f"Template {name!r}: {change}")
+        return
     finally:
         store.dispose()
     click.echo(f"Initialised {settings.home}")
@@ -502,8 +512,6 @@ def seed_demo(ctx: click.Context, warehouse_url: str | None) -> None:
     if warehouse_url is None:
         path = settings.warehouse_path()
         if not path.exists():
-            raise click.ClickException(
-                f"{path} does not exist: run `civis-platform init` first."
-            )
+            raise click.ClickException(f"{path} does not exist: run `civis-platform init` first.")
         warehouse_url = f"duckdb://{path}"
     _seed_demo(warehouse_url)

@@ -56,11 +56,28 @@ PAST_TWO_YEARS_FROM = dt.date(2013, 1, 1)
 # ridership figures are invented.
 _Station = tuple[str, str, dt.date | None, dt.date | None]
 _LOOP = {
-    "Clark/Lake", "State/Lake", "Randolph/Wabash", "Madison/Wabash", "Adams/Wabash",
-    "Harold Washington Library-State/Van Buren", "LaSalle/Van Buren", "Quincy/Wells",
-    "Washington/Wells", "Washington/Dearborn", "Monroe/Dearborn", "Jackson/Dearborn",
-    "Lake/State", "Monroe/State", "Jackson/State", "Washington/State", "Randolph/Wells",
-    "LaSalle", "Clinton-Forest Park", "Grand/State", "Chicago/State", "Merchandise Mart",
+    "Clark/Lake",
+    "State/Lake",
+    "Randolph/Wabash",
+    "Madison/Wabash",
+    "Adams/Wabash",
+    "Harold Washington Library-State/Van Buren",
+    "LaSalle/Van Buren",
+    "Quincy/Wells",
+    "Washington/Wells",
+    "Washington/Dearborn",
+    "Monroe/Dearborn",
+    "Jackson/Dearborn",
+    "Lake/State",
+    "Monroe/State",
+    "Jackson/State",
+    "Washington/State",
+    "Randolph/Wells",
+    "LaSalle",
+    "Clinton-Forest Park",
+    "Grand/State",
+    "Chicago/State",
+    "Merchandise Mart",
 }
 
 
@@ -69,39 +86,58 @@ def _line(line: str, names: str) -> list[_Station]:
 
 
 STATIONS: list[_Station] = [
-    *_line("Red", "Howard; Jarvis; Morse; Loyola; Granville; Thorndale; Bryn Mawr; Berwyn;"
-           " Argyle; Lawrence; Wilson; Sheridan; Addison-North Main; Belmont-North Main;"
-           " Fullerton; North/Clybourn; Clark/Division; Chicago/State; Grand/State;"
-           " Lake/State; Monroe/State; Jackson/State; Harrison; Roosevelt;"
-           " Cermak-Chinatown; Sox-35th-Dan Ryan; 47th-Dan Ryan; Garfield-Dan Ryan;"
-           " 63rd-Dan Ryan; 69th; 79th; 87th; 95th/Dan Ryan"),
-    *_line("Blue", "O'Hare Airport; Rosemont; Cumberland; Harlem-O'Hare; Jefferson Park;"
-           " Montrose-O'Hare; Irving Park-O'Hare; Addison-O'Hare; Belmont-O'Hare;"
-           " Logan Square; California/Milwaukee; Western/Milwaukee; Damen/Milwaukee;"
-           " Division/Milwaukee; Chicago/Milwaukee; Grand/Milwaukee; Clark/Lake;"
-           " Washington/Dearborn; Monroe/Dearborn; Jackson/Dearborn; LaSalle;"
-           " Clinton-Forest Park; UIC-Halsted; Racine; Illinois Medical District;"
-           " Western-Forest Park; Kedzie-Homan-Forest Park; Pulaski-Forest Park;"
-           " Cicero-Forest Park; Austin-Forest Park; Oak Park-Forest Park;"
-           " Harlem-Forest Park; Forest Park"),
-    *_line("Brown", "Kimball; Kedzie-Brown; Francisco; Rockwell; Western-Brown; Damen-Brown;"
-           " Montrose-Brown; Irving Park-Brown; Addison-Brown; Paulina; Southport;"
-           " Wellington; Diversey; Armitage; Sedgwick; Chicago/Franklin; Merchandise Mart;"
-           " Washington/Wells; Quincy/Wells; LaSalle/Van Buren;"
-           " Harold Washington Library-State/Van Buren; Adams/Wabash; Madison/Wabash;"
-           " Randolph/Wabash; State/Lake"),
-    *_line("Green", "Harlem/Lake; Oak Park-Lake; Ridgeland; Austin-Lake; Central-Lake;"
-           " Laramie; Cicero-Lake; Pulaski-Lake; Conservatory; Kedzie-Lake; California-Lake;"
-           " Ashland-Lake; Clinton-Lake; 35th-Bronzeville-IIT; Indiana; 43rd;"
-           " 47th-South Elevated; 51st; Garfield-South Elevated; King Drive; Cottage Grove;"
-           " Halsted/63rd; Ashland/63rd"),
-    *_line("Orange", "Halsted-Orange; Ashland-Orange; 35th/Archer; Western-Orange;"
-           " Kedzie-Midway; Pulaski-Orange; Midway"),
-    *_line("Pink", "Polk; 18th; Damen-Cermak; Western-Cermak; California-Cermak;"
-           " Kedzie-Cermak; Central Park; Pulaski-Cermak; Kostner; Cicero-Cermak;"
-           " 54th/Cermak"),
-    *_line("Purple", "Linden; Central-Evanston; Noyes; Foster; Davis; Dempster; Main;"
-           " South Boulevard"),
+    *_line(
+        "Red",
+        "Howard; Jarvis; Morse; Loyola; Granville; Thorndale; Bryn Mawr; Berwyn;"
+        " Argyle; Lawrence; Wilson; Sheridan; Addison-North Main; Belmont-North Main;"
+        " Fullerton; North/Clybourn; Clark/Division; Chicago/State; Grand/State;"
+        " Lake/State; Monroe/State; Jackson/State; Harrison; Roosevelt;"
+        " Cermak-Chinatown; Sox-35th-Dan Ryan; 47th-Dan Ryan; Garfield-Dan Ryan;"
+        " 63rd-Dan Ryan; 69th; 79th; 87th; 95th/Dan Ryan",
+    ),
+    *_line(
+        "Blue",
+        "O'Hare Airport; Rosemont; Cumberland; Harlem-O'Hare; Jefferson Park;"
+        " Montrose-O'Hare; Irving Park-O'Hare; Addison-O'Hare; Belmont-O'Hare;"
+        " Logan Square; California/Milwaukee; Western/Milwaukee; Damen/Milwaukee;"
+        " Division/Milwaukee; Chicago/Milwaukee; Grand/Milwaukee; Clark/Lake;"
+        " Washington/Dearborn; Monroe/Dearborn; Jackson/Dearborn; LaSalle;"
+        " Clinton-Forest Park; UIC-Halsted; Racine; Illinois Medical District;"
+        " Western-Forest Park; Kedzie-Homan-Forest Park; Pulaski-Forest Park;"
+        " Cicero-Forest Park; Austin-Forest Park; Oak Park-Forest Park;"
+        " Harlem-Forest Park; Forest Park",
+    ),
+    *_line(
+        "Brown",
+        "Kimball; Kedzie-Brown; Francisco; Rockwell; Western-Brown; Damen-Brown;"
+        " Montrose-Brown; Irving Park-Brown; Addison-Brown; Paulina; Southport;"
+        " Wellington; Diversey; Armitage; Sedgwick; Chicago/Franklin; Merchandise Mart;"
+        " Washington/Wells; Quincy/Wells; LaSalle/Van Buren;"
+        " Harold Washington Library-State/Van Buren; Adams/Wabash; Madison/Wabash;"
+        " Randolph/Wabash; State/Lake",
+    ),
+    *_line(
+        "Green",
+        "Harlem/Lake; Oak Park-Lake; Ridgeland; Austin-Lake; Central-Lake;"
+        " Laramie; Cicero-Lake; Pulaski-Lake; Conservatory; Kedzie-Lake; California-Lake;"
+        " Ashland-Lake; Clinton-Lake; 35th-Bronzeville-IIT; Indiana; 43rd;"
+        " 47th-South Elevated; 51st; Garfield-South Elevated; King Drive; Cottage Grove;"
+        " Halsted/63rd; Ashland/63rd",
+    ),
+    *_line(
+        "Orange",
+        "Halsted-Orange; Ashland-Orange; 35th/Archer; Western-Orange;"
+        " Kedzie-Midway; Pulaski-Orange; Midway",
+    ),
+    *_line(
+        "Pink",
+        "Polk; 18th; Damen-Cermak; Western-Cermak; California-Cermak;"
+        " Kedzie-Cermak; Central Park; Pulaski-Cermak; Kostner; Cicero-Cermak;"
+        " 54th/Cermak",
+    ),
+    *_line(
+        "Purple", "Linden; Central-Evanston; Noyes; Foster; Davis; Dempster; Main; South Boulevard"
+    ),
     *_line("Yellow", "Dempster-Skokie"),
     # Stations that opened or closed during the period: their rows start or stop there.
     ("Oakton-Skokie", "Yellow", dt.date(2012, 4, 30), None),
@@ -187,8 +223,9 @@ def _calendar() -> tuple[np.ndarray, np.ndarray]:
     )
     weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (3)
     code = np.where(weekday == 5, 1, np.where(weekday == 6, 2, 0))
-    holidays = np.array(sorted(_holidays(range(FIRST_DAY.year, LAST_DAY.year + 1))),
-                        dtype="datetime64[D]")
+    holidays = np.array(
+        sorted(_holidays(range(FIRST_DAY.year, LAST_DAY.year + 1))), dtype="datetime64[D]"
+    )
     code[np.isin(days, holidays)] = 2
     return days, code
 
@@ -202,8 +239,9 @@ def _station_profiles(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     loop = np.array([name in _LOOP for name, *_ in STATIONS])
     base = rng.lognormal(mean=np.log(2_800), sigma=0.6, size=len(STATIONS))
     base = np.where(loop, base * 2.5, base)
-    weekend = np.where(loop, rng.uniform(0.2, 0.35, len(STATIONS)),
-                       rng.uniform(0.45, 0.75, len(STATIONS)))
+    weekend = np.where(
+        loop, rng.uniform(0.2, 0.35, len(STATIONS)), rng.uniform(0.45, 0.75, len(STATIONS))
+    )
     return base, weekend
 
 
@@ -230,8 +268,9 @@ def _ridership_columns(seed: int) -> dict[str, np.ndarray]:
     season = 1 + 0.08 * np.sin(2 * np.pi * (day_of_year - 80) / 365.25)
     trend = 1.015**years
     # Saturday (code 1) keeps the station's weekend share, Sunday/holiday (2) 80 % of it.
-    level = np.where(code[None, :] == 0, 1.0,
-                     weekend[:, None] * np.where(code[None, :] == 1, 1.0, 0.8))
+    level = np.where(
+        code[None, :] == 0, 1.0, weekend[:, None] * np.where(code[None, :] == 1, 1.0, 0.8)
+    )
     noise = rng.lognormal(mean=0.0, sigma=0.07, size=(len(STATIONS), len(days)))
     rides = base[:, None] * level * (season * trend)[None, :] * noise
     # Day-major order: transpose so one day's stations are adjacent, then drop closed days.
@@ -259,14 +298,16 @@ def cta_ridership_daily(seed: int = DEMO_SEED) -> pa.Table:
     cols = _ridership_columns(seed)
     names = _strings([name for name, *_ in STATIONS])
     daytypes = _strings(["W", "A", "U"])
-    return pa.table({
-        "station_id": _arrow(cols["station_id"], np.int32, pa.int32()),
-        "stationname": names.take(_indices(cols["station_index"])),
-        # date32 is days since 1970-01-01, which is what datetime64[D] holds.
-        "date": _arrow(cols["date"].astype(np.int64), np.int32, pa.date32()),
-        "daytype": daytypes.take(_indices(cols["daytype"])),
-        "rides": _arrow(cols["rides"], np.int32, pa.int32()),
-    })
+    return pa.table(
+        {
+            "station_id": _arrow(cols["station_id"], np.int32, pa.int32()),
+            "stationname": names.take(_indices(cols["station_index"])),
+            # date32 is days since 1970-01-01, which is what datetime64[D] holds.
+            "date": _arrow(cols["date"].astype(np.int64), np.int32, pa.date32()),
+            "daytype": daytypes.take(_indices(cols["daytype"])),
+            "rides": _arrow(cols["rides"], np.int32, pa.int32()),
+        }
+    )
 
 
 def cta_ridership_daily_pasttwoyears(daily: pa.Table | None = None) -> pa.Table:
@@ -294,12 +335,16 @@ def cta_stations(seed: int = DEMO_SEED) -> pa.Table:
     """
     ids = _station_ids(len(STATIONS), np.random.default_rng(seed))
     opened = np.array([s[2] or "NaT" for s in STATIONS], dtype="datetime64[D]")
-    return pa.table({
-        "station_id": _arrow(ids, np.int32, pa.int32()),
-        "stationname": _strings([s[0] for s in STATIONS]),
-        "line": _strings([s[1] for s in STATIONS]),
-        "opened": _arrow(opened.astype(np.int64), np.int32, pa.date32(), valid=~np.isnat(opened)),
-    })
+    return pa.table(
+        {
+            "station_id": _arrow(ids, np.int32, pa.int32()),
+            "stationname": _strings([s[0] for s in STATIONS]),
+            "line": _strings([s[1] for s in STATIONS]),
+            "opened": _arrow(
+                opened.astype(np.int64), np.int32, pa.date32(), valid=~np.isnat(opened)
+            ),
+        }
+    )
 
 
 # Per species: means and standard deviations of sepal length, sepal width, petal length,
@@ -327,10 +372,15 @@ def iris(seed: int = DEMO_SEED, per_species: int = 50) -> pa.Table:
     values = np.round(np.vstack(parts), 1)
     species = _strings(list(_IRIS)).take(_indices(np.repeat(np.arange(len(_IRIS)), per_species)))
     columns = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    return pa.table({
-        **{name: _arrow(values[:, i], np.float64, pa.float64()) for i, name in enumerate(columns)},
-        "species": species,
-    })
+    return pa.table(
+        {
+            **{
+                name: _arrow(values[:, i], np.float64, pa.float64())
+                for i, name in enumerate(columns)
+            },
+            "species": species,
+        }
+    )
 
 
 def demo_tables(seed: int = DEMO_SEED) -> dict[str, pa.Table]:

@@ -63,6 +63,12 @@ class ConflictError(DomainError):
     code = "conflict"
 
 
+class NotSupportedError(DomainError):
+    """A Civis feature this platform does not offer (e.g. deploying notebooks)."""
+
+    code = "not_implemented"
+
+
 class RateLimitedError(DomainError):
     """Too many requests in the current window."""
 

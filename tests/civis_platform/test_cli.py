@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -33,15 +34,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_init_prints_the_key_alone_on_the_last_line_and_refuses_twice(tmp_path: Path) -> None:
+def test_init_prints_the_key_alone_on_the_last_line_and_upgrades_the_second_time(
+    tmp_path: Path,
+) -> None:
     result = run("init", home=tmp_path)
     key = result.stdout.strip().splitlines()[-1]
     assert key.startswith("cvp_") and " " not in key
-    again = run("init", home=tmp_path, check=False)
-    assert again.returncode != 0
-    assert "already initialised" in again.stderr
     assert (tmp_path / "metadata.sqlite").exists()
     assert (tmp_path / "warehouse.duckdb").exists()
+    # An old home whose library lacks an entry (or has an outdated one) is upgraded in
+    # place: no second admin, no new key, the entry back under its fixed id.
+    with sqlite3.connect(tmp_path / "metadata.sqlite") as db:
+        db.execute("UPDATE templates SET name = 'old name' WHERE library_key = 'import-from-url'")
+        users = db.execute("SELECT count(*) FROM users").fetchone()
+    again = run("init", home=tmp_path)
+    assert "already initialised" in again.stdout and "cvp_" not in again.stdout
+    assert "'Import from URL': updated" in again.stdout
+    with sqlite3.connect(tmp_path / "metadata.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM users").fetchone() == users
+        assert db.execute(
+            "SELECT id, name FROM templates WHERE library_key = 'import-from-url'"
+        ).fetchall() == [(10001, "Import from URL")]
 
 
 def test_users_and_keys_commands(tmp_path: Path) -> None:

@@ -39,8 +39,11 @@ class Resource:
 
 
 def _render_doc(op: Operation, resource: str, note: str | None) -> str:
-    lines = [op.summary or f"{op.verb.upper()} {op.path}", "", f"API URL: ``{op.verb.upper()} "
-             f"{op.path}``"]
+    lines = [
+        op.summary or f"{op.verb.upper()} {op.path}",
+        "",
+        f"API URL: ``{op.verb.upper()} {op.path}``",
+    ]
     if note:
         lines += ["", ".. warning::", f"    {note}"]
     if op.description and op.description != op.summary:
@@ -52,10 +55,18 @@ def _render_doc(op: Operation, resource: str, note: str | None) -> str:
             if p.description:
                 lines.append(f"    {p.description}")
         if op.iterable:
-            lines += ["iterator : bool, optional",
-                      "    If True, return a PaginatedResponse over every page."]
-    lines += ["", "Examples", "--------", ">>> import civis", ">>> client = civis.APIClient()",
-              f">>> client.{resource}.{op.name}(...)  # doctest: +SKIP"]
+            lines += [
+                "iterator : bool, optional",
+                "    If True, return a PaginatedResponse over every page.",
+            ]
+    lines += [
+        "",
+        "Examples",
+        "--------",
+        ">>> import civis",
+        ">>> client = civis.APIClient()",
+        f">>> client.{resource}.{op.name}(...)  # doctest: +SKIP",
+    ]
     return "\n".join(lines)
 
 
@@ -66,10 +77,12 @@ def _make_method(
     known = frozenset(p.name for p in op.params) | ({"iterator"} if op.iterable else frozenset())
 
     if warning is None:
+
         def method(self: Resource, *args: Any, **kwargs: Any) -> Any:
             arguments = bind_arguments(name, required, known, args, kwargs)
             return self._client._call_operation(op, arguments)
     else:
+
         def method(self: Resource, *args: Any, **kwargs: Any) -> Any:
             warnings.warn(warning, FutureWarning, stacklevel=2)
             arguments = bind_arguments(name, required, known, args, kwargs)
@@ -105,8 +118,10 @@ def resource_class(model: SpecModel, resource: str) -> type[Resource]:
         deprecation = op.deprecation_warning
         namespace[op.name] = _make_method(op, resource, op.name, deprecation)
         if op.alias:
-            note = (f"``{resource}.{op.alias}`` is a deprecated name; "
-                    f"use ``{resource}.{op.name}`` instead (same method).")
+            note = (
+                f"``{resource}.{op.alias}`` is a deprecated name; "
+                f"use ``{resource}.{op.name}`` instead (same method)."
+            )
             if deprecation:
                 note = f"{note} {deprecation}"
             namespace[op.alias] = _make_method(op, resource, op.alias, note)

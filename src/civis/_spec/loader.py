@@ -185,7 +185,7 @@ def load_spec_file(path: str | os.PathLike[str]) -> SpecModel:
     try:
         line = index.read_text()
         if line.startswith(stamp):
-            model = _model_from_cache(line[len(stamp):].strip())
+            model = _model_from_cache(line[len(stamp) :].strip())
             if model is not None:
                 _FILE_KEYS[file_key] = model.key
                 return model
@@ -230,8 +230,10 @@ def load_spec_mapping(spec: Mapping[str, Any]) -> SpecModel:
     >>> load_spec_mapping(spec).operations("files")[0].name
     'post'
     """
-    return SpecModel({"resources": LazyDigest(spec), "platform": platform_extension(spec)},
-                     key=f"mapping-{id(spec)}")
+    return SpecModel(
+        {"resources": LazyDigest(spec), "platform": platform_extension(spec)},
+        key=f"mapping-{id(spec)}",
+    )
 
 
 def cached_spec_path(base_url: str, api_key: str, api_version: str) -> Path:

@@ -26,8 +26,16 @@ from civis._spec.naming import (
     to_snake,
 )
 
-__all__ = ["FORMAT_VERSION", "LazyDigest", "Operation", "Parameter", "SpecModel", "digest_spec",
-           "platform_extension", "server_platform"]
+__all__ = [
+    "FORMAT_VERSION",
+    "LazyDigest",
+    "Operation",
+    "Parameter",
+    "SpecModel",
+    "digest_spec",
+    "platform_extension",
+    "server_platform",
+]
 
 # Bump when the digested layout changes, so stale disk caches are ignored.
 FORMAT_VERSION = 3
@@ -95,8 +103,15 @@ def _digest_params(spec: Mapping[str, Any], raw_params: Any) -> list[tuple[Any, 
                     continue
                 seen.add(snake)
                 params.append(
-                    (snake, prop_name, "body", prop_name in required, None,
-                     prop.get("type"), prop.get("description") or "")
+                    (
+                        snake,
+                        prop_name,
+                        "body",
+                        prop_name in required,
+                        None,
+                        prop.get("type"),
+                        prop.get("description") or "",
+                    )
                 )
             continue
         snake = to_snake(param.get("name", ""))
@@ -104,8 +119,15 @@ def _digest_params(spec: Mapping[str, Any], raw_params: Any) -> list[tuple[Any, 
             continue
         seen.add(snake)
         params.append(
-            (snake, param["name"], location, bool(param.get("required", False)),
-             param.get("default"), param.get("type"), param.get("description") or "")
+            (
+                snake,
+                param["name"],
+                location,
+                bool(param.get("required", False)),
+                param.get("default"),
+                param.get("type"),
+                param.get("description") or "",
+            )
         )
     return params
 
@@ -143,8 +165,11 @@ def digest_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     resources: dict[str, list[tuple[Any, ...]]] = {}
     for resource, path, item in _resource_paths(spec):
         resources.setdefault(resource, []).extend(_digest_path(spec, path, item))
-    return {"format": FORMAT_VERSION, "resources": {k: tuple(v) for k, v in resources.items()},
-            "platform": platform_extension(spec)}
+    return {
+        "format": FORMAT_VERSION,
+        "resources": {k: tuple(v) for k, v in resources.items()},
+        "platform": platform_extension(spec),
+    }
 
 
 def platform_extension(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,18 +220,28 @@ def _is_skipped(operation: Mapping[str, Any]) -> bool:
     return "deprecated" in (operation.get("summary") or "").lower()
 
 
-def _digest_path(spec: Mapping[str, Any], path: str, item: Mapping[str, Any]
-                 ) -> Iterator[tuple[Any, ...]]:
+def _digest_path(
+    spec: Mapping[str, Any], path: str, item: Mapping[str, Any]
+) -> Iterator[tuple[Any, ...]]:
     for verb, operation in _operations_of(item):
         params = _digest_params(spec, operation.get("parameters"))
         query_names = {p[0] for p in params if p[2] == "query"}
         iterable = verb == "get" and {"limit", "page_num"} <= query_names
         names = method_names(verb, path, returns_array=_returns_array(spec, operation))
         warning = operation.get("x-deprecation-warning")
-        yield (verb, path, names.name, names.alias, cli_command_name(verb, path),
-               _is_skipped(operation), warning if isinstance(warning, str) else None,
-               operation.get("summary") or "", operation.get("description") or "",
-               iterable, tuple(params))
+        yield (
+            verb,
+            path,
+            names.name,
+            names.alias,
+            cli_command_name(verb, path),
+            _is_skipped(operation),
+            warning if isinstance(warning, str) else None,
+            operation.get("summary") or "",
+            operation.get("description") or "",
+            iterable,
+            tuple(params),
+        )
 
 
 class LazyDigest(Mapping[str, tuple[tuple[Any, ...], ...]]):
@@ -234,8 +269,11 @@ class LazyDigest(Mapping[str, tuple[tuple[Any, ...], ...]]):
     def __getitem__(self, resource: str) -> tuple[tuple[Any, ...], ...]:
         ops = self._done.get(resource)
         if ops is None:
-            ops = tuple(op for path, item in self._paths[resource]
-                        for op in _digest_path(self._spec, path, item))
+            ops = tuple(
+                op
+                for path, item in self._paths[resource]
+                for op in _digest_path(self._spec, path, item)
+            )
             self._done[resource] = ops
         return ops
 
@@ -247,8 +285,11 @@ class LazyDigest(Mapping[str, tuple[tuple[Any, ...], ...]]):
 
     def has_client_methods(self, resource: str) -> bool:
         """Whether any operation of ``resource`` is not skipped (without digesting it)."""
-        return any(not _is_skipped(op) for _, item in self._paths[resource]
-                   for _, op in _operations_of(item))
+        return any(
+            not _is_skipped(op)
+            for _, item in self._paths[resource]
+            for _, op in _operations_of(item)
+        )
 
 
 class SpecModel:

@@ -91,10 +91,18 @@ _SHARES_RESOURCES = (
 
 LEGACY_PATHS_WITH_LIST_NAME = frozenset(
     {f"{prefix}/{{id}}/shares" for prefix in _SHARES_RESOURCES}
-    | {f"{prefix}/{{id}}/git" for prefix in (
-        "notebooks", "reports", "workflows",
-        "scripts/sql", "scripts/javascript", "scripts/python3", "scripts/r",
-    )}
+    | {
+        f"{prefix}/{{id}}/git"
+        for prefix in (
+            "notebooks",
+            "reports",
+            "workflows",
+            "scripts/sql",
+            "scripts/javascript",
+            "scripts/python3",
+            "scripts/r",
+        )
+    }
     | {
         "clusters/kubernetes/instance_configs/{instance_config_id}/historical_graphs",
         "clusters/kubernetes/instance_configs/{instance_config_id}/historical_metrics",

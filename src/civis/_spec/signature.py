@@ -43,8 +43,11 @@ def build_signature(operation: Operation, *, with_self: bool = True) -> inspect.
     """
     import inspect  # ~10 ms to import; only needed once a resource is first used
 
-    kw, pos, empty = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                      inspect.Parameter.empty)
+    kw, pos, empty = (
+        inspect.Parameter.KEYWORD_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.empty,
+    )
     params = [inspect.Parameter("self", pos)] if with_self else []
     optional = []
     for p in operation.params:
@@ -52,8 +55,7 @@ def build_signature(operation: Operation, *, with_self: bool = True) -> inspect.
         if p.required:
             params.append(inspect.Parameter(p.name, pos, annotation=annotation))
         else:
-            optional.append(inspect.Parameter(p.name, kw, default=p.default,
-                                              annotation=annotation))
+            optional.append(inspect.Parameter(p.name, kw, default=p.default, annotation=annotation))
     params.extend(optional)
     if operation.iterable:
         params.append(inspect.Parameter("iterator", kw, default=None, annotation=bool))
@@ -98,7 +100,7 @@ def bind_arguments(
     if unknown:
         raise TypeError(f"{name}() got an unexpected keyword argument(s) {unknown}")
     if len(args) < len(required):
-        missing = [r for r in required[len(args):] if r not in kwargs]
+        missing = [r for r in required[len(args) :] if r not in kwargs]
         if missing:
             raise TypeError(f"{name}() missing required argument(s): {', '.join(missing)}")
     return bound

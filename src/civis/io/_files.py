@@ -68,12 +68,12 @@ def part_layout(size: int, min_part_size: int = MIN_PART_SIZE) -> tuple[int, int
 class _Source:
     """The bytes to upload: their size, a default name, and readers of any byte range."""
 
-    def __init__(self, name: str, size: int, fd: int = -1,
-                 view: memoryview | None = None) -> None:
+    def __init__(self, name: str, size: int, fd: int = -1, view: memoryview | None = None) -> None:
         self.name, self.size, self._fd, self._view = name, size, fd, view
 
-    def part(self, offset: int, length: int,
-             moved: Callable[[int], None] | None = None) -> ByteRange | MemoryRange:
+    def part(
+        self, offset: int, length: int, moved: Callable[[int], None] | None = None
+    ) -> ByteRange | MemoryRange:
         if self._view is not None:
             return MemoryRange(self._view, offset, length, moved)
         return ByteRange(self._fd, offset, length, moved)
@@ -94,7 +94,7 @@ def _readable_source(buf: Any) -> Iterator[_Source]:
         return
     name = os.path.basename(str(getattr(buf, "name", "") or "")) or "file"
     if isinstance(buf, io.BytesIO):
-        view = buf.getbuffer()[buf.tell():]
+        view = buf.getbuffer()[buf.tell() :]
         try:
             yield _Source(name, len(view), view=view)
         finally:
@@ -104,8 +104,11 @@ def _readable_source(buf: Any) -> Iterator[_Source]:
     try:
         fd = raw.fileno()
         # Only a regular file has a size and can be read by offset (pipes cannot).
-        at_start = (stat.S_ISREG(os.fstat(fd).st_mode) and raw.tell() == 0
-                    and os.lseek(fd, 0, os.SEEK_CUR) == 0)
+        at_start = (
+            stat.S_ISREG(os.fstat(fd).st_mode)
+            and raw.tell() == 0
+            and os.lseek(fd, 0, os.SEEK_CUR) == 0
+        )
     except (AttributeError, OSError, io.UnsupportedOperation):
         fd, at_start = -1, False
     if fd >= 0 and at_start and not isinstance(buf, io.TextIOWrapper):
@@ -123,8 +126,9 @@ def _readable_source(buf: Any) -> Iterator[_Source]:
 
 def _file_options(expires_at: Any, description: str | None) -> dict[str, Any]:
     if description is not None and len(description) > _MAX_DESCRIPTION:
-        raise ValueError(f"description must be at most {_MAX_DESCRIPTION} characters, "
-                         f"got {len(description)}")
+        raise ValueError(
+            f"description must be at most {_MAX_DESCRIPTION} characters, got {len(description)}"
+        )
     options: dict[str, Any] = {}
     if expires_at != "DEFAULT":
         # None means "never expires" and is sent as null; a string passes through.
@@ -134,8 +138,13 @@ def _file_options(expires_at: Any, description: str | None) -> dict[str, Any]:
     return options
 
 
-def file_to_civis(buf: Any, name: str | None = None, expires_at: Any = "DEFAULT",
-                  description: str | None = None, client: Any = None) -> int:
+def file_to_civis(
+    buf: Any,
+    name: str | None = None,
+    expires_at: Any = "DEFAULT",
+    description: str | None = None,
+    client: Any = None,
+) -> int:
     """Upload a file or buffer to Civis and return the new file's id.
 
     Parameters
@@ -183,11 +192,15 @@ def file_to_civis(buf: Any, name: str | None = None, expires_at: Any = "DEFAULT"
             return _multipart_upload(client, source, name, options, MIN_PART_SIZE, bar)
 
 
-def _single_upload(client: Any, source: _Source, name: str, options: dict[str, Any],
-                   bar: Progress) -> int:
+def _single_upload(
+    client: Any, source: _Source, name: str, options: dict[str, Any], bar: Progress
+) -> int:
     created = client.files.post(name, **options)
-    fields = dict(created.upload_fields.json() if hasattr(created.upload_fields, "json")
-                  else created.upload_fields)
+    fields = dict(
+        created.upload_fields.json()
+        if hasattr(created.upload_fields, "json")
+        else created.upload_fields
+    )
     # S3 requires the key first and the file last.
     form = {"key": fields.pop("key"), **fields}
     session = session_of(client)
@@ -195,8 +208,9 @@ def _single_upload(client: Any, source: _Source, name: str, options: dict[str, A
     def send() -> None:
         # The file part's filename is the source's, as requests' form encoding names it
         # (S3 substitutes it for ${filename} in the key).
-        body = FormBody(form, source.part(0, source.size, bar.track(0)), source.size,
-                        filename=source.name)
+        body = FormBody(
+            form, source.part(0, source.size, bar.track(0)), source.size, filename=source.name
+        )
         kwargs = transfer_kwargs()
         kwargs["headers"]["Content-Type"] = body.content_type
         response = session.post(created.upload_url, data=body, **kwargs)
@@ -207,8 +221,14 @@ def _single_upload(client: Any, source: _Source, name: str, options: dict[str, A
     return int(created.id)
 
 
-def _multipart_upload(client: Any, source: _Source, name: str, options: dict[str, Any],
-                      min_part_size: int, bar: Progress) -> int:
+def _multipart_upload(
+    client: Any,
+    source: _Source,
+    name: str,
+    options: dict[str, Any],
+    min_part_size: int,
+    bar: Progress,
+) -> int:
     size = source.size
     part_size, num_parts = part_layout(size, min_part_size)
     created = client.files.post_multipart(name, num_parts, **options)
@@ -225,9 +245,9 @@ def _multipart_upload(client: Any, source: _Source, name: str, options: dict[str
         def send() -> None:
             if failed.is_set():
                 raise RuntimeError("another part failed")  # stop retrying: we abort anyway
-            response = session.put(urls[index],
-                                   data=source.part(offset, length, bar.track(index)),
-                                   **transfer_kwargs())
+            response = session.put(
+                urls[index], data=source.part(offset, length, bar.track(index)), **transfer_kwargs()
+            )
             raise_for_transfer(response, f"Upload of part {index + 1}/{num_parts}")
             response.close()
 
@@ -237,8 +257,9 @@ def _multipart_upload(client: Any, source: _Source, name: str, options: dict[str
             failed.set()
             raise
 
-    with ThreadPoolExecutor(max_workers=min(_PART_WORKERS, num_parts),
-                            thread_name_prefix="civis-upload") as pool:
+    with ThreadPoolExecutor(
+        max_workers=min(_PART_WORKERS, num_parts), thread_name_prefix="civis-upload"
+    ) as pool:
         parts: list[Future[None]] = [pool.submit(put_part, i) for i in range(num_parts)]
         done, _ = wait(parts, return_when=FIRST_EXCEPTION)
         for part in parts:
@@ -255,8 +276,9 @@ def _file_url(client: Any, file_id: int) -> tuple[str, Any]:
     meta = client.files.get(file_id)
     url = meta.get("file_url")
     if not url:
-        raise EmptyResultError(f"Unable to locate file {file_id}. If it previously "
-                               "existed, it may have expired.")
+        raise EmptyResultError(
+            f"Unable to locate file {file_id}. If it previously existed, it may have expired."
+        )
     return str(url), meta
 
 
@@ -352,9 +374,14 @@ def file_to_json(file_id: int, client: Any = None, **json_kwargs: Any) -> Any:
     return json.load(io.TextIOWrapper(buf, encoding="utf-8"), **json_kwargs)
 
 
-def json_to_file(obj: Any, name: str = "file.json", expires_at: Any = "DEFAULT",
-                 description: str | None = None, client: Any = None,
-                 **json_kwargs: Any) -> int:
+def json_to_file(
+    obj: Any,
+    name: str = "file.json",
+    expires_at: Any = "DEFAULT",
+    description: str | None = None,
+    client: Any = None,
+    **json_kwargs: Any,
+) -> int:
     """Upload ``obj`` as a JSON file and return its id.
 
     Examples
@@ -363,12 +390,18 @@ def json_to_file(obj: Any, name: str = "file.json", expires_at: Any = "DEFAULT",
     124
     """
     payload = json.dumps(obj, **json_kwargs).encode("utf-8")
-    return file_to_civis(io.BytesIO(payload), name=name, expires_at=expires_at,
-                         description=description, client=client)
+    return file_to_civis(
+        io.BytesIO(payload),
+        name=name,
+        expires_at=expires_at,
+        description=description,
+        client=client,
+    )
 
 
-def file_id_from_run_output(name: str, job_id: int, run_id: int, regex: bool = False,
-                            client: Any = None) -> int:
+def file_id_from_run_output(
+    name: str, job_id: int, run_id: int, regex: bool = False, client: Any = None
+) -> int:
     """Find a File among a run's outputs by name (or by ``re.search`` with ``regex``).
 
     Raises
@@ -395,6 +428,6 @@ def file_id_from_run_output(name: str, job_id: int, run_id: int, regex: bool = F
     for output in outputs:
         if output.object_type != "File":
             continue
-        if (re.search(name, output.name) if regex else output.name == name):
+        if re.search(name, output.name) if regex else output.name == name:
             return int(output.object_id)
     raise FileNotFoundError(f'Unable to find file "{name}" in job {job_id}/run {run_id}.')

@@ -14,8 +14,14 @@ __all__ = ["dataframe_to_file", "file_to_dataframe"]
 
 _RETURN_AS = ("pandas", "polars")
 _CHUNK = 1 << 20
-_COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip",
-                 ".zst": "zstd"}
+_COMPRESSIONS = {
+    ".gz": "gzip",
+    ".gzip": "gzip",
+    ".bz2": "bz2",
+    ".xz": "xz",
+    ".zip": "zip",
+    ".zst": "zstd",
+}
 
 
 def _infer_compression(name: str, compression: str | None) -> str | None:
@@ -24,8 +30,13 @@ def _infer_compression(name: str, compression: str | None) -> str | None:
     return _COMPRESSIONS.get(os.path.splitext(name or "")[1].lower())
 
 
-def file_to_dataframe(file_id: int, return_as: str = "pandas", compression: str = "infer",
-                      client: Any = None, **read_kwargs: Any) -> Any:
+def file_to_dataframe(
+    file_id: int,
+    return_as: str = "pandas",
+    compression: str = "infer",
+    client: Any = None,
+    **read_kwargs: Any,
+) -> Any:
     """Read a CSV file on Civis into a pandas or polars DataFrame.
 
     The download streams from the presigned URL through the client's pooled session to
@@ -105,9 +116,14 @@ def _decompress(data: bytes, codec: str) -> bytes:
     raise ValueError(f"Unsupported compression {codec!r} for polars")
 
 
-def dataframe_to_file(df: Any, name: str = "data.csv", expires_at: Any = "DEFAULT",
-                      description: str | None = None, client: Any = None,
-                      **to_csv_kws: Any) -> int:
+def dataframe_to_file(
+    df: Any,
+    name: str = "data.csv",
+    expires_at: Any = "DEFAULT",
+    description: str | None = None,
+    client: Any = None,
+    **to_csv_kws: Any,
+) -> int:
     """Write a DataFrame as CSV and upload it as a Civis file; return the file id.
 
     pandas frames are written with polars' CSV writer (several times faster than
@@ -125,8 +141,13 @@ def dataframe_to_file(df: Any, name: str = "data.csv", expires_at: Any = "DEFAUL
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, os.path.basename(name) or "data.csv")
         _write_csv(df, path, to_csv_kws)
-        return file_to_civis(path, name=name, expires_at=expires_at,
-                             description=description, client=client_or_default(client))
+        return file_to_civis(
+            path,
+            name=name,
+            expires_at=expires_at,
+            description=description,
+            client=client_or_default(client),
+        )
 
 
 def _write_csv(df: Any, path: str, to_csv_kws: dict[str, Any]) -> None:
@@ -135,7 +156,8 @@ def _write_csv(df: Any, path: str, to_csv_kws: dict[str, Any]) -> None:
         df.write_csv(path, **to_csv_kws)
         return
     if set(to_csv_kws) <= {"index"} and _write_pandas_fast(
-            df, path, bool(to_csv_kws.get("index", True))):
+        df, path, bool(to_csv_kws.get("index", True))
+    ):
         return
     df.to_csv(path, **to_csv_kws)
 
@@ -161,11 +183,11 @@ def _write_pandas_fast(df: Any, path: str, index: bool) -> bool:
     try:
         frame = pl.from_pandas(df, include_index=False)
         if frame.schema and not all(
-                dtype.is_numeric() or dtype == pl.String for dtype in frame.schema.values()):
+            dtype.is_numeric() or dtype == pl.String for dtype in frame.schema.values()
+        ):
             return False
         if index:
-            frame = frame.insert_column(
-                0, pl.Series(str(df.index.name or ""), df.index.to_numpy()))
+            frame = frame.insert_column(0, pl.Series(str(df.index.name or ""), df.index.to_numpy()))
     except Exception:  # mixed-type object columns and the like: pandas writes them
         return False
     import csv

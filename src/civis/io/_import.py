@@ -59,16 +59,16 @@ class _Target:
 
 def _file_ids(file_id: Any) -> list[int]:
     if isinstance(file_id, str):
-        raise TypeError(f"Invalid type for file_id: str ({file_id!r}). "
-                        "Must be int or list[int]")
+        raise TypeError(f"Invalid type for file_id: str ({file_id!r}). Must be int or list[int]")
     return list(file_id) if isinstance(file_id, (list, tuple)) else [file_id]
 
 
 def _schema_and_table(table: str) -> tuple[str, str]:
     schema, name = split_schema_tablename(table)
     if schema is None:
-        raise ValueError(f"Provide a schema as part of the `table` input ({table!r}), "
-                         "e.g. 'schema.table'.")
+        raise ValueError(
+            f"Provide a schema as part of the `table` input ({table!r}), e.g. 'schema.table'."
+        )
     return schema, name
 
 
@@ -79,8 +79,10 @@ def _sql_types_given(table_columns: list[dict[str, str]] | None) -> bool:
     for column in table_columns:
         extra = set(column) - set(_TABLE_COLUMN_KEYS)
         if extra:
-            raise ValueError(f"Keys of the dictionaries in `table_columns` must be among "
-                             f"{_TABLE_COLUMN_KEYS}; got also {tuple(sorted(extra))}.")
+            raise ValueError(
+                f"Keys of the dictionaries in `table_columns` must be among "
+                f"{_TABLE_COLUMN_KEYS}; got also {tuple(sorted(extra))}."
+            )
     typed = [bool(column.get("sql_type")) for column in table_columns]
     if any(typed) and not all(typed):
         raise ValueError("Some table columns have a sql type provided, but others do not.")
@@ -92,24 +94,37 @@ def _table_exists(client: Any, target: _Target) -> bool:
         client.databases.get_schemas_tables(target.db_id, target.schema, target.table)
     except CivisAPIError as err:
         if err.status_code != 404:
-            warnings.warn(f"Could not check whether {target.schema}.{target.table} exists "
-                          f"({err}); treating it as missing.", stacklevel=3)
+            warnings.warn(
+                f"Could not check whether {target.schema}.{target.table} exists "
+                f"({err}); treating it as missing.",
+                stacklevel=3,
+            )
         return False
     return True
 
 
-def civis_file_to_table(file_id: int | list[int], database: str | int, table: str,
-                        client: Any = None, max_errors: int | None = None,
-                        existing_table_rows: str = "fail", diststyle: str | None = None,
-                        distkey: str | None = None, sortkey1: str | None = None,
-                        sortkey2: str | None = None,
-                        table_columns: list[dict[str, str]] | None = None,
-                        primary_keys: list[str] | None = None,
-                        last_modified_keys: list[str] | None = None, escaped: bool = False,
-                        execution: str = "immediate", delimiter: str | None = None,
-                        headers: bool | None = None, credential_id: int | None = None,
-                        polling_interval: int | float | None = None,
-                        hidden: bool = True) -> CivisFuture:
+def civis_file_to_table(
+    file_id: int | list[int],
+    database: str | int,
+    table: str,
+    client: Any = None,
+    max_errors: int | None = None,
+    existing_table_rows: str = "fail",
+    diststyle: str | None = None,
+    distkey: str | None = None,
+    sortkey1: str | None = None,
+    sortkey2: str | None = None,
+    table_columns: list[dict[str, str]] | None = None,
+    primary_keys: list[str] | None = None,
+    last_modified_keys: list[str] | None = None,
+    escaped: bool = False,
+    execution: str = "immediate",
+    delimiter: str | None = None,
+    headers: bool | None = None,
+    credential_id: int | None = None,
+    polling_interval: int | float | None = None,
+    hidden: bool = True,
+) -> CivisFuture:
     """Import one or more CSV files on Civis into a table.
 
     Parameters
@@ -160,35 +175,64 @@ def civis_file_to_table(file_id: int | list[int], database: str | int, table: st
     sql_types_given = _sql_types_given(table_columns)
     column_delimiter = None if delimiter is None else delimiter_name(delimiter)
     client = client_or_default(client)
-    target = _Target(client.get_database_id(database),
-                     credential_id or client.default_database_credential_id, schema, name)
+    target = _Target(
+        client.get_database_id(database),
+        credential_id or client.default_database_credential_id,
+        schema,
+        name,
+    )
     exists = _table_exists(client, target)
     need_table_columns = (not exists or existing_table_rows == "drop") and not sql_types_given
-    layout = _preprocess(client, file_ids, need_table_columns, headers, column_delimiter,
-                         hidden, polling_interval)
+    layout = _preprocess(
+        client, file_ids, need_table_columns, headers, column_delimiter, hidden, polling_interval
+    )
     columns = layout.table_columns if need_table_columns else table_columns
-    return _start_import(client, target, layout, columns, need_table_columns,
-                         max_errors=max_errors, existing_table_rows=existing_table_rows,
-                         diststyle=diststyle, distkey=distkey, sortkey1=sortkey1,
-                         sortkey2=sortkey2, primary_keys=primary_keys,
-                         last_modified_keys=last_modified_keys, escaped=escaped,
-                         execution=execution, polling_interval=polling_interval,
-                         hidden=hidden)
+    return _start_import(
+        client,
+        target,
+        layout,
+        columns,
+        need_table_columns,
+        max_errors=max_errors,
+        existing_table_rows=existing_table_rows,
+        diststyle=diststyle,
+        distkey=distkey,
+        sortkey1=sortkey1,
+        sortkey2=sortkey2,
+        primary_keys=primary_keys,
+        last_modified_keys=last_modified_keys,
+        escaped=escaped,
+        execution=execution,
+        polling_interval=polling_interval,
+        hidden=hidden,
+    )
 
 
-def _preprocess(client: Any, file_ids: list[int], detect_table_columns: bool,
-                headers: bool | None, column_delimiter: str | None, hidden: bool,
-                polling_interval: int | float | None) -> _Layout:
+def _preprocess(
+    client: Any,
+    file_ids: list[int],
+    detect_table_columns: bool,
+    headers: bool | None,
+    column_delimiter: str | None,
+    hidden: bool,
+    polling_interval: int | float | None,
+) -> _Layout:
     """Clean every file with a preprocess job; return the cleaned ids and their layout."""
     runs: list[CivisFuture] = []
     for fid in file_ids:
         job = client.files.post_preprocess_csv(
-            fid, in_place=False, detect_table_columns=detect_table_columns,
-            force_character_set_conversion=True, include_header=headers,
-            column_delimiter=column_delimiter, hidden=hidden)
+            fid,
+            in_place=False,
+            detect_table_columns=detect_table_columns,
+            force_character_set_conversion=True,
+            include_header=headers,
+            column_delimiter=column_delimiter,
+            hidden=hidden,
+        )
         runs.append(run_job(job.id, client=client, polling_interval=polling_interval))
-        log.debug("Preprocessing file %s (%s) with job %s", fid,
-                  client.files.get(fid).get("name"), job.id)
+        log.debug(
+            "Preprocessing file %s (%s) with job %s", fid, client.files.get(fid).get("name"), job.id
+        )
     for future in runs:
         future.result()
     cleaned: list[int] = []
@@ -196,8 +240,9 @@ def _preprocess(client: Any, file_ids: list[int], detect_table_columns: bool,
     for future in runs:
         outputs = client.jobs.list_runs_outputs(future.job_id, future.run_id)
         if not outputs:
-            raise CivisImportError(f"Preprocess job {future.job_id} / run {future.run_id} "
-                                   "produced no output file.")
+            raise CivisImportError(
+                f"Preprocess job {future.job_id} / run {future.run_id} produced no output file."
+            )
         meta = client.files.get(outputs[0]["object_id"])
         cleaned.append(int(meta["id"]))
         info = meta.get("detected_info") or {}
@@ -205,85 +250,143 @@ def _preprocess(client: Any, file_ids: list[int], detect_table_columns: bool,
     return _Layout(
         file_ids=cleaned,
         include_header=_agreed(infos, "include_header", "includeHeader", headers),
-        column_delimiter=_agreed(infos, "column_delimiter", "columnDelimiter",
-                                 column_delimiter),
+        column_delimiter=_agreed(infos, "column_delimiter", "columnDelimiter", column_delimiter),
         compression=_agreed(infos, "compression", "compression", None),
-        table_columns=_merge_columns(infos) if detect_table_columns else None)
+        table_columns=_merge_columns(infos) if detect_table_columns else None,
+    )
 
 
 def _agreed(infos: list[dict[str, Any]], key: str, api_name: str, given: Any) -> Any:
     """The one value all files were detected with; it must match the caller's."""
     values = {info.get(key) for info in infos}
     if len(values) > 1:
-        raise CivisImportError(f"Detected values for '{api_name}' differ between your "
-                               f"files: {sorted(map(str, values))}")
+        raise CivisImportError(
+            f"Detected values for '{api_name}' differ between your "
+            f"files: {sorted(map(str, values))}"
+        )
     (value,) = values
     if given is not None and value != given:
-        raise CivisImportError(f"All detected values for '{api_name}' in your files are "
-                               f"{value}, which doesn't match your provided value of "
-                               f"{given}")
+        raise CivisImportError(
+            f"All detected values for '{api_name}' in your files are "
+            f"{value}, which doesn't match your provided value of "
+            f"{given}"
+        )
     return value
 
 
 def _merge_columns(infos: list[dict[str, Any]]) -> list[dict[str, str]]:
     """One column list for all files: same names; conflicting types become VARCHAR."""
-    per_file = [[{"name": c.get("name"), "sql_type": c.get("sql_type")}
-                 for c in info.get("table_columns") or []] for info in infos]
+    per_file = [
+        [
+            {"name": c.get("name"), "sql_type": c.get("sql_type")}
+            for c in info.get("table_columns") or []
+        ]
+        for info in infos
+    ]
     merged = [dict(c) for c in per_file[0]]
     for other in per_file[1:]:
         if [c["name"] for c in other] != [c["name"] for c in merged]:
-            raise CivisImportError("Your files have different columns: "
-                                   f"{[c['name'] for c in merged]} vs "
-                                   f"{[c['name'] for c in other]}")
+            raise CivisImportError(
+                "Your files have different columns: "
+                f"{[c['name'] for c in merged]} vs "
+                f"{[c['name'] for c in other]}"
+            )
         for column, theirs in zip(merged, other, strict=True):
-            if base_sql_type(column["sql_type"] or "") == base_sql_type(
-                    theirs["sql_type"] or ""):
+            if base_sql_type(column["sql_type"] or "") == base_sql_type(theirs["sql_type"] or ""):
                 continue
-            if "VARCHAR" in (base_sql_type(column["sql_type"] or ""),
-                             base_sql_type(theirs["sql_type"] or "")):
-                warnings.warn(f"Column {column['name']!r} has different types in your "
-                              f"files ({column['sql_type']}, {theirs['sql_type']}); "
-                              "importing it as VARCHAR.", stacklevel=4)
+            if "VARCHAR" in (
+                base_sql_type(column["sql_type"] or ""),
+                base_sql_type(theirs["sql_type"] or ""),
+            ):
+                warnings.warn(
+                    f"Column {column['name']!r} has different types in your "
+                    f"files ({column['sql_type']}, {theirs['sql_type']}); "
+                    "importing it as VARCHAR.",
+                    stacklevel=4,
+                )
                 column["sql_type"] = "VARCHAR"
                 continue
-            raise CivisImportError(f"Column {column['name']!r} has incompatible types in "
-                                   f"your files: {column['sql_type']}, {theirs['sql_type']}")
+            raise CivisImportError(
+                f"Column {column['name']!r} has incompatible types in "
+                f"your files: {column['sql_type']}, {theirs['sql_type']}"
+            )
     return merged
 
 
-def _start_import(client: Any, target: _Target, layout: _Layout,
-                  table_columns: list[dict[str, str]] | None, loosen_types: bool, *,
-                  max_errors: int | None, existing_table_rows: str, diststyle: str | None,
-                  distkey: str | None, sortkey1: str | None, sortkey2: str | None,
-                  primary_keys: list[str] | None, last_modified_keys: list[str] | None,
-                  escaped: bool, execution: str, polling_interval: int | float | None,
-                  hidden: bool) -> CivisFuture:
+def _start_import(
+    client: Any,
+    target: _Target,
+    layout: _Layout,
+    table_columns: list[dict[str, str]] | None,
+    loosen_types: bool,
+    *,
+    max_errors: int | None,
+    existing_table_rows: str,
+    diststyle: str | None,
+    distkey: str | None,
+    sortkey1: str | None,
+    sortkey2: str | None,
+    primary_keys: list[str] | None,
+    last_modified_keys: list[str] | None,
+    escaped: bool,
+    execution: str,
+    polling_interval: int | float | None,
+    hidden: bool,
+) -> CivisFuture:
     """``POST /imports/files/csv`` and start its run; nulls are sent for unset options."""
-    destination = {"schema": target.schema, "table": target.table,
-                   "remote_host_id": target.db_id, "credential_id": target.credential_id,
-                   "primary_keys": primary_keys, "last_modified_keys": last_modified_keys}
+    destination = {
+        "schema": target.schema,
+        "table": target.table,
+        "remote_host_id": target.db_id,
+        "credential_id": target.credential_id,
+        "primary_keys": primary_keys,
+        "last_modified_keys": last_modified_keys,
+    }
     job = client.imports.post_files_csv(
-        {"file_ids": layout.file_ids}, destination, layout.include_header,
-        name=f"CSV import to {target.schema}.{target.table}", max_errors=max_errors,
-        existing_table_rows=existing_table_rows, column_delimiter=layout.column_delimiter,
-        compression=layout.compression, escaped=escaped, execution=execution,
-        loosen_types=loosen_types, table_columns=table_columns,
-        redshift_destination_options={"distkey": distkey, "sortkeys": [sortkey1, sortkey2],
-                                      "diststyle": diststyle},
-        hidden=hidden)
+        {"file_ids": layout.file_ids},
+        destination,
+        layout.include_header,
+        name=f"CSV import to {target.schema}.{target.table}",
+        max_errors=max_errors,
+        existing_table_rows=existing_table_rows,
+        column_delimiter=layout.column_delimiter,
+        compression=layout.compression,
+        escaped=escaped,
+        execution=execution,
+        loosen_types=loosen_types,
+        table_columns=table_columns,
+        redshift_destination_options={
+            "distkey": distkey,
+            "sortkeys": [sortkey1, sortkey2],
+            "diststyle": diststyle,
+        },
+        hidden=hidden,
+    )
     return run_job(job.id, client=client, polling_interval=polling_interval)
 
 
-def csv_to_civis(filename: str, database: str | int, table: str, client: Any = None,
-                 max_errors: int | None = None, existing_table_rows: str = "fail",
-                 diststyle: str | None = None, distkey: str | None = None,
-                 sortkey1: str | None = None, sortkey2: str | None = None,
-                 table_columns: list[dict[str, str]] | None = None, delimiter: str = ",",
-                 headers: bool | None = None, primary_keys: list[str] | None = None,
-                 last_modified_keys: list[str] | None = None, escaped: bool = False,
-                 execution: str = "immediate", credential_id: int | None = None,
-                 polling_interval: int | float | None = None,
-                 hidden: bool = True) -> CivisFuture:
+def csv_to_civis(
+    filename: str,
+    database: str | int,
+    table: str,
+    client: Any = None,
+    max_errors: int | None = None,
+    existing_table_rows: str = "fail",
+    diststyle: str | None = None,
+    distkey: str | None = None,
+    sortkey1: str | None = None,
+    sortkey2: str | None = None,
+    table_columns: list[dict[str, str]] | None = None,
+    delimiter: str = ",",
+    headers: bool | None = None,
+    primary_keys: list[str] | None = None,
+    last_modified_keys: list[str] | None = None,
+    escaped: bool = False,
+    execution: str = "immediate",
+    credential_id: int | None = None,
+    polling_interval: int | float | None = None,
+    hidden: bool = True,
+) -> CivisFuture:
     """Upload a local CSV file and import it into a table (see `civis_file_to_table`).
 
     Examples
@@ -298,25 +401,49 @@ def csv_to_civis(filename: str, database: str | int, table: str, client: Any = N
     with open(filename, "rb") as data:
         file_id = file_to_civis(data, os.path.basename(filename), client=client)
     return civis_file_to_table(
-        file_id, database, table, client=client, max_errors=max_errors,
-        existing_table_rows=existing_table_rows, diststyle=diststyle, distkey=distkey,
-        sortkey1=sortkey1, sortkey2=sortkey2, table_columns=table_columns,
-        primary_keys=primary_keys, last_modified_keys=last_modified_keys, escaped=escaped,
-        execution=execution, delimiter=delimiter, headers=headers,
-        credential_id=credential_id, polling_interval=polling_interval, hidden=hidden)
+        file_id,
+        database,
+        table,
+        client=client,
+        max_errors=max_errors,
+        existing_table_rows=existing_table_rows,
+        diststyle=diststyle,
+        distkey=distkey,
+        sortkey1=sortkey1,
+        sortkey2=sortkey2,
+        table_columns=table_columns,
+        primary_keys=primary_keys,
+        last_modified_keys=last_modified_keys,
+        escaped=escaped,
+        execution=execution,
+        delimiter=delimiter,
+        headers=headers,
+        credential_id=credential_id,
+        polling_interval=polling_interval,
+        hidden=hidden,
+    )
 
 
-def dataframe_to_civis(df: Any, database: str | int, table: str, client: Any = None,
-                       max_errors: int | None = None, existing_table_rows: str = "fail",
-                       diststyle: str | None = None, distkey: str | None = None,
-                       sortkey1: str | None = None, sortkey2: str | None = None,
-                       table_columns: list[dict[str, str]] | None = None,
-                       credential_id: int | None = None,
-                       primary_keys: list[str] | None = None,
-                       last_modified_keys: list[str] | None = None,
-                       execution: str = "immediate",
-                       polling_interval: int | float | None = None, hidden: bool = True,
-                       **kwargs: Any) -> CivisFuture:
+def dataframe_to_civis(
+    df: Any,
+    database: str | int,
+    table: str,
+    client: Any = None,
+    max_errors: int | None = None,
+    existing_table_rows: str = "fail",
+    diststyle: str | None = None,
+    distkey: str | None = None,
+    sortkey1: str | None = None,
+    sortkey2: str | None = None,
+    table_columns: list[dict[str, str]] | None = None,
+    credential_id: int | None = None,
+    primary_keys: list[str] | None = None,
+    last_modified_keys: list[str] | None = None,
+    execution: str = "immediate",
+    polling_interval: int | float | None = None,
+    hidden: bool = True,
+    **kwargs: Any,
+) -> CivisFuture:
     """Upload a pandas or polars DataFrame into a table, keeping its column types.
 
     The frame is written as CSV by pyarrow (polars frames with ``write_csv`` when
@@ -355,21 +482,41 @@ def dataframe_to_civis(df: Any, database: str | int, table: str, client: Any = N
         written_columns, header = _write_frame(df, path, kwargs, parquet)
         file_id = file_to_civis(path, name, client=client)
     options: dict[str, Any] = {
-        "max_errors": max_errors, "existing_table_rows": existing_table_rows,
-        "diststyle": diststyle, "distkey": distkey, "sortkey1": sortkey1,
-        "sortkey2": sortkey2, "primary_keys": primary_keys,
-        "last_modified_keys": last_modified_keys, "escaped": False, "execution": execution,
-        "polling_interval": polling_interval, "hidden": hidden}
+        "max_errors": max_errors,
+        "existing_table_rows": existing_table_rows,
+        "diststyle": diststyle,
+        "distkey": distkey,
+        "sortkey1": sortkey1,
+        "sortkey2": sortkey2,
+        "primary_keys": primary_keys,
+        "last_modified_keys": last_modified_keys,
+        "escaped": False,
+        "execution": execution,
+        "polling_interval": polling_interval,
+        "hidden": hidden,
+    }
     # As officially: the frame is written unescaped, with a comma.
     columns = table_columns if table_columns else written_columns
     if not sql_types_given and table_columns:
         # Names without types: the official path, with detection by the preprocess job.
-        return civis_file_to_table(file_id, database, table, client=client,
-                                   table_columns=table_columns, delimiter=",",
-                                   headers=header, credential_id=credential_id, **options)
+        return civis_file_to_table(
+            file_id,
+            database,
+            table,
+            client=client,
+            table_columns=table_columns,
+            delimiter=",",
+            headers=header,
+            credential_id=credential_id,
+            **options,
+        )
     schema, name = _schema_and_table(table)
-    target = _Target(client.get_database_id(database),
-                     credential_id or client.default_database_credential_id, schema, name)
+    target = _Target(
+        client.get_database_id(database),
+        credential_id or client.default_database_credential_id,
+        schema,
+        name,
+    )
     layout = _Layout([file_id], header, DELIMITERS[","], "none", columns)
     return _start_import(client, target, layout, columns, False, **options)
 
@@ -378,8 +525,9 @@ def _is_polars(df: Any) -> bool:
     return type(df).__module__.split(".")[0] == "polars"
 
 
-def _write_frame(df: Any, path: str, kwargs: dict[str, Any], parquet: bool) -> tuple[
-        list[dict[str, str]], bool]:
+def _write_frame(
+    df: Any, path: str, kwargs: dict[str, Any], parquet: bool
+) -> tuple[list[dict[str, str]], bool]:
     """Write ``df`` as CSV (or Parquet) at ``path``; return its ``table_columns`` and
     whether the file has a header row (a Parquet file always names its columns)."""
     import pyarrow.csv as pacsv
@@ -413,9 +561,11 @@ def _arrow_of_pandas(df: Any, kwargs: dict[str, Any]) -> tuple[Any, dict[str, An
     unsupported = set(kwargs) - _PANDAS_CSV_KWARGS
     encoding = str(kwargs.get("encoding", "utf-8")).lower().replace("_", "-")
     if unsupported or encoding not in ("utf-8", "utf8"):
-        raise TypeError("dataframe_to_civis writes CSV with pyarrow and takes only the "
-                        f"to_csv keywords {sorted(_PANDAS_CSV_KWARGS)} (UTF-8); got "
-                        f"{sorted(unsupported) or kwargs.get('encoding')}")
+        raise TypeError(
+            "dataframe_to_civis writes CSV with pyarrow and takes only the "
+            f"to_csv keywords {sorted(_PANDAS_CSV_KWARGS)} (UTF-8); got "
+            f"{sorted(unsupported) or kwargs.get('encoding')}"
+        )
     if kwargs.get("columns") is not None:
         df = df[list(kwargs["columns"])]
     if kwargs.get("index", False):

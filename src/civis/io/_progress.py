@@ -54,8 +54,13 @@ class Progress:
     'Uploading a.csv 100% 2.0/2.0 MB'
     """
 
-    def __init__(self, label: str, total: int | None, stream: IO[str] | None = None,
-                 enabled: bool | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        total: int | None,
+        stream: IO[str] | None = None,
+        enabled: bool | None = None,
+    ) -> None:
         self.label, self.total = label, total
         self._stream = stream if stream is not None else sys.stderr
         self.enabled = _wanted(total, self._stream) if enabled is None else enabled
@@ -70,8 +75,7 @@ class Progress:
             from tqdm import tqdm  # an optional dependency: the plain bar does without
         except ImportError:
             return None
-        return tqdm(total=self.total, desc=self.label, unit="B", unit_scale=True,
-                    file=self._stream)
+        return tqdm(total=self.total, desc=self.label, unit="B", unit_scale=True, file=self._stream)
 
     @property
     def done(self) -> int:
@@ -104,8 +108,7 @@ class Progress:
         self._shown = now
         rate = done / _MB / max(now - self._started, 1e-6)
         if self.total:
-            shown = (f"{100 * done // self.total:3d}% {done / _MB:.1f}/"
-                     f"{self.total / _MB:.1f} MB")
+            shown = f"{100 * done // self.total:3d}% {done / _MB:.1f}/{self.total / _MB:.1f} MB"
         else:
             shown = f"{done / _MB:.1f} MB"
         self._stream.write(f"\r{self.label} {shown} {rate:.1f} MB/s")

@@ -173,8 +173,9 @@ def read_rows(stream: IO[bytes], encoding: str | None) -> list[list[str]]:
     return list(csv.reader(text))
 
 
-def read_arrow(stream: IO[bytes], columns: list[dict[str, str]] | None,
-               encoding: str | None) -> Any:
+def read_arrow(
+    stream: IO[bytes], columns: list[dict[str, str]] | None, encoding: str | None
+) -> Any:
     """Parse the CSV (header row first) into an Arrow table.
 
     ``columns`` (``[{"name", "sql_type"}]``) fixes each named column's type; columns it
@@ -195,10 +196,14 @@ def read_arrow(stream: IO[bytes], columns: list[dict[str, str]] | None,
     read = pacsv.ReadOptions(block_size=_BLOCK_SIZE, encoding=encoding or "utf8")
     parse = pacsv.ParseOptions(newlines_in_values=True)
     convert = pacsv.ConvertOptions(
-        column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False,
-        null_values=[""], true_values=true_values, false_values=false_values)
-    return pacsv.read_csv(stream, read_options=read, parse_options=parse,
-                          convert_options=convert)
+        column_types=types,
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+        null_values=[""],
+        true_values=true_values,
+        false_values=false_values,
+    )
+    return pacsv.read_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
 
 
 def _sql_types_by_name(columns: list[dict[str, str]] | None) -> dict[str, str]:

@@ -66,8 +66,9 @@ def delimiter_name(delimiter: str) -> str:
     try:
         return DELIMITERS[delimiter]
     except (KeyError, TypeError):
-        raise ValueError(f"delimiter must be one of {sorted(DELIMITERS)}, "
-                         f"got {delimiter!r}") from None
+        raise ValueError(
+            f"delimiter must be one of {sorted(DELIMITERS)}, got {delimiter!r}"
+        ) from None
 
 
 def export_compression(client: Any) -> str:
@@ -103,15 +104,23 @@ def _check_sql_params_arguments(sql_params_arguments: dict[str, Any] | None) -> 
         return {}
     extra = set(sql_params_arguments) - _SQL_PARAMS_KEYS
     if extra:
-        raise ValueError(f"sql_params_arguments must be a dict with keys in "
-                         f"{sorted(_SQL_PARAMS_KEYS)}; unexpected: {sorted(extra)}")
+        raise ValueError(
+            f"sql_params_arguments must be a dict with keys in "
+            f"{sorted(_SQL_PARAMS_KEYS)}; unexpected: {sorted(extra)}"
+        )
     return dict(sql_params_arguments)
 
 
-def _sql_script(client: Any, sql: str, database: str | int, job_name: str | None = None,
-                credential_id: int | None = None, hidden: bool = True,
-                csv_settings: dict[str, Any] | None = None,
-                sql_params_arguments: dict[str, Any] | None = None) -> tuple[int, int]:
+def _sql_script(
+    client: Any,
+    sql: str,
+    database: str | int,
+    job_name: str | None = None,
+    credential_id: int | None = None,
+    hidden: bool = True,
+    csv_settings: dict[str, Any] | None = None,
+    sql_params_arguments: dict[str, Any] | None = None,
+) -> tuple[int, int]:
     """Create a SQL script and start it; return ``(script_id, run_id)``.
 
     ``GET /databases`` (for a name), ``GET /credentials`` (without ``credential_id``),
@@ -120,42 +129,68 @@ def _sql_script(client: Any, sql: str, database: str | int, job_name: str | None
     extra = _check_sql_params_arguments(sql_params_arguments)
     db_id = client.get_database_id(database)
     credential_id = credential_id or client.default_database_credential_id
-    script = client.scripts.post_sql(job_name or uuid.uuid4().hex, sql, db_id, credential_id,
-                                     hidden=hidden, csv_settings=csv_settings or {}, **extra)
+    script = client.scripts.post_sql(
+        job_name or uuid.uuid4().hex,
+        sql,
+        db_id,
+        credential_id,
+        hidden=hidden,
+        csv_settings=csv_settings or {},
+        **extra,
+    )
     run = client.scripts.post_sql_runs(script.id)
     return int(script.id), int(run.id)
 
 
-def _sql_future(client: Any, script_id: int, run_id: int,
-                polling_interval: int | float | None) -> CivisFuture:
-    return CivisFuture(client.scripts.get_sql_runs, (script_id, run_id),
-                       polling_interval=polling_interval, client=client,
-                       poll_on_creation=False)
+def _sql_future(
+    client: Any, script_id: int, run_id: int, polling_interval: int | float | None
+) -> CivisFuture:
+    return CivisFuture(
+        client.scripts.get_sql_runs,
+        (script_id, run_id),
+        polling_interval=polling_interval,
+        client=client,
+        poll_on_creation=False,
+    )
 
 
 def _resolve_return_as(use_pandas: Any, return_as: str) -> str:
     if return_as not in _RETURN_AS:
-        raise ValueError(f"unsupported return_as option: {return_as!r} "
-                         f"(expected one of {list(_RETURN_AS)})")
+        raise ValueError(
+            f"unsupported return_as option: {return_as!r} (expected one of {list(_RETURN_AS)})"
+        )
     if isinstance(use_pandas, DeprecatedKwargDefault):
         return return_as
     # use_pandas=True turns the default "list" into "pandas"; it conflicts with the rest.
     if (use_pandas and return_as == "polars") or (not use_pandas and return_as == "pandas"):
-        raise ValueError(f"Conflicting argument values: use_pandas={bool(use_pandas)} but "
-                         f"return_as={return_as!r}. Stop setting 'use_pandas' and set "
-                         f"'return_as' to one of {list(_RETURN_AS)}.")
-    warnings.warn("'use_pandas' is deprecated (civis-python 2.6) and will be removed; use "
-                  "return_as='pandas' (or 'list', 'polars') instead.",
-                  FutureWarning, stacklevel=3)
+        raise ValueError(
+            f"Conflicting argument values: use_pandas={bool(use_pandas)} but "
+            f"return_as={return_as!r}. Stop setting 'use_pandas' and set "
+            f"'return_as' to one of {list(_RETURN_AS)}."
+        )
+    warnings.warn(
+        "'use_pandas' is deprecated (civis-python 2.6) and will be removed; use "
+        "return_as='pandas' (or 'list', 'polars') instead.",
+        FutureWarning,
+        stacklevel=3,
+    )
     return "pandas" if use_pandas else return_as
 
 
-def read_civis(table: str, database: str | int, columns: list[str] | None = None,
-               return_as: str = "list", use_pandas: Any = DeprecatedKwargDefault(),
-               encoding: str | None = None, job_name: str | None = None,
-               client: Any = None, credential_id: int | None = None,
-               polling_interval: int | float | None = None, hidden: bool = True,
-               **kwargs: Any) -> Any:
+def read_civis(
+    table: str,
+    database: str | int,
+    columns: list[str] | None = None,
+    return_as: str = "list",
+    use_pandas: Any = DeprecatedKwargDefault(),
+    encoding: str | None = None,
+    job_name: str | None = None,
+    client: Any = None,
+    credential_id: int | None = None,
+    polling_interval: int | float | None = None,
+    hidden: bool = True,
+    **kwargs: Any,
+) -> Any:
     """Read a whole table (or some of its columns) from a Civis database.
 
     Runs ``select <columns or *> from <table>`` through `read_civis_sql`; see there for
@@ -168,19 +203,35 @@ def read_civis(table: str, database: str | int, columns: list[str] | None = None
     ...                 return_as="pandas")  # doctest: +SKIP
     """
     sql = f"select {', '.join(columns) if columns else '*'} from {table}"
-    return read_civis_sql(sql, database, return_as=return_as, use_pandas=use_pandas,
-                          encoding=encoding, job_name=job_name, client=client,
-                          credential_id=credential_id, polling_interval=polling_interval,
-                          hidden=hidden, **kwargs)
+    return read_civis_sql(
+        sql,
+        database,
+        return_as=return_as,
+        use_pandas=use_pandas,
+        encoding=encoding,
+        job_name=job_name,
+        client=client,
+        credential_id=credential_id,
+        polling_interval=polling_interval,
+        hidden=hidden,
+        **kwargs,
+    )
 
 
-def read_civis_sql(sql: str, database: str | int, return_as: str = "list",
-                   use_pandas: Any = DeprecatedKwargDefault(),
-                   sql_params_arguments: dict[str, Any] | None = None,
-                   encoding: str | None = None, job_name: str | None = None,
-                   client: Any = None, credential_id: int | None = None,
-                   polling_interval: int | float | None = None, hidden: bool = True,
-                   **kwargs: Any) -> Any:
+def read_civis_sql(
+    sql: str,
+    database: str | int,
+    return_as: str = "list",
+    use_pandas: Any = DeprecatedKwargDefault(),
+    sql_params_arguments: dict[str, Any] | None = None,
+    encoding: str | None = None,
+    job_name: str | None = None,
+    client: Any = None,
+    credential_id: int | None = None,
+    polling_interval: int | float | None = None,
+    hidden: bool = True,
+    **kwargs: Any,
+) -> Any:
     """Run a query and return its result.
 
     Parameters
@@ -225,21 +276,31 @@ def read_civis_sql(sql: str, database: str | int, return_as: str = "list",
     _check_sql_params_arguments(sql_params_arguments)
     client = client_or_default(client)
     arrow = return_as != "list" and not kwargs and server_takes(client, "arrow")
-    csv_settings = ({"file_format": "arrow"} if arrow
-                    else {"compression": export_compression(client)})
-    script_id, run_id = _sql_script(client, sql, database, job_name, credential_id, hidden,
-                                    csv_settings, sql_params_arguments)
+    csv_settings = (
+        {"file_format": "arrow"} if arrow else {"compression": export_compression(client)}
+    )
+    script_id, run_id = _sql_script(
+        client, sql, database, job_name, credential_id, hidden, csv_settings, sql_params_arguments
+    )
     _sql_future(client, script_id, run_id, polling_interval).result()
     outputs = client.scripts.get_sql_runs(script_id, run_id).get("output") or []
     if not outputs:
-        raise EmptyResultError(f"Query {sql!r} (script {script_id}, run {run_id}) "
-                               "returned no output.")
+        raise EmptyResultError(
+            f"Query {sql!r} (script {script_id}, run {run_id}) returned no output."
+        )
     url, file_id = outputs[0]["path"], outputs[0].get("file_id")
     return _read_export(client, url, file_id, return_as, encoding, kwargs, arrow)
 
 
-def _read_export(client: Any, url: str, file_id: int | None, return_as: str,
-                 encoding: str | None, kwargs: dict[str, Any], arrow: bool) -> Any:
+def _read_export(
+    client: Any,
+    url: str,
+    file_id: int | None,
+    return_as: str,
+    encoding: str | None,
+    kwargs: dict[str, Any],
+    arrow: bool,
+) -> Any:
     if arrow:
         columns = _export_columns(client, file_id)
         table = read_arrow_export(client, url, columns)
@@ -256,8 +317,7 @@ def _read_export(client: Any, url: str, file_id: int | None, return_as: str,
     return to_polars(table) if return_as == "polars" else to_pandas(table, columns)
 
 
-def _read_table(stream: Any, columns: list[dict[str, str]] | None,
-                encoding: str | None) -> Any:
+def _read_table(stream: Any, columns: list[dict[str, str]] | None, encoding: str | None) -> Any:
     import pyarrow as pa
 
     try:
@@ -268,8 +328,9 @@ def _read_table(stream: Any, columns: list[dict[str, str]] | None,
         return pa.table({})
 
 
-def _read_with_library(stream: Any, return_as: str, encoding: str | None,
-                       kwargs: dict[str, Any]) -> Any:
+def _read_with_library(
+    stream: Any, return_as: str, encoding: str | None, kwargs: dict[str, Any]
+) -> Any:
     """The caller's reader options: pandas or polars parse the stream themselves."""
     if return_as == "polars":
         import polars as pl
@@ -293,16 +354,20 @@ def _export_columns(client: Any, file_id: int | None) -> list[dict[str, str]] | 
     columns = info.get("table_columns") or None
     if not columns:
         return None
-    return [{"name": str(c.get("name")), "sql_type": str(c.get("sql_type") or "")}
-            for c in columns]
+    return [{"name": str(c.get("name")), "sql_type": str(c.get("sql_type") or "")} for c in columns]
 
 
-def export_to_civis_file(sql: str, database: str | int,
-                         sql_params_arguments: dict[str, Any] | None = None,
-                         job_name: str | None = None, client: Any = None,
-                         credential_id: int | None = None,
-                         polling_interval: int | float | None = None, hidden: bool = True,
-                         csv_settings: dict[str, Any] | None = None) -> CivisFuture:
+def export_to_civis_file(
+    sql: str,
+    database: str | int,
+    sql_params_arguments: dict[str, Any] | None = None,
+    job_name: str | None = None,
+    client: Any = None,
+    credential_id: int | None = None,
+    polling_interval: int | float | None = None,
+    hidden: bool = True,
+    csv_settings: dict[str, Any] | None = None,
+) -> CivisFuture:
     """Export a query's result to a Civis file; the future's result lists the outputs.
 
     ``csv_settings`` (e.g. ``{"compression": "gzip", "column_delimiter": "pipe"}``) is
@@ -314,18 +379,27 @@ def export_to_civis_file(sql: str, database: str | int,
     >>> file_id = fut.result()["output"][0]["file_id"]  # doctest: +SKIP
     """
     client = client_or_default(client)
-    script_id, run_id = _sql_script(client, sql, database, job_name, credential_id, hidden,
-                                    csv_settings, sql_params_arguments)
+    script_id, run_id = _sql_script(
+        client, sql, database, job_name, credential_id, hidden, csv_settings, sql_params_arguments
+    )
     return _sql_future(client, script_id, run_id, polling_interval)
 
 
-def civis_to_csv(filename: str, sql: str, database: str | int,
-                 sql_params_arguments: dict[str, Any] | None = None,
-                 job_name: str | None = None, client: Any = None,
-                 credential_id: int | None = None, include_header: bool = True,
-                 compression: str = "none", delimiter: str = ",", unquoted: bool = False,
-                 hidden: bool = True,
-                 polling_interval: int | float | None = None) -> CivisFuture:
+def civis_to_csv(
+    filename: str,
+    sql: str,
+    database: str | int,
+    sql_params_arguments: dict[str, Any] | None = None,
+    job_name: str | None = None,
+    client: Any = None,
+    credential_id: int | None = None,
+    include_header: bool = True,
+    compression: str = "none",
+    delimiter: str = ",",
+    unquoted: bool = False,
+    hidden: bool = True,
+    polling_interval: int | float | None = None,
+) -> CivisFuture:
     """Export a query's result to a local CSV file.
 
     The export is always gzipped on the server; the download streams to ``filename``
@@ -345,30 +419,37 @@ def civis_to_csv(filename: str, sql: str, database: str | int,
     """
     column_delimiter = delimiter_name(delimiter)
     if compression not in _CSV_COMPRESSIONS:
-        raise ValueError(f"compression must be one of {list(_CSV_COMPRESSIONS)}, "
-                         f"got {compression!r}")
+        raise ValueError(
+            f"compression must be one of {list(_CSV_COMPRESSIONS)}, got {compression!r}"
+        )
     if compression == "gzip" and include_header:
         compression = "none"  # as officially: a gzip export with a header is gunzipped
     client = client_or_default(client)
-    csv_settings = {"include_header": include_header, "compression": "gzip",
-                    "column_delimiter": column_delimiter, "unquoted": unquoted,
-                    "filename_prefix": None, "force_multifile": False}
-    script_id, run_id = _sql_script(client, sql, database, job_name, credential_id, hidden,
-                                    csv_settings, sql_params_arguments)
+    csv_settings = {
+        "include_header": include_header,
+        "compression": "gzip",
+        "column_delimiter": column_delimiter,
+        "unquoted": unquoted,
+        "filename_prefix": None,
+        "force_multifile": False,
+    }
+    script_id, run_id = _sql_script(
+        client, sql, database, job_name, credential_id, hidden, csv_settings, sql_params_arguments
+    )
     future = _sql_future(client, script_id, run_id, polling_interval)
     future.add_done_callback(lambda fut: _download_result(fut, client, filename, compression))
     return future
 
 
-def _download_result(future: CivisFuture, client: Any, filename: str,
-                     compression: str) -> None:
+def _download_result(future: CivisFuture, client: Any, filename: str, compression: str) -> None:
     """Done-callback of `civis_to_csv`: write the export to ``filename``."""
     if future.cancelled() or future.exception() is not None:
         return
     outputs = future.result().get("output") or []
     if not outputs:
-        warnings.warn(f"Query returned no output; {filename} was not written.",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"Query returned no output; {filename} was not written.", RuntimeWarning, stacklevel=2
+        )
         return
     url = outputs[0]["path"]
     if compression == "gzip":
@@ -378,23 +459,32 @@ def _download_result(future: CivisFuture, client: Any, filename: str,
     with open_export(client, url) as stream:
         if compression == "zip":
             arcname = os.path.splitext(os.path.basename(filename))[0] + ".csv"
-            with zipfile.ZipFile(filename, "w", zipfile.ZIP_DEFLATED) as archive, \
-                    archive.open(arcname, "w", force_zip64=True) as out:
+            with (
+                zipfile.ZipFile(filename, "w", zipfile.ZIP_DEFLATED) as archive,
+                archive.open(arcname, "w", force_zip64=True) as out,
+            ):
                 shutil.copyfileobj(stream, out, _CHUNK)
             return
         with open(filename, "wb") as out:
             shutil.copyfileobj(stream, out, _CHUNK)
 
 
-def civis_to_multifile_csv(sql: str, database: str | int,
-                           sql_params_arguments: dict[str, Any] | None = None,
-                           job_name: str | None = None, client: Any = None,
-                           credential_id: int | None = None, include_header: bool = True,
-                           compression: str = "none", delimiter: str = "|",
-                           max_file_size: int | None = None, unquoted: bool = False,
-                           prefix: str | None = None,
-                           polling_interval: int | float | None = None,
-                           hidden: bool = True) -> dict[str, Any]:
+def civis_to_multifile_csv(
+    sql: str,
+    database: str | int,
+    sql_params_arguments: dict[str, Any] | None = None,
+    job_name: str | None = None,
+    client: Any = None,
+    credential_id: int | None = None,
+    include_header: bool = True,
+    compression: str = "none",
+    delimiter: str = "|",
+    max_file_size: int | None = None,
+    unquoted: bool = False,
+    prefix: str | None = None,
+    polling_interval: int | float | None = None,
+    hidden: bool = True,
+) -> dict[str, Any]:
     """Export a query's result as several CSV files and return their manifest.
 
     Returns
@@ -417,27 +507,38 @@ def civis_to_multifile_csv(sql: str, database: str | int,
     """
     column_delimiter = delimiter_name(delimiter)
     client = client_or_default(client)
-    csv_settings = {"include_header": include_header, "compression": compression,
-                    "column_delimiter": column_delimiter, "unquoted": unquoted,
-                    "filename_prefix": prefix, "force_multifile": True,
-                    "max_file_size": max_file_size}
-    script_id, run_id = _sql_script(client, sql, database, job_name, credential_id, hidden,
-                                    csv_settings, sql_params_arguments)
-    outputs = _sql_future(client, script_id, run_id, polling_interval).result().get(
-        "output") or []
+    csv_settings = {
+        "include_header": include_header,
+        "compression": compression,
+        "column_delimiter": column_delimiter,
+        "unquoted": unquoted,
+        "filename_prefix": prefix,
+        "force_multifile": True,
+        "max_file_size": max_file_size,
+    }
+    script_id, run_id = _sql_script(
+        client, sql, database, job_name, credential_id, hidden, csv_settings, sql_params_arguments
+    )
+    outputs = _sql_future(client, script_id, run_id, polling_interval).result().get("output") or []
     if not outputs:
-        raise EmptyResultError(f"Query {sql!r} (script {script_id}, run {run_id}) "
-                               "returned no manifest.")
+        raise EmptyResultError(
+            f"Query {sql!r} (script {script_id}, run {run_id}) returned no manifest."
+        )
     buf = io.BytesIO()
     civis_to_file(outputs[0]["file_id"], buf, client=client)
     manifest: dict[str, Any] = json.loads(buf.getvalue().decode("utf-8"))
     return manifest
 
 
-def query_civis(sql: str, database: str | int, client: Any = None,
-                credential_id: int | None = None, preview_rows: int = 10,
-                polling_interval: int | float | None = None,
-                hidden: Any = True) -> CivisFuture:
+def query_civis(
+    sql: str,
+    database: str | int,
+    client: Any = None,
+    credential_id: int | None = None,
+    preview_rows: int = 10,
+    polling_interval: int | float | None = None,
+    hidden: Any = True,
+) -> CivisFuture:
     """Run a query for its side effects or a preview (``POST /queries``).
 
     The future's result carries ``result_rows`` (lists of strings, at most
@@ -451,18 +552,28 @@ def query_civis(sql: str, database: str | int, client: Any = None,
     client = client_or_default(client)
     db_id = client.get_database_id(database)
     credential_id = credential_id or client.default_database_credential_id
-    query = client.queries.post(db_id, sql, preview_rows, credential=credential_id,
-                                hidden=hidden)
-    return CivisFuture(client.queries.get, (query.id,), polling_interval=polling_interval,
-                       client=client, poll_on_creation=False)
+    query = client.queries.post(db_id, sql, preview_rows, credential=credential_id, hidden=hidden)
+    return CivisFuture(
+        client.queries.get,
+        (query.id,),
+        polling_interval=polling_interval,
+        client=client,
+        poll_on_creation=False,
+    )
 
 
-def transfer_table(source_db: str | int, dest_db: str | int, source_table: str,
-                   dest_table: str, job_name: str | None = None, client: Any = None,
-                   source_credential_id: int | None = None,
-                   dest_credential_id: int | None = None,
-                   polling_interval: int | float | None = None,
-                   **advanced_options: Any) -> CivisFuture:
+def transfer_table(
+    source_db: str | int,
+    dest_db: str | int,
+    source_table: str,
+    dest_table: str,
+    job_name: str | None = None,
+    client: Any = None,
+    source_credential_id: int | None = None,
+    dest_credential_id: int | None = None,
+    polling_interval: int | float | None = None,
+    **advanced_options: Any,
+) -> CivisFuture:
     """Copy a table between databases with a Dbsync import.
 
     ``advanced_options`` go to ``POST /imports/{id}/syncs`` as given.
@@ -476,15 +587,25 @@ def transfer_table(source_db: str | int, dest_db: str | int, source_table: str,
     client = client_or_default(client)
     source_credential_id = source_credential_id or client.default_database_credential_id
     dest_credential_id = dest_credential_id or client.default_database_credential_id
-    source = {"remote_host_id": client.get_database_id(source_db),
-              "credential_id": source_credential_id}
-    destination = {"remote_host_id": client.get_database_id(dest_db),
-                   "credential_id": dest_credential_id}
-    job = client.imports.post(job_name or uuid.uuid4().hex, "Dbsync", True, source=source,
-                              destination=destination)
-    client.imports.post_syncs(job.id, {"path": source_table}, {"path": dest_table},
-                              advanced_options=advanced_options)
+    source = {
+        "remote_host_id": client.get_database_id(source_db),
+        "credential_id": source_credential_id,
+    }
+    destination = {
+        "remote_host_id": client.get_database_id(dest_db),
+        "credential_id": dest_credential_id,
+    }
+    job = client.imports.post(
+        job_name or uuid.uuid4().hex, "Dbsync", True, source=source, destination=destination
+    )
+    client.imports.post_syncs(
+        job.id, {"path": source_table}, {"path": dest_table}, advanced_options=advanced_options
+    )
     run = client.imports.post_runs(job.id)
-    return CivisFuture(client.imports.get_files_runs, (job.id, run.run_id),
-                       polling_interval=polling_interval, client=client,
-                       poll_on_creation=False)
+    return CivisFuture(
+        client.imports.get_files_runs,
+        (job.id, run.run_id),
+        polling_interval=polling_interval,
+        client=client,
+        poll_on_creation=False,
+    )

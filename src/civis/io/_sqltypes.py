@@ -16,16 +16,44 @@ if TYPE_CHECKING:
 
 __all__ = ["INTEGER_TYPES", "arrow_type", "base_sql_type", "sql_columns", "sql_type_of"]
 
-INTEGER_TYPES = frozenset({
-    "BIGINT", "INT", "INTEGER", "SMALLINT", "TINYINT", "INT2", "INT4", "INT8", "SERIAL",
-    "BIGSERIAL", "SMALLSERIAL", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT"})
-_FLOAT_TYPES = frozenset({
-    "DOUBLE PRECISION", "DOUBLE", "FLOAT", "FLOAT4", "FLOAT8", "REAL", "NUMERIC",
-    "DECIMAL"})
+INTEGER_TYPES = frozenset(
+    {
+        "BIGINT",
+        "INT",
+        "INTEGER",
+        "SMALLINT",
+        "TINYINT",
+        "INT2",
+        "INT4",
+        "INT8",
+        "SERIAL",
+        "BIGSERIAL",
+        "SMALLSERIAL",
+        "UBIGINT",
+        "UINTEGER",
+        "USMALLINT",
+        "UTINYINT",
+        "HUGEINT",
+    }
+)
+_FLOAT_TYPES = frozenset(
+    {"DOUBLE PRECISION", "DOUBLE", "FLOAT", "FLOAT4", "FLOAT8", "REAL", "NUMERIC", "DECIMAL"}
+)
 _BOOL_TYPES = frozenset({"BOOLEAN", "BOOL"})
-_STRING_TYPES = frozenset({
-    "VARCHAR", "CHARACTER VARYING", "CHAR", "CHARACTER", "TEXT", "STRING", "NVARCHAR",
-    "BPCHAR", "NCHAR", "UUID"})
+_STRING_TYPES = frozenset(
+    {
+        "VARCHAR",
+        "CHARACTER VARYING",
+        "CHAR",
+        "CHARACTER",
+        "TEXT",
+        "STRING",
+        "NVARCHAR",
+        "BPCHAR",
+        "NCHAR",
+        "UUID",
+    }
+)
 _TIMESTAMP_TYPES = frozenset({"TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE", "DATETIME"})
 _TIMESTAMPTZ_TYPES = frozenset({"TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"})
 
@@ -123,9 +151,16 @@ def writable(column: Any) -> Any:
         return column.cast(pa.float64())
     if t.is_timestamp(dtype) and dtype.tz:
         return column.cast(pa.timestamp(dtype.unit, tz="UTC"))
-    if (t.is_boolean(dtype) or t.is_integer(dtype) or t.is_floating(dtype)
-            or t.is_date(dtype) or t.is_timestamp(dtype) or t.is_string(dtype)
-            or t.is_large_string(dtype) or t.is_null(dtype)):
+    if (
+        t.is_boolean(dtype)
+        or t.is_integer(dtype)
+        or t.is_floating(dtype)
+        or t.is_date(dtype)
+        or t.is_timestamp(dtype)
+        or t.is_string(dtype)
+        or t.is_large_string(dtype)
+        or t.is_null(dtype)
+    ):
         return column
     return _as_text(column)
 
@@ -134,8 +169,7 @@ def _as_text(column: Any) -> Any:
     """Values as their Python ``str`` (times, durations, lists ...); nulls stay null."""
     import pyarrow as pa
 
-    return pa.array([None if v is None else str(v) for v in column.to_pylist()],
-                    pa.string())
+    return pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.string())
 
 
 def sql_columns(table: Any) -> list[dict[str, str]]:
@@ -147,5 +181,6 @@ def sql_columns(table: Any) -> list[dict[str, str]]:
     >>> sql_columns(pa.table({"zip": ["007"], "n": [1]}))
     [{'name': 'zip', 'sql_type': 'VARCHAR'}, {'name': 'n', 'sql_type': 'BIGINT'}]
     """
-    return [{"name": str(field.name), "sql_type": sql_type_of(field.type)}
-            for field in table.schema]
+    return [
+        {"name": str(field.name), "sql_type": sql_type_of(field.type)} for field in table.schema
+    ]

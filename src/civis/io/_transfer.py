@@ -66,12 +66,15 @@ def raise_for_transfer(response: requests.Response, what: str) -> None:
     body = response.text[:500]
     response.close()
     raise requests.HTTPError(
-        f"{what} failed with HTTP {response.status_code}. AWS Content: {body}",
-        response=response)
+        f"{what} failed with HTTP {response.status_code}. AWS Content: {body}", response=response
+    )
 
 
-def send_with_retries(send: Callable[[], T], attempts: int = TRANSFER_ATTEMPTS,
-                      sleep: Callable[[float], None] | None = None) -> T:
+def send_with_retries(
+    send: Callable[[], T],
+    attempts: int = TRANSFER_ATTEMPTS,
+    sleep: Callable[[float], None] | None = None,
+) -> T:
     """Call ``send()`` until it returns, at most ``attempts`` times; re-raise the last error.
 
     Examples
@@ -91,7 +94,7 @@ def send_with_retries(send: Callable[[], T], attempts: int = TRANSFER_ATTEMPTS,
         except Exception:
             if attempt >= attempts:
                 raise
-            (sleep or time.sleep)(random.uniform(0, min(10.0, 0.25 * 2 ** attempt)))
+            (sleep or time.sleep)(random.uniform(0, min(10.0, 0.25 * 2**attempt)))
     raise AssertionError("unreachable")
 
 
@@ -113,8 +116,9 @@ class ByteRange:
     (5, b'234', b'56')
     """
 
-    def __init__(self, fd: int, offset: int, length: int,
-                 moved: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, fd: int, offset: int, length: int, moved: Callable[[int], None] | None = None
+    ) -> None:
         self._fd = fd
         self._offset = offset
         self._end = offset + length
@@ -147,9 +151,10 @@ class MemoryRange:
     (5, b'234', b'56')
     """
 
-    def __init__(self, view: memoryview, offset: int, length: int,
-                 moved: Callable[[int], None] | None = None) -> None:
-        self._view = view[offset:offset + length]
+    def __init__(
+        self, view: memoryview, offset: int, length: int, moved: Callable[[int], None] | None = None
+    ) -> None:
+        self._view = view[offset : offset + length]
         self._pos = 0
         self._moved = moved
 
@@ -158,7 +163,7 @@ class MemoryRange:
 
     def read(self, size: int = -1) -> bytes:
         end = len(self._view) if size is None or size < 0 else self._pos + size
-        data = bytes(self._view[self._pos:end])
+        data = bytes(self._view[self._pos : end])
         self._pos += len(data)
         if self._moved is not None:
             self._moved(self._pos)
@@ -182,13 +187,20 @@ class FormBody:
     True
     """
 
-    def __init__(self, fields: dict[str, Any], source: IO[bytes] | ByteRange | MemoryRange,
-                 size: int,
-                 boundary: str | None = None, filename: str = "file") -> None:
+    def __init__(
+        self,
+        fields: dict[str, Any],
+        source: IO[bytes] | ByteRange | MemoryRange,
+        size: int,
+        boundary: str | None = None,
+        filename: str = "file",
+    ) -> None:
         self.boundary = boundary or os.urandom(16).hex()
         head = b"".join(self._part(name, str(value).encode()) for name, value in fields.items())
-        head += (f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; '
-                 f'filename="{_quote(filename)}"\r\n\r\n').encode()
+        head += (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{_quote(filename)}"\r\n\r\n'
+        ).encode()
         self._head = head
         self._tail = f"\r\n--{self.boundary}--\r\n".encode()
         self._source = source
@@ -201,8 +213,14 @@ class FormBody:
         return f"multipart/form-data; boundary={self.boundary}"
 
     def _part(self, name: str, value: bytes) -> bytes:
-        return (f'--{self.boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"; '
-                f'filename="{_quote(name)}"\r\n\r\n').encode() + value + b"\r\n"
+        return (
+            (
+                f'--{self.boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"; '
+                f'filename="{_quote(name)}"\r\n\r\n'
+            ).encode()
+            + value
+            + b"\r\n"
+        )
 
     def __len__(self) -> int:
         return len(self._head) + self._size + len(self._tail)
@@ -217,8 +235,7 @@ class FormBody:
                 size -= len(self._head)
                 self._stage = 1
             elif self._stage == 1:
-                chunk = (self._source.read(min(size, self._left, _READ_CHUNK))
-                         if self._left else b"")
+                chunk = self._source.read(min(size, self._left, _READ_CHUNK)) if self._left else b""
                 if not chunk:
                     if self._left:
                         raise OSError(f"file shrank during upload ({self._left} bytes missing)")

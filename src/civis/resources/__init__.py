@@ -40,8 +40,9 @@ def _http(api_key: str, user_agent: str) -> Any:
     return HTTPClient(api_key, base_url=get_base_url(), user_agent=user_agent)
 
 
-def get_api_spec(api_key: str, api_version: str = "1.0",
-                 user_agent: str = DEFAULT_USER_AGENT) -> dict[str, Any]:
+def get_api_spec(
+    api_key: str, api_version: str = "1.0", user_agent: str = DEFAULT_USER_AGENT
+) -> dict[str, Any]:
     """Download the API spec from ``{CIVIS_API_ENDPOINT}endpoints``.
 
     Returns
@@ -66,13 +67,18 @@ def get_api_spec(api_key: str, api_version: str = "1.0",
         raise ValueError(f"APIClient api_version must be one of {set(API_VERSIONS)}")
     from civis.client import download_spec
 
-    spec: dict[str, Any] = json.loads(download_spec(_http(api_key, user_agent)),
-                                      object_pairs_hook=OrderedDict)
+    spec: dict[str, Any] = json.loads(
+        download_spec(_http(api_key, user_agent)), object_pairs_hook=OrderedDict
+    )
     return spec
 
 
-def cache_api_spec(cache: str = CACHED_SPEC_PATH, api_key: str | None = None,
-                   api_version: str = "1.0", user_agent: str = DEFAULT_USER_AGENT) -> None:
+def cache_api_spec(
+    cache: str = CACHED_SPEC_PATH,
+    api_key: str | None = None,
+    api_version: str = "1.0",
+    user_agent: str = DEFAULT_USER_AGENT,
+) -> None:
     """Download the API spec and save it as JSON at ``cache``.
 
     Examples
@@ -94,8 +100,9 @@ def _classes(model: Any) -> dict[str, type]:
     return {name: resource_class(model, name) for name in model.client_resource_names()}
 
 
-def generate_classes(api_key: str, api_version: str = "1.0",
-                     user_agent: str = DEFAULT_USER_AGENT) -> dict[str, type]:
+def generate_classes(
+    api_key: str, api_version: str = "1.0", user_agent: str = DEFAULT_USER_AGENT
+) -> dict[str, type]:
     """Return ``{resource name: resource class}`` for the endpoint's spec.
 
     Examples
@@ -125,6 +132,11 @@ def generate_classes_maybe_cached(
 
     if cache is not None and force_refresh_api_spec:
         raise TypeError("force_refresh_api_spec cannot be True when a cache is given")
-    client = APIClient(api_key=api_key, api_version=api_version, local_api_spec=cache,
-                       force_refresh_api_spec=force_refresh_api_spec, user_agent=user_agent)
+    client = APIClient(
+        api_key=api_key,
+        api_version=api_version,
+        local_api_spec=cache,
+        force_refresh_api_spec=force_refresh_api_spec,
+        user_agent=user_agent,
+    )
     return _classes(client._model)

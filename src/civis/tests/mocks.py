@@ -32,8 +32,9 @@ def find_cached_spec() -> Path | None:
     explicit = os.environ.get("CIVIS_API_SPEC_PATH")
     if explicit and Path(explicit).exists():
         return Path(explicit)
-    downloaded = sorted((cache_dir() / "endpoints").glob("*.json"),
-                        key=lambda p: p.stat().st_mtime, reverse=True)
+    downloaded = sorted(
+        (cache_dir() / "endpoints").glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
     if downloaded:
         return downloaded[0]
     legacy = Path.home() / ".civis_api_spec.json"
@@ -80,15 +81,18 @@ def create_client_mock(cache: str | os.PathLike[str] | Mapping[str, Any] | None 
             raise FileNotFoundError(
                 "create_client_mock needs an API spec: pass cache=<spec file or dict>, set "
                 "CIVIS_API_SPEC_PATH, or construct civis.APIClient() once with network "
-                "access so the spec is cached.")
+                "access so the spec is cached."
+            )
     if isinstance(spec, os.PathLike):
         spec = os.fspath(spec)
     real = APIClient(local_api_spec=spec, api_key="none")
     for name in _NETWORK_PROPERTIES:
         real.__dict__[name] = None
     # Deprecated properties that call the API: read through the class, not the instance.
-    with mock.patch.object(type(real), "default_credential", None), \
-            mock.patch.object(type(real), "feature_flags", None):
+    with (
+        mock.patch.object(type(real), "default_credential", None),
+        mock.patch.object(type(real), "feature_flags", None),
+    ):
         return mock.create_autospec(real, spec_set=True)
 
 
@@ -118,7 +122,8 @@ def create_client_mock_for_container_tests(
     client = create_client_mock(cache)
     client.scripts.post_containers.return_value = Response({"id": script_id})
     client.scripts.post_containers_runs.return_value = Response(
-        {"id": run_id, "container_id": script_id, "state": "queued"})
+        {"id": run_id, "container_id": script_id, "state": "queued"}
+    )
     run: dict[str, Any] = {"id": run_id, "container_id": script_id, "state": state}
     if state == "failed":
         run["error"] = "the job failed"

@@ -22,6 +22,7 @@ from civis_platform.errors import (
     DomainError,
     ForbiddenError,
     NotFoundError,
+    NotSupportedError,
     RateLimitedError,
     UnauthorizedError,
 )
@@ -49,6 +50,7 @@ STATUSES: dict[type[DomainError], int] = {
     ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
+    NotSupportedError: 501,
     RateLimitedError: 429,
 }
 

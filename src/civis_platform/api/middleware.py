@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -59,6 +60,11 @@ class CivisMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        if "//" in path:
+            # The official CLI joins an endpoint ending in "/" with a spec path starting
+            # with one ("http://host//scripts/").
+            path = re.sub("/{2,}", "/", path)
+            scope = {**scope, "path": path}
         if len(path) > 1 and path.endswith("/"):
             # The spec writes list paths as "/files/"; the official client calls "/files".
             scope = {**scope, "path": path.rstrip("/") or "/"}

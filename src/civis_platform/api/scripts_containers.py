@@ -10,6 +10,7 @@ from civis_platform.api._generic import Resource
 from civis_platform.api._models import RequestModel, ResponseModel
 from civis_platform.api._subresources import CancelAnswer, JobOutput, run_model
 from civis_platform.api.jobs import JobRun, UserSimple
+from civis_platform.services import jobs as job_services
 from civis_platform.services import scripts_containers as svc
 
 
@@ -38,6 +39,66 @@ class ContainerCreate(RequestModel):
     hidden: bool | None = None
     target_project_id: int | None = None
     running_as_id: int | None = None
+
+
+class ContainerReplace(RequestModel):
+    """Body of ``PUT /scripts/containers/{id}``."""
+
+    name: str | None = None
+    parent_id: int | None = None
+    user_context: str | None = None
+    params: list[dict[str, Any]] | None = None
+    arguments: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
+    required_resources: dict[str, Any]
+    repo_http_uri: str | None = None
+    repo_ref: str | None = None
+    remote_host_credential_id: int | None = None
+    git_credential_id: int | None = None
+    docker_command: str | None = None
+    docker_image_name: str | None = None
+    docker_image_tag: str | None = None
+    instance_type: str | None = None
+    cancel_timeout: int | None = None
+    time_zone: str | None = None
+    partition_label: str | None = None
+    target_project_id: int | None = None
+    running_as_id: int | None = None
+
+
+class ContainerUpdate(RequestModel):
+    """Body of ``PATCH /scripts/containers/{id}``."""
+
+    name: str | None = None
+    parent_id: int | None = None
+    user_context: str | None = None
+    params: list[dict[str, Any]] | None = None
+    arguments: dict[str, Any] | None = None
+    schedule: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
+    required_resources: dict[str, Any] | None = None
+    repo_http_uri: str | None = None
+    repo_ref: str | None = None
+    remote_host_credential_id: int | None = None
+    git_credential_id: int | None = None
+    docker_command: str | None = None
+    docker_image_name: str | None = None
+    docker_image_tag: str | None = None
+    instance_type: str | None = None
+    cancel_timeout: int | None = None
+    time_zone: str | None = None
+    partition_label: str | None = None
+    target_project_id: int | None = None
+    running_as_id: int | None = None
+
+
+class ScriptClone(RequestModel):
+    """Body of ``POST /scripts/{type}/{id}/clone``."""
+
+    clone_schedule: bool | None = None
+    clone_triggers: bool | None = None
+    clone_notifications: bool | None = None
 
 
 class Container(ResponseModel):
@@ -82,7 +143,7 @@ class Container(ResponseModel):
     partition_label: str | None = None
     my_permission_level: str | None = None
     hidden: bool | None = None
-    archived: bool | None = None
+    archived: str | None = None
     target_project_id: int | None = None
     running_as_id: int | None = None
 
@@ -136,9 +197,50 @@ scripts_containers.op(
 scripts_containers.op(
     "get", f"{base}/{{id}}", "View a container", svc.get_container, response=Container
 )
-scripts_containers.runs(
-    svc.CONTAINERS, ContainerRun, noun="Container", prefix=base, outputs=svc.list_outputs
+scripts_containers.op(
+    "put",
+    f"{base}/{{id}}",
+    "Edit a container",
+    svc.replace_container,
+    body=ContainerReplace,
+    body_name="ContainerReplace",
+    response=Container,
 )
+scripts_containers.op(
+    "patch",
+    f"{base}/{{id}}",
+    "Update a container",
+    svc.update_container,
+    body=ContainerUpdate,
+    body_name="ContainerUpdate",
+    body_required=False,
+    response=Container,
+)
+scripts_containers.op(
+    "delete",
+    f"{base}/{{id}}",
+    "Archive a container (deprecated, use archive endpoints)",
+    svc.CONTAINERS.archive,
+    status=204,
+)
+scripts_containers.op(
+    "post",
+    f"{base}/{{id}}/clone",
+    "Clone this Container Script",
+    svc.clone_container,
+    body=ScriptClone,
+    body_name="ScriptCloneParamsCreateRequest",
+    body_required=False,
+    response=Container,
+    status=201,
+)
+scripts_containers.runs(
+    svc.CONTAINER_READS, ContainerRun, noun="Container", prefix=base, outputs=svc.list_outputs
+)
+scripts_containers.shares(job_services.KIND, level_noun="a container script", prefix=base)
+scripts_containers.transfer(job_services.KIND, prefix=base)
+scripts_containers.projects(job_services.KIND, prefix=base)
+scripts_containers.archive(job_services.KIND, svc.get_container, Container, prefix=base)
 scripts_containers.op(
     "post",
     f"{run_path}/outputs",

@@ -435,7 +435,11 @@ def _load(
         if not all(parquet):
             raise CsvImportError("the source files mix Parquet and CSV; import them separately")
         return warehouse.import_parquet(
-            schema, table, sources, columns=_columns(config), existing_table_rows=mode,
+            schema,
+            table,
+            sources,
+            columns=_columns(config),
+            existing_table_rows=mode,
             primary_keys=primary_keys,
         )
     compression: Literal["none", "gzip"] = "gzip" if config.get("compression") == "gzip" else "none"

@@ -97,7 +97,7 @@ class JobTypes(Mapping[str, JobType]):
 
         Examples:
             >>> sorted(JOB_TYPES.select(["user-code"]))
-            ['container']
+            ['container', 'custom', 'python3']
         """
         chosen: set[str] = set()
         for name in names:
@@ -175,6 +175,27 @@ JOB_TYPES = JobTypes(
             script_type="containers",
             user_code=True,
             config=f"{_PROGRAMS}.containers:ContainerConfig",
+        ),
+        JobType(
+            key="python3",
+            civis_type="JobTypes::PythonDocker",
+            label="Python script",
+            program=f"{_PROGRAMS}.python:prepare_python",
+            path="scripts/python3",
+            parent_field="python_id",
+            script_type="python3",
+            user_code=True,
+            config=f"{_PROGRAMS}.python:PythonConfig",
+        ),
+        JobType(
+            key="custom",
+            civis_type="Custom",
+            label="Custom script",
+            program=f"{_PROGRAMS}.custom:prepare_custom",
+            path="scripts/custom",
+            parent_field="custom_id",
+            script_type="custom",
+            user_code=True,
         ),
         JobType(
             key="csv_preprocess",

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from civis_platform.config import Settings
 from civis_platform.errors import ConflictError
+from civis_platform.services import template_library
 from civis_platform.services.auth import NewKey, mint_key
 from civis_platform.services.context import Context
 from civis_platform.services.databases import register_duckdb
@@ -94,7 +95,16 @@ def initialise(
             .values(remote_host_id=host_id)
         )
         key = mint_key(conn, user_id=admin_id, name="init", expires_in=settings.key_expiry_seconds)
+        template_library.install(conn)
     return Initialised(admin_id=admin_id, admin_username=admin_username, admin_key=key)
+
+
+def upgrade(store: Store) -> dict[str, str]:
+    """Bring an initialised home up to date: migrate it and install the template
+    library's new and changed entries; ``{template name: "added" | "updated"}``."""
+    upgrade_to_head(store.engine)
+    with store.transaction() as conn:
+        return template_library.install(conn)
 
 
 def reset(ctx: Context) -> None:
@@ -122,6 +132,9 @@ def reset(ctx: Context) -> None:
         conn.execute(t.project_objects.delete())
         conn.execute(t.projects.delete())
         conn.execute(t.aliases.delete())
+        conn.execute(t.templates.delete())
+        conn.execute(t.json_values.delete())
+        conn.execute(t.notebooks.delete())
         conn.execute(t.jobs.delete())  # with their runs, logs and outputs
         conn.execute(
             t.shares.delete().where(
@@ -142,3 +155,4 @@ def reset(ctx: Context) -> None:
         )
         conn.execute(t.groups.delete().where(t.groups.c.id != group_id))
         conn.execute(t.users.delete().where(t.users.c.id != admin_id))
+        template_library.install(conn)

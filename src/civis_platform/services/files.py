@@ -59,6 +59,7 @@ DOWNLOAD_PATH = STORAGE_PREFIX + "download/"
 PENDING, COMPLETE = "pending", "complete"
 SINGLE, MULTIPART = "single", "multipart"
 
+
 def upload_key(file_id: int) -> str:
     """The key an upload token grants (and the ``key`` form field carries)."""
     return f"files/{file_id}"

@@ -299,7 +299,13 @@ def output_view(ctx: Context, row: Row[Any]) -> dict[str, Any]:
     """One run output; JSONValue outputs carry their raw ``value``."""
     link = None
     if row.object_id is not None:
-        segment = {"File": "files", "Table": "tables", "Project": "projects"}.get(row.object_type)
+        segment = {
+            "File": "files",
+            "Table": "tables",
+            "Project": "projects",
+            "JSONValue": "json_values",
+            "Script": "scripts",
+        }.get(row.object_type)
         if segment:
             link = f"{ctx.settings.resolved_external_url()}{segment}/{row.object_id}"
     return {

@@ -8,12 +8,13 @@ type's own path for details and runs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, case, exists, func, or_, select
 
-from civis_platform.errors import BadRequestError
+from civis_platform.errors import BadRequestError, NotFoundError
 from civis_platform.runner.jobtypes import JOB_TYPES
 from civis_platform.services import _generic as g
 from civis_platform.services import jobs
@@ -151,3 +152,33 @@ def list_scripts(ctx: Context, *, query: Mapping[str, Any]) -> g.Page:
             default_dir="desc",
         )
         return g.Page([_summary(conn, ctx, r) for r in rows], total, page_num, per_page)
+
+
+def _script_row(conn: Connection, ctx: Context, script_id: int, need: str = "read") -> Row[Any]:
+    row = g.fetch(conn, ctx, jobs.KIND, script_id, need=need)
+    if row.type not in SCRIPT_TYPES:
+        raise NotFoundError(f"Script {script_id} was not found.")
+    return row
+
+
+def get_script(ctx: Context, *, id: int) -> dict[str, Any]:
+    """``GET /scripts/{id}``: any script type, with the fields every type shares (plus
+    ``sql`` for SQL scripts)."""
+    with ctx.store.transaction() as conn:
+        row = _script_row(conn, ctx, id)
+        civis_type, path = SCRIPT_TYPES[row.type]
+        view = common_view(conn, ctx, row, civis_type=civis_type, links=f"{path}/{row.id}")
+        config = json.loads(row.config or "{}")
+        return {
+            **view,
+            "sql": config.get("sql"),
+            "expanded_arguments": config.get("arguments") or {},
+            "template_script_id": config.get("from_template_id"),
+        }
+
+
+def archive_script(ctx: Context, *, id: int) -> None:
+    """``DELETE /scripts/{id}``: archive a script of any type (write permission)."""
+    with ctx.store.transaction() as conn:
+        _script_row(conn, ctx, id, need="write")
+        g.update_row(conn, t.jobs, id, {"archived": True})

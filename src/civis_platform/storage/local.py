@@ -232,8 +232,10 @@ class LocalBlobStore:
         fh = self.open(key)
         size = os.fstat(fh.fileno()).st_size
         end = size - 1 if end_inclusive is None else min(end_inclusive, size - 1)
-        if start < 0 or (end_inclusive is not None and end_inclusive < start) or (
-            start >= size and size > 0
+        if (
+            start < 0
+            or (end_inclusive is not None and end_inclusive < start)
+            or (start >= size and size > 0)
         ):
             fh.close()
             raise InvalidRangeError(

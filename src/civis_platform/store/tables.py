@@ -329,3 +329,54 @@ warehouse_tables = Table(
     # reuses the highest id after a delete; PostgreSQL sequences never do).
     sqlite_autoincrement=True,
 )
+
+# Script templates: a published script (``script_id``, a job) that others run as custom
+# scripts. Built-in library entries carry their ``library_key`` and a fixed id below
+# `TEMPLATE_USER_IDS_START`; ids of users' templates start there (the migration sets
+# the sequence), so a library entry added by a later upgrade never meets a taken id.
+TEMPLATE_USER_IDS_START = 100_000
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("script_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("category", Text, nullable=True),
+    Column("ui_report_id", Integer, nullable=True),
+    Column("library_key", String(64), nullable=True, unique=True),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    *_timestamps(),
+    sqlite_autoincrement=True,
+)
+
+# JSON values (run outputs of type JSONValue, ``/json_values``); ``value`` is JSON text.
+json_values = Table(
+    "json_values",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    *_timestamps(),
+    Index("ix_json_values_owner", "owner_id"),
+)
+
+# Notebook records (``/notebooks``): metadata only, nothing is deployed here.
+# ``config`` holds the remaining JSON fields (image, resources, requirements...).
+notebooks = Table(
+    "notebooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("config", Text, nullable=False, default="{}"),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    *_timestamps(),
+    Index("ix_notebooks_owner", "owner_id"),
+)

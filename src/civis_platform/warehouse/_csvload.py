@@ -36,7 +36,6 @@ class Staged:
     header: bool
 
 
-
 def cast_select_from(source: str, target: list[Column]) -> str:
     """SELECT of text columns ``c0, c1, ...`` of ``source`` (a table or a table function)
     cast to ``target``: text as is, other types from their text with '' as NULL.
@@ -122,7 +121,13 @@ class CsvLoad:
             data = rest if header else _csv.reattach(raw, rest)
             try:
                 rows = self.engine._stage_csv(
-                    cur, staging, names, data, delimiter, next_row, 1 if header else 0,
+                    cur,
+                    staging,
+                    names,
+                    data,
+                    delimiter,
+                    next_row,
+                    1 if header else 0,
                     self.stats,
                 )
             except WarehouseError as exc:

@@ -59,8 +59,9 @@ Column(name='b', sql_type='character varying(16)', nullable=True)]
         for name in _CHECK_ORDER:
             if name not in alive or name in proven:
                 continue
-            fits = pc.or_(blank, pc.fill_null(pc.match_substring_regex(column, _ANCHORED[name]),
-                                              False))
+            fits = pc.or_(
+                blank, pc.fill_null(pc.match_substring_regex(column, _ANCHORED[name]), False)
+            )
             if pc.all(fits).as_py():
                 proven.update((name, *IMPLIED_TYPES[name]))
             else:

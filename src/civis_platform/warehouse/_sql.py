@@ -426,7 +426,13 @@ class SqlWarehouse(abc.ABC):
         self._ensure_schema(schema)
         if columns is not None and compression == "none":
             done = self._import_native(
-                schema, table, sources, columns, existing_table_rows, header, delimiter,
+                schema,
+                table,
+                sources,
+                columns,
+                existing_table_rows,
+                header,
+                delimiter,
                 primary_keys,
             )
             if done is not None:
@@ -501,8 +507,7 @@ class SqlWarehouse(abc.ABC):
                 column_list = ", ".join(quote_ident(c.name) for c in target)
                 rows = self._insert_count(
                     cur,
-                    f"INSERT INTO {self._ref(schema, table)} ({column_list}) "
-                    + source_sql(target),
+                    f"INSERT INTO {self._ref(schema, table)} ({column_list}) " + source_sql(target),
                 )
         except CsvImportError:
             return None
@@ -544,9 +549,7 @@ class SqlWarehouse(abc.ABC):
         file_schema = _columnar.parquet_schema(sources)
         paths = [_csv.local_file(s) for s in sources]
         native = (
-            self._native_parquet_source([p for p in paths if p is not None])
-            if all(paths)
-            else None
+            self._native_parquet_source([p for p in paths if p is not None]) if all(paths) else None
         )
 
         def stage(cur: Any) -> tuple[str, str | None]:

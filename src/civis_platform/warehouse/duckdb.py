@@ -57,9 +57,24 @@ _REPORTED = {
 # JSON, lists, structs, ...) as text, as a CSV export shows it.
 _TYPED_EXPORT_TYPES = frozenset(
     {
-        "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
-        "UINTEGER", "FLOAT", "DOUBLE", "VARCHAR", "DATE", "TIME", "TIMESTAMP",
-        "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE",
+        "BOOLEAN",
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "FLOAT",
+        "DOUBLE",
+        "VARCHAR",
+        "DATE",
+        "TIME",
+        "TIMESTAMP",
+        "TIMESTAMP_S",
+        "TIMESTAMP_MS",
+        "TIMESTAMP_NS",
+        "TIMESTAMP WITH TIME ZONE",
     }
 )
 
@@ -410,8 +425,9 @@ class DuckDBWarehouse(SqlWarehouse):
         exprs = [
             (alias if _kept_typed(str(dtype)) else f"CAST({alias} AS VARCHAR)")
             + f" AS {quote_ident(name)}"
-            for alias, dtype, name in zip(aliases, relation.types, unique_names(columns),
-                                          strict=True)
+            for alias, dtype, name in zip(
+                aliases, relation.types, unique_names(columns), strict=True
+            )
         ]
         select = f"SELECT {', '.join(exprs)} FROM ({strip_query(sql)}) AS __q({', '.join(aliases)})"
         return select, columns

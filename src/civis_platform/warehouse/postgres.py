@@ -247,15 +247,21 @@ class PostgresWarehouse(SqlWarehouse):
         )
 
     def _stage_csv(
-        self, cur: Any, staging: str, names: list[str], stream: BinaryIO, delimiter: str,
-        first_row: int, line_offset: int, stats: TypeStats | None,
+        self,
+        cur: Any,
+        staging: str,
+        names: list[str],
+        stream: BinaryIO,
+        delimiter: str,
+        first_row: int,
+        line_offset: int,
+        stats: TypeStats | None,
     ) -> int:
         # The identity column numbers rows across all sources in COPY order, which is
         # exactly first_row, first_row + 1, ... because sources are staged one by one.
         cols = ", ".join(f"c{i}" for i in range(len(names)))
         copy_sql = (
-            f"COPY {staging} ({cols}) FROM STDIN "
-            f"(FORMAT csv, DELIMITER {quote_literal(delimiter)})"
+            f"COPY {staging} ({cols}) FROM STDIN (FORMAT csv, DELIMITER {quote_literal(delimiter)})"
         )
         try:
             with cur.copy(copy_sql) as copy:
@@ -415,9 +421,7 @@ class PostgresWarehouse(SqlWarehouse):
         return pa.RecordBatchReader.from_batches(schema, batches())
 
     @staticmethod
-    def _arrow_plan(
-        conn: psycopg.Connection[Any], sql: str
-    ) -> tuple[str, pa.Schema, list[Any]]:
+    def _arrow_plan(conn: psycopg.Connection[Any], sql: str) -> tuple[str, pa.Schema, list[Any]]:
         """The query to fetch ``sql``'s rows for Arrow, their schema and per column a
         converter. The columns are described first (``LIMIT 0``), so that those without
         an Arrow type can be fetched as ``::text``."""
@@ -437,8 +441,11 @@ class PostgresWarehouse(SqlWarehouse):
             as_text = dtype == pa.string() and not name.startswith("character")
             fields.append(pa.field(col.name, dtype))
             converters.append(_as_float if name == "numeric" else _as_is)
-            exprs.append(f"a{i}::text AS {quote_ident(col.name)}" if as_text
-                         else f"a{i} AS {quote_ident(col.name)}")
+            exprs.append(
+                f"a{i}::text AS {quote_ident(col.name)}"
+                if as_text
+                else f"a{i} AS {quote_ident(col.name)}"
+            )
         aliases = ", ".join(f"a{i}" for i in range(len(description)))
         query = f"SELECT {', '.join(exprs)} FROM ({inner}) AS __q({aliases})"
         return query, pa.schema(fields), converters

@@ -204,3 +204,82 @@ def test_official_futures_cancel(server: ThreadedServer, new_user: Any) -> None:
         "container": [True, True],
         "state2": "cancelled",
     }
+
+
+def test_put_patch_clone_and_archive(new_user: Any) -> None:
+    _user, api = new_user()
+    script = _create(api, "echo one", arguments={"A": "1"})
+    path = f"scripts/containers/{script['id']}"
+    patched = api.patch(path, json={"dockerCommand": "echo two"}).json()
+    assert (patched["dockerCommand"], patched["arguments"]) == ("echo two", {"A": "1"})
+    assert_civis_error(api.put(path, json={"dockerCommand": "echo three"}), 400)
+    replaced = api.put(path, json={"requiredResources": RESOURCES, "dockerCommand": "echo 3"})
+    assert replaced.status_code == 200, replaced.text
+    assert (replaced.json()["dockerCommand"], replaced.json()["arguments"]) == ("echo 3", {})
+    assert_civis_error(api.patch(path, json={"params": [{"name": "X", "type": "?"}]}), 400)
+    assert_civis_error(api.patch(path, json={"requiredResources": "big"}), 400)
+    clone = api.post(f"{path}/clone")
+    assert clone.status_code == 201, clone.text
+    assert (clone.json()["name"], clone.json()["dockerCommand"]) == ("Clone of script", "echo 3")
+    archived = api.put(f"{path}/archive", json={"status": True}).json()
+    assert archived["archived"] == "true"
+    assert script["id"] not in [s["id"] for s in api.get("scripts").json()]
+    assert api.delete(f"scripts/containers/{clone.json()['id']}").status_code == 204
+
+
+def test_shares_projects_and_transfer(new_user: Any) -> None:
+    _user, api = new_user()
+    other, other_api = new_user()
+    script = _create(api, "echo shared")
+    path = f"scripts/containers/{script['id']}"
+    assert_civis_error(other_api.get(path), 404)
+    shared = api.put(
+        f"{path}/shares/users", json={"userIds": [other.id], "permissionLevel": "read"}
+    )
+    assert shared.status_code == 200, shared.text
+    assert other_api.get(path).json()["myPermissionLevel"] == "read"
+    assert_civis_error(other_api.patch(path, json={"dockerCommand": "rm -rf /"}), 403)
+    assert_civis_error(other_api.post(f"{path}/runs"), 403)
+    project = api.post("projects", json={"name": "p", "description": "d"}).json()["id"]
+    assert api.put(f"{path}/projects/{project}").status_code == 204
+    assert [p["id"] for p in api.get(f"{path}/projects").json()] == [project]
+    moved = api.put(f"{path}/transfer", json={"userId": other.id, "includeDependencies": False})
+    assert moved.status_code == 200, moved.text
+    assert other_api.get(path).json()["author"]["id"] == other.id
+
+
+def test_parent_ids_and_param_values_reach_the_environment(new_user: Any) -> None:
+    _user, api = new_user()
+    # What civis.parallel's container backend sends: params carrying a ``value``.
+    params = [
+        {"name": "CIVIS_PARENT_JOB_ID", "type": "integer", "value": 41},
+        {"name": "CIVIS_PARENT_RUN_ID", "type": "integer", "value": 42},
+        {"name": "SIZE", "type": "integer", "default": 3},
+        {"name": "FLAG", "type": "bool", "default": False},
+    ]
+    command = 'echo "$CIVIS_PARENT_JOB_ID $CIVIS_PARENT_RUN_ID $SIZE $FLAG $EXTRA"'
+    script = _create(api, command, params=params, arguments={"SIZE": 7, "EXTRA": {"a": 1}})
+    run = api.post(f"scripts/containers/{script['id']}/runs").json()
+    assert _finish(api, script["id"], run["id"])["state"] == "succeeded"
+    logs = api.get(f"scripts/containers/{script['id']}/runs/{run['id']}/logs").json()
+    assert [entry["message"] for entry in logs] == ['41 42 7 false {"a": 1}']
+
+
+def test_generic_script_routes_cover_every_type(new_user: Any) -> None:
+    _user, api = new_user()
+    _other, other_api = new_user()
+    script = _create(api, "sleep 60")
+    shown = api.get(f"scripts/{script['id']}").json()
+    assert (shown["type"], shown["links"]["details"]) == (
+        "JobTypes::ContainerDocker",
+        f"scripts/containers/{script['id']}",
+    )
+    assert_civis_error(other_api.get(f"scripts/{script['id']}"), 404)
+    assert_civis_error(api.post(f"scripts/{script['id']}/cancel"), 404)  # nothing running
+    run = api.post(f"scripts/containers/{script['id']}/runs").json()
+    assert_civis_error(other_api.post(f"scripts/{script['id']}/cancel"), 404)
+    cancelled = api.post(f"scripts/{script['id']}/cancel")
+    assert cancelled.status_code == 202 and cancelled.json()["state"] == "cancelled"
+    assert _finish(api, script["id"], run["id"])["state"] == "cancelled"
+    assert api.delete(f"scripts/{script['id']}").status_code == 204
+    assert api.get(f"scripts/containers/{script['id']}").json()["archived"] == "true"
