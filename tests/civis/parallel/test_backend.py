@@ -92,6 +92,7 @@ with joblib.parallel_config("civis"):
 """
 
 
+@pytest.mark.timeout(900)
 def test_cancelling_the_parent_cancels_its_children(live_user: Any) -> None:
     import shlex
 
