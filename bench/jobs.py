@@ -18,7 +18,6 @@ from _harness import (
     interpreters,
     machine_note,
     median,
-    platform_server,
     run_snippet,
     update_performance_doc,
 )
@@ -51,8 +50,12 @@ SNIPPET = textwrap.dedent("""
 def measure(samples: int, runs: int) -> dict[str, dict[str, float]]:
     """client -> {latency (median s), batch (s for ``runs`` at once)}."""
     results: dict[str, dict[str, float]] = {}
-    with platform_server() as server:
-        env = {"CIVIS_API_ENDPOINT": server.base_url, "CIVIS_API_KEY": server.api_key}
+    from civis_platform.testing import ThreadedServer
+
+    # The server in this process (uvicorn in a thread); each client in its own.
+    with ThreadedServer() as server:
+        key = server.create_user("bench").api_key
+        env = {"CIVIS_API_ENDPOINT": server.base_url, "CIVIS_API_KEY": key}
         for name, python in interpreters().items():
             out = run_snippet(python, SNIPPET.format(samples=samples, runs=runs), env)
             results[name] = {"latency": median(out["latency"]), "batch": out["batch"]}
@@ -71,8 +74,8 @@ def report(results: dict[str, dict[str, float]], samples: int, runs: int) -> str
 
         A trivial container script (`true`, sandboxed, default image) created, run and
         awaited with `CivisFuture(...).result()`; median of {samples} one at a time, and
-        {runs} submitted at once. Same server (`civis-platform serve`, one worker with its
-        default slots) for both clients.
+        {runs} submitted at once. Same server (`ThreadedServer`: the app and its embedded
+        worker with default slots, sandboxed runs) for both clients, one after the other.
 
         | | official 2.10.1 | ours | ratio |
         |---|---|---|---|

@@ -218,13 +218,10 @@ class _ContainerShellExecutor(_CivisExecutor):
         options = dict(self.container_kwargs)
         parents = parent_arguments()
         if parents:  # the children know their parent (the official client drops these)
+            declared = [p for p in options.get("params", []) if p.get("name") not in parents]
             options["params"] = [
-                *options.get("params", []),
-                *(
-                    {"name": name_, "type": "integer"}
-                    for name_ in parents
-                    if name_ not in {p.get("name") for p in options.get("params", [])}
-                ),
+                *declared,
+                *({"name": k, "type": "integer", "value": v} for k, v in parents.items()),
             ]
             options["arguments"] = {**options.get("arguments", {}), **parents}
         job = self.client.scripts.post_containers(

@@ -98,8 +98,11 @@ def test_cancelling_the_parent_cancels_its_children(live_user: Any) -> None:
 
     client = civis.APIClient()
     parent = client.scripts.post_containers(
-        required_resources=SMALL, docker_command=f"python -c {shlex.quote(PARENT_PROGRAM)}",
-        docker_image_name="civisanalytics/datascience-python", name="parent")
+        required_resources=SMALL,
+        docker_command=f"python -c {shlex.quote(PARENT_PROGRAM)}",
+        docker_image_name="civisanalytics/datascience-python",
+        name="parent",
+    )
     parent_run = client.jobs.post_runs(parent.id)
     deadline = time.monotonic() + 180
     while True:  # until the child runs (the test server has two run slots)
