@@ -12,6 +12,7 @@ future on ``jobs.get_runs`` (``CivisFuture``, the 2.10 way) and ``result()``.
 from __future__ import annotations
 
 import argparse
+import os
 import textwrap
 
 from _harness import (
@@ -23,7 +24,7 @@ from _harness import (
 )
 
 SNIPPET = textwrap.dedent("""
-    import json, time, civis
+    import json, time, datetime, civis
     from concurrent.futures import wait
     from civis.futures import CivisFuture
     client = civis.APIClient()
@@ -34,16 +35,23 @@ SNIPPET = textwrap.dedent("""
         run = client.jobs.post_runs(job.id)
         return CivisFuture(client.jobs.get_runs, (job.id, run.id), client=client)
     submit().result()  # the image's and the spec's first use
-    latency = []
+    def seconds(a, b):
+        parse = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+        return (parse(b) - parse(a)).total_seconds()
+    latency, in_run = [], []
     for _ in range({samples}):
         t = time.perf_counter()
-        assert submit().result().state == "succeeded"
+        run = submit().result()
         latency.append(time.perf_counter() - t)
+        assert run.state == "succeeded"
+        # The server's own view: queued -> started -> finished.
+        in_run.append(seconds(run.created_at, run.finished_at))
     t = time.perf_counter()
     futures = [submit() for _ in range({runs})]
     wait(futures)
     assert all(f.result().state == "succeeded" for f in futures)
-    print(json.dumps({{"latency": latency, "batch": time.perf_counter() - t}}))
+    print(json.dumps({{"latency": latency, "in_run": in_run,
+                      "batch": time.perf_counter() - t}}))
 """)
 
 
@@ -58,7 +66,11 @@ def measure(samples: int, runs: int) -> dict[str, dict[str, float]]:
         env = {"CIVIS_API_ENDPOINT": server.base_url, "CIVIS_API_KEY": key}
         for name, python in interpreters().items():
             out = run_snippet(python, SNIPPET.format(samples=samples, runs=runs), env)
-            results[name] = {"latency": median(out["latency"]), "batch": out["batch"]}
+            results[name] = {
+                "latency": median(out["latency"]),
+                "in_run": median(out["in_run"]),
+                "batch": out["batch"],
+            }
             print(name, results[name], flush=True)
     return results
 
@@ -69,6 +81,10 @@ def report(results: dict[str, dict[str, float]], samples: int, runs: int) -> str
     lat_ratio = official["latency"] / ours["latency"]
     batch = f"{official['batch']:.1f} s | {ours['batch']:.1f} s"
     batch_ratio = official["batch"] / ours["batch"]
+    in_run = f"{official['in_run']:.2f} s | {ours['in_run']:.2f} s"
+    client_side = f"{official['latency'] - official['in_run']:.2f} s | " + (
+        f"{ours['latency'] - ours['in_run']:.2f} s")
+    load = os.getloadavg()[0]
     return textwrap.dedent(f"""
         ## Container jobs: submit to `future.result()` (`bench/jobs.py`)
 
@@ -80,7 +96,11 @@ def report(results: dict[str, dict[str, float]], samples: int, runs: int) -> str
         | | official 2.10.1 | ours | ratio |
         |---|---|---|---|
         | latency, one job | {lat} | {lat_ratio:.1f}x |
+        | of which the run itself (queued to finished, server clock) | {in_run} | |
+        | of which the client (creating, starting, noticing the end) | {client_side} | |
         | {runs} jobs at once | {batch} | {batch_ratio:.1f}x |
+
+        Load average while measuring: {load:.1f} on this machine.
 
         Goal: under 0.3 s latency and {runs} runs at least 3x faster than the official
         client. Where the time goes: the official client never looks before 1 s and backs
