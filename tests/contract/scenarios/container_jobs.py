@@ -143,6 +143,7 @@ def _follow_log() -> None:
     job_id = container("for i in 1 2 3 4 5; do echo step $i; sleep 0.1; done", "followed")
     run = client.jobs.post_runs(job_id)
     cli = Path(sys.executable).parent / "civis"
+    os.makedirs(os.environ["HOME"], exist_ok=True)  # where the official CLI caches the spec
     proc = subprocess.run(
         [str(cli), "jobs", "follow-log", str(job_id)],
         capture_output=True,
