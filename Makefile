@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OFFICIAL := .venv-official
 OFFICIAL_CIVIS := civis==2.10.1
-EXTRAS := server,postgres,pandas,polars,dask,ml,dev
+EXTRAS := server,postgres,pandas,polars,dask,ml,parallel,dev
 # Runtime images (the environments users' code runs in) are cached here across test and
 # demo homes; `civis-platform images build` fills it once.
 IMAGES_DIR ?= $(HOME)/.cache/civis-platform/images

@@ -29,8 +29,12 @@ from civis.client import client_or_default
 from civis.futures import _ContainerFuture
 from civis.polling import field_of
 
-__all__ = ["CustomScriptExecutor", "_CivisExecutor", "_ContainerShellExecutor",
-           "_create_docker_command"]
+__all__ = [
+    "CustomScriptExecutor",
+    "_CivisExecutor",
+    "_ContainerShellExecutor",
+    "_create_docker_command",
+]
 
 DEFAULT_IMAGE = "civisanalytics/datascience-python"
 DEFAULT_RESOURCES = {"cpu": 1024, "memory": 1024}
@@ -77,9 +81,14 @@ class _CivisExecutor(futures.Executor):
 
     _default_name = "CivisExecutorScript"
 
-    def __init__(self, script_name: str | None = None, max_n_retries: int = 0,
-                 client: Any = None, polling_interval: float | None = None,
-                 inc_script_names: bool = False) -> None:
+    def __init__(
+        self,
+        script_name: str | None = None,
+        max_n_retries: int = 0,
+        client: Any = None,
+        polling_interval: float | None = None,
+        inc_script_names: bool = False,
+    ) -> None:
         self.max_n_retries = max_n_retries
         self.polling_interval = polling_interval
         self.inc_script_names = inc_script_names
@@ -119,10 +128,14 @@ class _CivisExecutor(futures.Executor):
             name = self._next_name()
         job_id = self._create_job(name, fn, *args, **kwargs)
         run = self.client.jobs.post_runs(job_id)
-        future = _ContainerFuture(job_id, field_of(run, "id"),
-                                  max_n_retries=self.max_n_retries,
-                                  polling_interval=self.polling_interval, client=self.client,
-                                  poll_on_creation=False)
+        future = _ContainerFuture(
+            job_id,
+            field_of(run, "id"),
+            max_n_retries=self.max_n_retries,
+            polling_interval=self.polling_interval,
+            client=self.client,
+            poll_on_creation=False,
+        )
         with self._lock:
             self._futures.append(future)
         return future
@@ -182,11 +195,18 @@ class _ContainerShellExecutor(_CivisExecutor):
 
     _default_name = "ContainerShellExecutorScript"
 
-    def __init__(self, docker_image_name: str = DEFAULT_IMAGE, name: str | None = None,
-                 required_resources: dict[str, Any] | None = None, hidden: bool = True,
-                 max_n_retries: int = 0, client: Any = None,
-                 polling_interval: float | None = None, inc_script_names: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        docker_image_name: str = DEFAULT_IMAGE,
+        name: str | None = None,
+        required_resources: dict[str, Any] | None = None,
+        hidden: bool = True,
+        max_n_retries: int = 0,
+        client: Any = None,
+        polling_interval: float | None = None,
+        inc_script_names: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name, max_n_retries, client, polling_interval, inc_script_names)
         self.docker_image_name = docker_image_name
         self.required_resources = dict(required_resources or DEFAULT_RESOURCES)
@@ -198,14 +218,20 @@ class _ContainerShellExecutor(_CivisExecutor):
         options = dict(self.container_kwargs)
         parents = parent_arguments()
         if parents:  # the children know their parent (the official client drops these)
-            options["params"] = [*options.get("params", []), *(
-                {"name": name_, "type": "integer"} for name_ in parents
-                if name_ not in {p.get("name") for p in options.get("params", [])})]
+            declared = [p for p in options.get("params", []) if p.get("name") not in parents]
+            options["params"] = [
+                *declared,
+                *({"name": k, "type": "integer", "value": v} for k, v in parents.items()),
+            ]
             options["arguments"] = {**options.get("arguments", {}), **parents}
         job = self.client.scripts.post_containers(
-            required_resources=self.required_resources, docker_command=command,
-            docker_image_name=self.docker_image_name, name=name, hidden=self.hidden,
-            **options)
+            required_resources=self.required_resources,
+            docker_command=command,
+            docker_image_name=self.docker_image_name,
+            name=name,
+            hidden=self.hidden,
+            **options,
+        )
         return int(field_of(job, "id"))
 
 
@@ -237,10 +263,18 @@ class CustomScriptExecutor(_CivisExecutor):
 
     _default_name = "CustomScriptExecutorScript"
 
-    def __init__(self, from_template_id: int, name: str | None = None, hidden: bool = True,
-                 arguments: dict[str, Any] | None = None, max_n_retries: int = 0,
-                 client: Any = None, polling_interval: float | None = None,
-                 inc_script_names: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        from_template_id: int,
+        name: str | None = None,
+        hidden: bool = True,
+        arguments: dict[str, Any] | None = None,
+        max_n_retries: int = 0,
+        client: Any = None,
+        polling_interval: float | None = None,
+        inc_script_names: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name, max_n_retries, client, polling_interval, inc_script_names)
         self.from_template_id = from_template_id
         self.hidden = hidden
@@ -255,9 +289,7 @@ class CustomScriptExecutor(_CivisExecutor):
 
     def _create_job(self, name: str, *args: Any, **arguments: Any) -> int:
         merged = {**self.arguments, **arguments, **parent_arguments()}
-        job = self.client.scripts.post_custom(self.from_template_id, name=name,
-                                              arguments=merged, hidden=self.hidden,
-                                              **self.kwargs)
+        job = self.client.scripts.post_custom(
+            self.from_template_id, name=name, arguments=merged, hidden=self.hidden, **self.kwargs
+        )
         return int(field_of(job, "id"))
-
-

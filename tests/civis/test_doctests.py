@@ -17,6 +17,9 @@ MODULES = [
     "civis._spec.signature",
     "civis._spec.build",
     "civis._spec.loader",
+    "civis._executors",
+    "civis.parallel",
+    "civis.parallel._worker",
 ]
 
 

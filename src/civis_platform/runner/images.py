@@ -260,7 +260,17 @@ class ImageStore:
             if entry.packages:
                 _uv(
                     uv,
-                    ["pip", "install", "--quiet", "--python", str(python), *entry.packages],
+                    # Compiled once here: runs see the image read-only and could not
+                    # cache bytecode themselves (each would recompile every import).
+                    [
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "--compile-bytecode",
+                        "--python",
+                        str(python),
+                        *entry.packages,
+                    ],
                     env,
                 )
             facts = _describe(python)

@@ -490,9 +490,20 @@ def write_platform_root(folder: Path) -> Path:
         script.chmod(0o755)
     for path, _dirs, _files in os.walk(staging):
         os.chmod(path, 0o755)
+    _compile_packages()
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(staging, folder)
     return folder
+
+
+def _compile_packages() -> None:
+    """Byte-compile the platform's packages where they are installed (best effort):
+    runs see them read-only and would otherwise recompile every module they import."""
+    import compileall
+
+    for package in PLATFORM_PACKAGES:
+        with contextlib.suppress(OSError):
+            compileall.compile_dir(_package_dir(package), quiet=2, workers=1)
 
 
 def _version() -> str:
