@@ -58,6 +58,13 @@ def _user(server: ThreadedServer, new_user: Any) -> Api:
     return api
 
 
+def _own_file(api: Api) -> int:
+    """A file record of ``api``'s user (references must name objects they can see)."""
+    created = api.post("files", json={"name": "in.csv"})
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
 def test_concurrent_patches_of_a_preprocess_all_survive(
     server: ThreadedServer, new_user: Any
 ) -> None:
@@ -69,8 +76,9 @@ def test_concurrent_patches_of_a_preprocess_all_survive(
         {"columnDelimiter": "tab"},
         {"includeHeader": True},
     ]
+    file_id = _own_file(api)
     for _ in range(ROUNDS):
-        created = api.post("files/preprocess/csv", json={"fileId": 1})
+        created = api.post("files/preprocess/csv", json={"fileId": file_id})
         assert created.status_code == 201, created.text
         shown = _patch_all(api, f"files/preprocess/csv/{created.json()['id']}", patches)
         for patch in patches:
@@ -82,7 +90,7 @@ def test_concurrent_patches_of_a_csv_import_all_survive(
 ) -> None:
     api = _user(server, new_user)
     body = {
-        "source": {"fileIds": [1]},
+        "source": {"fileIds": [_own_file(api)]},
         "destination": {
             "schema": "s",
             "table": "t",
@@ -116,11 +124,13 @@ def test_concurrent_patches_of_a_sql_script_all_survive(
         "remoteHostId": remote_host_id(api, DEFAULT_DATABASE),
         "credentialId": default_credential(api),
     }
+    parent = api.post("scripts/sql", json={**body, "name": "parent"})
+    assert parent.status_code == 201, parent.text
     patches = [
         {"name": "renamed"},
         {"sql": "select 2"},
         {"timeZone": "UTC"},
-        {"parentId": 7},
+        {"parentId": parent.json()["id"]},
         {"notifications": {"successOn": True}},
     ]
     for _ in range(ROUNDS):
