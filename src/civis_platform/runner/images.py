@@ -44,6 +44,11 @@ class ImageBuildError(Exception):
     """An image could not be built; the message carries the resolver's output."""
 
 
+# Bumped when the way images are built changes (2: bytecode compiled at build time), so
+# that images cached by an older recipe are rebuilt rather than reused.
+BUILD_RECIPE = 2
+
+
 @dataclass(frozen=True)
 class ImageEntry:
     """One catalog entry: which Docker image names it stands for, and what it holds."""
@@ -89,7 +94,7 @@ class ImageEntry:
             >>> ImageEntry("x", packages=("a",)).digest() != ImageEntry("x").digest()
             True
         """
-        text = json.dumps([self.python, sorted(self.packages)])
+        text = json.dumps([BUILD_RECIPE, self.python, sorted(self.packages)])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
