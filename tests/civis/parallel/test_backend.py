@@ -92,11 +92,12 @@ with joblib.parallel_config("civis"):
 """
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(150)
 @pytest.mark.xfail(
-    reason="not yet seen passing on the shared machine: after the other tests of this "
-    "module the parent run had not logged within 180 s (to be investigated)",
-    strict=False,
+    reason="known gap (issue 9): a joblib parent running inside a sandboxed job never "
+    "starts its child, so parent-cancel is not shown end to end; strict, so that the "
+    "day it works this marker must go",
+    strict=True,
 )
 def test_cancelling_the_parent_cancels_its_children(live_user: Any) -> None:
     import shlex
@@ -109,7 +110,7 @@ def test_cancelling_the_parent_cancels_its_children(live_user: Any) -> None:
         name="parent",
     )
     parent_run = client.jobs.post_runs(parent.id)
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 90
     while True:  # until the child runs (the test server has two run slots)
         children = [j for j in _children(client) if j.id != parent.id]
         runs = [client.jobs.list_runs(j.id) for j in children]
