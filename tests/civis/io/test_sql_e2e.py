@@ -130,19 +130,22 @@ def test_uncompressed_export_whose_header_looks_like_zlib(client: Any) -> None:
 
 
 def test_pandas_round_trip_keeps_types(client: Any, database: str) -> None:
-    _load(FRAME, client, "e2e.frame", database, existing_table_rows="drop")
-    back = civis.io.read_civis("e2e.frame", database, return_as="pandas", client=client)
+    # Each case is a new user, and on PostgreSQL a table is its creator's: a name per case.
+    table = f"e2e.frame{next(_USERS)}"
+    _load(FRAME, client, table, database, existing_table_rows="drop")
+    back = civis.io.read_civis(table, database, return_as="pandas", client=client)
     assert back.dtypes.to_dict() == FRAME.dtypes.to_dict()
     pd.testing.assert_frame_equal(back, FRAME)
-    listed = civis.io.read_civis("e2e.frame", database, columns=["zip", "n"], client=client)
+    listed = civis.io.read_civis(table, database, columns=["zip", "n"], client=client)
     assert [row[0] for row in listed] == ["zip", "007", "", "", 'a,"b"', "l1\nl2"]
 
 
 def test_polars_round_trip_keeps_types(client: Any, database: str) -> None:
     frame = pl.from_pandas(FRAME)
-    _load(frame, client, "e2e.polars", database, existing_table_rows="drop")
+    table = f"e2e.polars{next(_USERS)}"  # a name per case (see above)
+    _load(frame, client, table, database, existing_table_rows="drop")
     back = civis.io.read_civis_sql(
-        "select * from e2e.polars", database, return_as="polars", client=client
+        f"select * from {table}", database, return_as="polars", client=client
     )
     assert back.schema == frame.schema
     assert back.equals(frame)
