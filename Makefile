@@ -50,8 +50,14 @@ images: venv sandbox
 demo: venv images
 	CIVIS_PLATFORM_IMAGES_DIR=$(IMAGES_DIR) $(BIN)/civis-platform demo --examples examples
 
+# Two pytest workers (pytest-xdist), each taking whole files: most tests wait on servers,
+# sandboxes and PostgreSQL rather than compute, so two keep CI well under 30 minutes.
+# `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= 2
+
 test: venv official images
-	CIVIS_PLATFORM_IMAGES_DIR=$(IMAGES_DIR) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	CIVIS_PLATFORM_IMAGES_DIR=$(IMAGES_DIR) $(BIN)/python -m pytest \
+	  -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check src tests bench scripts examples

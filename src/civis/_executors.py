@@ -288,7 +288,9 @@ class CustomScriptExecutor(_CivisExecutor):
         return super().submit(None, **arguments)
 
     def _create_job(self, name: str, *args: Any, **arguments: Any) -> int:
-        merged = {**self.arguments, **arguments, **parent_arguments()}
+        # As the official client: the parent ids are always sent (None outside a job).
+        parents: dict[str, Any] = {name: None for name, _ in _PARENT_IDS}
+        merged = {**self.arguments, **arguments, **parents, **parent_arguments()}
         job = self.client.scripts.post_custom(
             self.from_template_id, name=name, arguments=merged, hidden=self.hidden, **self.kwargs
         )

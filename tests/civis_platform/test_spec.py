@@ -213,9 +213,11 @@ OFFICIAL_SCRIPT = textwrap.dedent(
     assert "via-official" in names, names
     db_id = client.get_database_id("Civis Database")
     assert client.databases.get(db_id).adapter == "duckdb"
-    alias = client.aliases.post(3, "template_script", "civis-civisml-training")
-    found = client.aliases.get_object_type("template_script", "civis-civisml-training")
-    assert found.id == alias.id
+    library = client.aliases.get_object_type("template_script", "civis-civisml-training")
+    assert library.object_id == 11219  # the template library's CivisML training template
+    alias = client.aliases.post(10001, "template_script", "my-import-from-url")
+    found = client.aliases.get_object_type("template_script", "my-import-from-url")
+    assert found.id == alias.id and found.object_id == 10001
     try:
         client.credentials.get(99999)
     except civis.base.CivisAPIError as error:

@@ -32,6 +32,7 @@ plain processes, a warning is logged at start-up and in every such run's log).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -73,6 +74,22 @@ ENV_MOUNT = "/opt/civis/env"
 PLATFORM_MOUNT = "/opt/civis/platform"
 INIT_MOUNT = "/opt/civis/init.py"
 SOCKET_MOUNT = "/run/civis/api.sock"
+# A unix socket's path holds at most 107 bytes: a run folder deeper than this keeps its
+# socket in a short folder of its own under /tmp instead.
+MAX_SOCKET_PATH = 100
+
+
+def api_socket(folder: Path) -> Path:
+    """Where the run in ``folder`` has its API socket (the same path on every call)."""
+    inside = folder / "api.sock"
+    if len(str(inside)) <= MAX_SOCKET_PATH:
+        return inside
+    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    short = Path("/tmp") / f"civis-sock-{digest}"
+    short.mkdir(mode=0o700, exist_ok=True)
+    return short / "api.sock"
+
+
 WORK_MOUNT = "/work"
 SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
 KILL_GRACE_SECONDS = 2.0
@@ -203,7 +220,7 @@ class LocalSandbox:
         try:
             if sandboxed:
                 hostname, connect, port = _api_target(self.settings.api_url)
-                forwarder = ApiForwarder(folder / "api.sock", (connect, port)).start()
+                forwarder = ApiForwarder(api_socket(folder), (connect, port)).start()
                 etc = _write_etc(folder, hostname, uid)
                 options, command = self._bwrap_args(
                     folder, work, env_dir, etc, image, env, uid, port, launch.argv
@@ -215,6 +232,8 @@ class LocalSandbox:
         finally:
             if forwarder is not None:
                 forwarder.close()
+                if api_socket(folder).parent != folder:
+                    shutil.rmtree(api_socket(folder).parent, ignore_errors=True)
             group.kill_all()
             group.remove()
 
@@ -273,7 +292,7 @@ class LocalSandbox:
             ("--bind", str(env_dir), ENV_MOUNT),
             ("--bind", str(work), WORK_MOUNT),
             ("--ro-bind", str(Path(sandbox_init.__file__).resolve()), INIT_MOUNT),
-            ("--bind", str(folder / "api.sock"), SOCKET_MOUNT),
+            ("--bind", str(api_socket(folder)), SOCKET_MOUNT),
             ("--ro-bind", str(self.platform_root()), PLATFORM_MOUNT),
         ]
         for package in PLATFORM_PACKAGES:

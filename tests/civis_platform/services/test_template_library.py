@@ -47,11 +47,11 @@ def test_an_upgrade_updates_in_place_and_adds_new_entries(store: Store) -> None:
         script={**IMPORT_FROM_URL.script, "docker_command": "echo v2"},
     )
     added = LibraryEntry(
-        key="civisml-training-test",
-        id=11_219,
+        key="library-test-entry",
+        id=99_001,  # not a declared entry's id (the CivisML ones are 11219-11221)
         name="CivisML Training (test)",
         note="n",
-        alias="civis-civisml-training",
+        alias="civis-library-test",
         script={"docker_command": "echo train", "required_resources": {}},
     )
     with store.transaction() as conn:
@@ -69,10 +69,10 @@ def test_an_upgrade_updates_in_place_and_adds_new_entries(store: Store) -> None:
             select(t.jobs.c.config).where(t.jobs.c.id == after[IMPORT_FROM_URL.key][1])
         ).scalar_one()
         alias = conn.execute(
-            select(t.aliases.c.object_id).where(t.aliases.c.alias == "civis-civisml-training")
+            select(t.aliases.c.object_id).where(t.aliases.c.alias == "civis-library-test")
         ).scalar_one()
     assert json.loads(config)["docker_command"] == "echo v2"
-    assert after["civisml-training-test"][0] == alias == 11_219
+    assert after["library-test-entry"][0] == alias == 99_001
     # A plain upgrade puts the declared library back.
     assert upgrade(store) == {e.name: "updated" for e in LIBRARY}
     assert _templates(store)[IMPORT_FROM_URL.key][2] == IMPORT_FROM_URL.name
