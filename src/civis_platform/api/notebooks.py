@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import QueryModel, RequestModel, ResponseModel
+from civis_platform.api._models import QueryModel, RequestModel, ResponseModel, request_model
 from civis_platform.api.jobs import UserSimple
 from civis_platform.services import notebooks as svc
 
@@ -34,27 +34,12 @@ class NotebookCreate(RequestModel):
     hidden: bool | None = None
 
 
-class NotebookUpdate(RequestModel):
-    """Body of ``PUT`` and ``PATCH /notebooks/{id}``."""
-
-    name: str | None = None
-    language: str | None = None
-    description: str | None = None
-    file_id: str | None = None
-    requirements_file_id: str | None = None
-    requirements: str | None = None
-    docker_image_name: str | None = None
-    docker_image_tag: str | None = None
-    instance_type: str | None = None
-    memory: int | None = None
-    cpu: int | None = None
-    credentials: list[int] | None = None
-    environment_variables: dict[str, Any] | None = None
-    idle_timeout: int | None = None
-    partition_label: str | None = None
-    git_repo_url: str | None = None
-    git_ref: str | None = None
-    git_path: str | None = None
+NotebookUpdate = request_model(
+    "NotebookUpdate",
+    "Body of ``PUT`` and ``PATCH /notebooks/{id}``.",
+    NotebookCreate,
+    omit={"hidden"},
+)
 
 
 class Notebook(ResponseModel):

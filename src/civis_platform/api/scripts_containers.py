@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import RequestModel, ResponseModel
+from civis_platform.api._models import RequestModel, ResponseModel, request_model
 from civis_platform.api._subresources import CancelAnswer, JobOutput, run_model
 from civis_platform.api.jobs import JobRun, UserSimple
 from civis_platform.services import jobs as job_services
@@ -41,56 +41,18 @@ class ContainerCreate(RequestModel):
     running_as_id: int | None = None
 
 
-class ContainerReplace(RequestModel):
-    """Body of ``PUT /scripts/containers/{id}``."""
-
-    name: str | None = None
-    parent_id: int | None = None
-    user_context: str | None = None
-    params: list[dict[str, Any]] | None = None
-    arguments: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
-    notifications: dict[str, Any] | None = None
-    required_resources: dict[str, Any]
-    repo_http_uri: str | None = None
-    repo_ref: str | None = None
-    remote_host_credential_id: int | None = None
-    git_credential_id: int | None = None
-    docker_command: str | None = None
-    docker_image_name: str | None = None
-    docker_image_tag: str | None = None
-    instance_type: str | None = None
-    cancel_timeout: int | None = None
-    time_zone: str | None = None
-    partition_label: str | None = None
-    target_project_id: int | None = None
-    running_as_id: int | None = None
-
-
-class ContainerUpdate(RequestModel):
-    """Body of ``PATCH /scripts/containers/{id}``."""
-
-    name: str | None = None
-    parent_id: int | None = None
-    user_context: str | None = None
-    params: list[dict[str, Any]] | None = None
-    arguments: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
-    notifications: dict[str, Any] | None = None
-    required_resources: dict[str, Any] | None = None
-    repo_http_uri: str | None = None
-    repo_ref: str | None = None
-    remote_host_credential_id: int | None = None
-    git_credential_id: int | None = None
-    docker_command: str | None = None
-    docker_image_name: str | None = None
-    docker_image_tag: str | None = None
-    instance_type: str | None = None
-    cancel_timeout: int | None = None
-    time_zone: str | None = None
-    partition_label: str | None = None
-    target_project_id: int | None = None
-    running_as_id: int | None = None
+ContainerReplace = request_model(
+    "ContainerReplace",
+    "Body of ``PUT /scripts/containers/{id}``.",
+    ContainerCreate,
+    omit={"hidden"},
+)
+ContainerUpdate = request_model(
+    "ContainerUpdate",
+    "Body of ``PATCH /scripts/containers/{id}``.",
+    ContainerReplace,
+    optional=True,
+)
 
 
 class ScriptClone(RequestModel):

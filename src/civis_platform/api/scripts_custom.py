@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import QueryModel, RequestModel, ResponseModel
+from civis_platform.api._models import QueryModel, RequestModel, ResponseModel, request_model
 from civis_platform.api._subresources import JobOutput, run_model
 from civis_platform.api.jobs import JobRun, UserSimple
 from civis_platform.api.scripts_containers import OutputCreate, ScriptClone
@@ -34,21 +34,13 @@ class CustomCreate(RequestModel):
     running_as_id: int | None = None
 
 
-class CustomUpdate(RequestModel):
-    """Body of ``PUT`` and ``PATCH /scripts/custom/{id}``."""
-
-    name: str | None = None
-    parent_id: int | None = None
-    arguments: dict[str, Any] | None = None
-    remote_host_id: int | None = None
-    credential_id: int | None = None
-    schedule: dict[str, Any] | None = None
-    notifications: dict[str, Any] | None = None
-    time_zone: str | None = None
-    target_project_id: int | None = None
-    required_resources: dict[str, Any] | None = None
-    partition_label: str | None = None
-    running_as_id: int | None = None
+CustomUpdate = request_model(
+    "CustomUpdate",
+    "Body of ``PUT`` and ``PATCH /scripts/custom/{id}``.",
+    CustomCreate,
+    omit={"from_template_id", "hidden"},
+    optional=True,
+)
 
 
 class Custom(ResponseModel):

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import RequestModel, ResponseModel
+from civis_platform.api._models import RequestModel, ResponseModel, request_model
 from civis_platform.api._subresources import JobOutput, run_model
 from civis_platform.api.jobs import JobRun, UserSimple
 from civis_platform.api.scripts_containers import OutputCreate, ScriptClone
@@ -38,48 +38,12 @@ class PythonCreate(RequestModel):
     source: str
 
 
-class PythonReplace(RequestModel):
-    """Body of ``PUT /scripts/python3/{id}``."""
-
-    name: str
-    parent_id: int | None = None
-    user_context: str | None = None
-    params: list[dict[str, Any]] | None = None
-    arguments: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
-    notifications: dict[str, Any] | None = None
-    next_run_at: str | None = None
-    time_zone: str | None = None
-    target_project_id: int | None = None
-    required_resources: dict[str, Any] | None = None
-    instance_type: str | None = None
-    cancel_timeout: int | None = None
-    docker_image_tag: str | None = None
-    partition_label: str | None = None
-    running_as_id: int | None = None
-    source: str
-
-
-class PythonUpdate(RequestModel):
-    """Body of ``PATCH /scripts/python3/{id}``."""
-
-    name: str | None = None
-    parent_id: int | None = None
-    user_context: str | None = None
-    params: list[dict[str, Any]] | None = None
-    arguments: dict[str, Any] | None = None
-    schedule: dict[str, Any] | None = None
-    notifications: dict[str, Any] | None = None
-    next_run_at: str | None = None
-    time_zone: str | None = None
-    target_project_id: int | None = None
-    required_resources: dict[str, Any] | None = None
-    instance_type: str | None = None
-    cancel_timeout: int | None = None
-    docker_image_tag: str | None = None
-    partition_label: str | None = None
-    running_as_id: int | None = None
-    source: str | None = None
+PythonReplace = request_model(
+    "PythonReplace", "Body of ``PUT /scripts/python3/{id}``.", PythonCreate, omit={"hidden"}
+)
+PythonUpdate = request_model(
+    "PythonUpdate", "Body of ``PATCH /scripts/python3/{id}``.", PythonReplace, optional=True
+)
 
 
 class Python(ResponseModel):

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from civis_platform.api._generic import Resource
-from civis_platform.api._models import QueryModel, RequestModel, ResponseModel
+from civis_platform.api._models import QueryModel, RequestModel, ResponseModel, request_model
 from civis_platform.api.jobs import UserSimple
 from civis_platform.services import templates as svc
 
@@ -23,22 +23,18 @@ class TemplateCreate(RequestModel):
     hidden: bool | None = None
 
 
-class TemplateReplace(RequestModel):
-    """Body of ``PUT /templates/scripts/{id}``."""
-
-    name: str
-    note: str | None = None
-    ui_report_id: int | None = None
-    archived: bool | None = None
-
-
-class TemplateUpdate(RequestModel):
-    """Body of ``PATCH /templates/scripts/{id}``."""
-
-    name: str | None = None
-    note: str | None = None
-    ui_report_id: int | None = None
-    archived: bool | None = None
+TemplateReplace = request_model(
+    "TemplateReplace",
+    "Body of ``PUT /templates/scripts/{id}``.",
+    TemplateCreate,
+    omit={"script_id", "hidden"},
+)
+TemplateUpdate = request_model(
+    "TemplateUpdate",
+    "Body of ``PATCH /templates/scripts/{id}``.",
+    TemplateReplace,
+    optional=True,
+)
 
 
 class Template(ResponseModel):
