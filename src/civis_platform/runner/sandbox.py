@@ -32,7 +32,6 @@ plain processes, a warning is logged at start-up and in every such run's log).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import shutil
@@ -80,14 +79,12 @@ MAX_SOCKET_PATH = 100
 
 
 def api_socket(folder: Path) -> Path:
-    """Where the run in ``folder`` has its API socket (the same path on every call)."""
+    """Where the run in ``folder`` gets its API socket: in the folder, or in a new
+    short folder under /tmp when the folder's path is too long for a socket."""
     inside = folder / "api.sock"
     if len(str(inside)) <= MAX_SOCKET_PATH:
         return inside
-    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
-    short = Path("/tmp") / f"civis-sock-{digest}"
-    short.mkdir(mode=0o700, exist_ok=True)
-    return short / "api.sock"
+    return Path(tempfile.mkdtemp(prefix="civis-sock-")) / "api.sock"
 
 
 WORK_MOUNT = "/work"
@@ -217,13 +214,14 @@ class LocalSandbox:
             _chown_tree(folder, uid)
         group = self.limiter.group(launch.run_id, launch.limits.memory_mb, launch.limits.cpu_shares)
         forwarder: ApiForwarder | None = None
+        socket = api_socket(folder) if sandboxed else None
         try:
-            if sandboxed:
+            if socket is not None:
                 hostname, connect, port = _api_target(self.settings.api_url)
-                forwarder = ApiForwarder(api_socket(folder), (connect, port)).start()
+                forwarder = ApiForwarder(socket, (connect, port)).start()
                 etc = _write_etc(folder, hostname, uid)
                 options, command = self._bwrap_args(
-                    folder, work, env_dir, etc, image, env, uid, port, launch.argv
+                    folder, work, env_dir, etc, image, env, uid, port, socket, launch.argv
                 )
                 argv = self._launcher(group, options, command, folder)
             else:
@@ -232,8 +230,8 @@ class LocalSandbox:
         finally:
             if forwarder is not None:
                 forwarder.close()
-                if api_socket(folder).parent != folder:
-                    shutil.rmtree(api_socket(folder).parent, ignore_errors=True)
+            if socket is not None and socket.parent != folder:
+                shutil.rmtree(socket.parent, ignore_errors=True)
             group.kill_all()
             group.remove()
 
@@ -260,6 +258,7 @@ class LocalSandbox:
         env: dict[str, str],
         uid: int | None,
         port: int,
+        socket: Path,
         argv: list[str],
     ) -> tuple[list[str], list[str]]:
         """bwrap's options, and the command it runs in the sandbox."""
@@ -292,7 +291,7 @@ class LocalSandbox:
             ("--bind", str(env_dir), ENV_MOUNT),
             ("--bind", str(work), WORK_MOUNT),
             ("--ro-bind", str(Path(sandbox_init.__file__).resolve()), INIT_MOUNT),
-            ("--bind", str(api_socket(folder)), SOCKET_MOUNT),
+            ("--bind", str(socket), SOCKET_MOUNT),
             ("--ro-bind", str(self.platform_root()), PLATFORM_MOUNT),
         ]
         for package in PLATFORM_PACKAGES:

@@ -271,3 +271,21 @@ def test_unsandboxed_runs_say_so_in_their_logs(tmp_path: Path) -> None:
         lines = messages(api, job, final["id"])
         assert lines[0] == UNSANDBOXED_WARNING
         assert lines[-1] == "1"  # a plain process sees the home: that is what none means
+
+
+def test_a_deep_run_folder_keeps_its_api_socket_in_a_short_folder(tmp_path: Path) -> None:
+    from civis_platform.runner.sandbox import MAX_SOCKET_PATH, api_socket
+
+    shallow = tmp_path / "r"
+    assert api_socket(shallow) == shallow / "api.sock"
+    deep = tmp_path / ("d" * 120)
+    socket, again = api_socket(deep), api_socket(deep)
+    try:
+        assert len(str(socket)) <= MAX_SOCKET_PATH and socket.name == "api.sock"
+        assert socket.parent.is_dir() and socket.parent.stat().st_mode & 0o777 == 0o700
+        assert again != socket  # each run its own folder
+    finally:
+        import shutil
+
+        shutil.rmtree(socket.parent)
+        shutil.rmtree(again.parent)
