@@ -126,8 +126,9 @@ def json_value(conn: Connection, ctx: Context, value: Any, field: str) -> Row[An
 
 
 def template(conn: Connection, ctx: Context, value: Any, field: str) -> Row[Any]:
-    """A script template the caller can read."""
-    return visible(conn, ctx, _templates.KIND, value, field)
+    """A script template the caller can read (`templates.readable_template`, which
+    custom scripts and their runs check too)."""
+    return _templates.readable_template(conn, ctx, value, field)
 
 
 def table(conn: Connection, ctx: Context, value: Any, field: str) -> Row[Any]:

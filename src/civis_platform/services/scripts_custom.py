@@ -55,7 +55,7 @@ def _config(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check(conn: Connection, ctx: Context, config: Mapping[str, Any]) -> None:
-    templates.readable_template(conn, ctx, config.get("from_template_id"), "fromTemplateId")
+    refs.template(conn, ctx, config.get("from_template_id"), "fromTemplateId")
     check_arguments(config.get("arguments"))
     check_resources(config.get("required_resources"), required=False)
     refs.optional(conn, ctx, refs.credential, config, "credential_id", "credentialId")
